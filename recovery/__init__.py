@@ -1,0 +1,108 @@
+"""Recovery: follows patients through recovery after lumbar spinal tumor surgery."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from apiflask import APIFlask
+
+from config import BASE_DIR, CONFIGS, INSTANCE_DIR
+
+
+def create_app(
+    config_name: str | None = None, overrides: Mapping[str, Any] | None = None
+) -> APIFlask:
+    """Build the application: configuration, then a list of register steps."""
+    name = config_name or os.environ.get("RECOVERY_ENV", "development")
+    if name not in CONFIGS:
+        raise RuntimeError(f"RECOVERY_ENV must be one of {', '.join(CONFIGS)}.")
+    # APIFlask is Flask plus the OpenAPI document generated from the API schemas.
+    app = APIFlask(
+        __name__,
+        title="Recovery API",
+        version="1",
+        spec_path="/api/v1/openapi.json",
+        docs_path=None,
+        json_errors=False,
+        template_folder=str(BASE_DIR / "templates"),
+        instance_path=str(INSTANCE_DIR),
+        instance_relative_config=False,
+    )
+    config_class = CONFIGS[name]
+    app.config.from_object(config_class)
+    app.config["ENV_NAME"] = name
+    if overrides:
+        app.config.update(overrides)
+    config_class.check(app.config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+# Every feature's models, so the mapper registry and Alembic see all tables.
+MODEL_MODULES = (
+    "recovery.auth.models",
+    "recovery.patients.models",
+    "recovery.timeline.models",
+    "recovery.symptoms.models",
+    "recovery.reminders.models",
+    "recovery.audit.models",
+)
+
+
+def register_extensions(app: APIFlask) -> None:
+    """Bind every extension to the app."""
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
+    from recovery import database, security
+    from recovery.auth import login
+    from recovery.extensions import csrf, db, limiter, mail, migrate
+
+    db.init_app(app)
+    database.configure_engine(app)
+    migrate.init_app(
+        app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    mail.init_app(app)
+    login.init_app(app)
+    security.init_app(app)
+
+
+def register_blueprints(app: APIFlask) -> None:
+    """Mount each area of the app under its own prefix."""
+    from recovery.admin.routes import bp as admin_bp
+    from recovery.api import bp as api_bp
+    from recovery.auth.routes import bp as auth_bp
+    from recovery.clinician.routes import bp as clinician_bp
+    from recovery.cohorts.routes import bp as cohorts_bp
+    from recovery.patients.routes import bp as patients_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(patients_bp)
+    app.register_blueprint(cohorts_bp)
+    app.register_blueprint(clinician_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(api_bp)
+
+
+def register_errorhandlers(app: APIFlask) -> None:
+    """Clean error pages for the site and JSON errors for the API."""
+    from recovery import errors
+
+    errors.init_app(app)
+
+
+def register_commands(app: APIFlask) -> None:
+    """The `flask --app wsgi …` commands."""
+    from recovery import cli
+
+    cli.init_app(app)

@@ -1,0 +1,71 @@
+"""Admin pages: list accounts, create staff, deactivate and reactivate."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from recovery.admin.forms import AccountActionForm, StaffForm
+from recovery.admin.services import create_staff, set_active, users_page
+from recovery.audit.services import record
+from recovery.auth.models import User
+from recovery.auth.services import AccountError, send_invitation
+from recovery.extensions import db
+from recovery.roles import roles_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/users")
+@roles_required("admin")
+def users() -> str:
+    """Every account, with actions."""
+    page = users_page(request.args.get("page", 1, type=int))
+    return render_template("admin/users.html", page=page, action_form=AccountActionForm())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles_required("admin")
+def new_staff() -> Response | str:
+    """Create a member of staff and email them an invitation."""
+    form = StaffForm()
+    if form.validate_on_submit():
+        try:
+            user = create_staff(
+                form.name.data or "",
+                form.email.data or "",
+                form.role.data or "",
+                (form.timezone.data or "UTC").strip(),
+            )
+        except AccountError as error:
+            form.email.errors.append(str(error))
+        else:
+            record("create_user", target=f"user:{user.id}", details={"role": user.role})
+            db.session.commit()
+            send_invitation(user)
+            flash(f"{user.name} was created and invited by email.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/new_staff.html", form=form)
+
+
+@bp.route("/users/<int:user_id>/<any(deactivate, activate, invite):action>", methods=["POST"])
+@roles_required("admin")
+def account_action(user_id: int, action: str) -> Response:
+    """Deactivate, reactivate or re-invite one account."""
+    form = AccountActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    user = db.get_or_404(User, user_id)
+    if action == "deactivate" and user.id == current_user.id:
+        flash("You cannot deactivate your own account.", "error")
+        return redirect(url_for("admin.users"))
+    if action == "invite":
+        send_invitation(user)
+        flash(f"A new invitation was emailed to {user.name}.", "success")
+    else:
+        set_active(user, action == "activate")
+        flash(f"{user.name} is now {'active' if user.active else 'deactivated'}.", "success")
+    record(f"{action}_user", target=f"user:{user.id}")
+    db.session.commit()
+    return redirect(url_for("admin.users"))

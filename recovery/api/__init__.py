@@ -1,0 +1,43 @@
+"""JSON API v1 (spec/API.md): one module per resource, calling the same services."""
+
+from __future__ import annotations
+
+from apiflask import APIBlueprint, HTTPTokenAuth
+from flask import g, request
+from flask_login import current_user
+
+from recovery.extensions import csrf
+
+bp = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="Recovery")
+# The API checks CSRF itself: only for cookie sessions, never for bearer tokens.
+csrf.exempt(bp)
+
+auth = HTTPTokenAuth(
+    scheme="Bearer",
+    description="A token from POST /api/v1/auth/tokens, or a logged-in browser session.",
+)
+
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+@auth.verify_token
+def verify_token(token: str) -> object | None:
+    """Flask-Login already resolved the bearer token or the session cookie."""
+    if not current_user.is_authenticated:
+        return None
+    if g.get("api_token") is None and request.method in UNSAFE_METHODS:
+        # A browser session writing through the API must send X-CSRFToken.
+        csrf.protect()
+    return current_user._get_current_object()
+
+
+@auth.error_processor
+def auth_error(error):  # type: ignore[no-untyped-def]
+    """401 in the API's error shape."""
+    from recovery.errors import error_body
+
+    message = "Send a valid bearer token (POST /api/v1/auth/tokens) or log in."
+    return error_body(401, message), 401, {"WWW-Authenticate": 'Bearer realm="api"'}
+
+
+from recovery.api import patients, tokens  # noqa: E402,F401  (routes register on bp)

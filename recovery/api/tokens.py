@@ -1,0 +1,58 @@
+"""POST /auth/tokens and DELETE /auth/tokens/current."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from apiflask import abort
+from flask import current_app, g
+
+from recovery.api import auth, bp
+from recovery.api.schemas import Error, TokenOut, TokenRequest
+from recovery.audit.services import record
+from recovery.auth.routes import LOGIN_ERRORS, _login_limit
+from recovery.auth.services import authenticate, issue_api_token, revoke_api_token
+from recovery.db import utcnow
+from recovery.extensions import db, limiter
+
+
+@bp.post("/auth/tokens")
+@limiter.limit(_login_limit)
+@bp.input(TokenRequest, arg_name="body")
+@bp.output(TokenOut, status_code=201)
+@bp.doc(responses={401: ("Wrong credentials", Error), 422: ("Invalid fields", Error)})
+def create_token(body: dict) -> dict:
+    """Exchange email and password for a bearer token."""
+    config = current_app.config
+    now = utcnow()
+    attempt = authenticate(
+        body["email"],
+        body["password"],
+        now,
+        config["LOGIN_MAX_FAILURES"],
+        timedelta(minutes=config["LOGIN_LOCK_MINUTES"]),
+    )
+    if attempt.user is None:
+        db.session.commit()  # keep the failure count
+        abort(401, LOGIN_ERRORS[attempt.error or "invalid"])
+    raw, token = issue_api_token(
+        attempt.user, now, config["API_TOKEN_TTL"], body.get("label", "")
+    )
+    record("issue_token", actor=attempt.user, target=f"token:{token.id}")
+    db.session.commit()
+    return {"token": raw, "expires_at": token.expires_at}
+
+
+@bp.delete("/auth/tokens/current")
+@bp.auth_required(auth)
+@bp.output({}, status_code=204)
+@bp.doc(responses={400: ("The request used no token", Error)})
+def revoke_current_token() -> tuple[str, int]:
+    """Revoke the bearer token this request was made with."""
+    token = g.get("api_token")
+    if token is None:
+        abort(400, "This request was not made with a bearer token.")
+    revoke_api_token(token, utcnow())
+    record("revoke_token", target=f"token:{token.id}")
+    db.session.commit()
+    return "", 204

@@ -1,0 +1,1 @@
+"""Accounts: login, invitations, password resets, API tokens."""

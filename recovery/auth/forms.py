@@ -1,0 +1,75 @@
+"""Account forms; each field carries its limits so bad input is a message, not a 500."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SubmitField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+from recovery.auth.services import MAX_PASSWORD_LENGTH, password_problem
+
+
+class LoginForm(FlaskForm):
+    """Email and password, with an opt-in to stay logged in."""
+
+    email = EmailField(
+        "Email",
+        validators=[
+            DataRequired("Enter your email address."),
+            Length(max=254, message="That email address is too long."),
+            Email("Enter a valid email address."),
+        ],
+    )
+    password = PasswordField(
+        "Password",
+        validators=[
+            DataRequired("Enter your password."),
+            Length(max=MAX_PASSWORD_LENGTH, message="That password is too long."),
+        ],
+    )
+    remember = BooleanField("Keep me logged in on this device for 14 days")
+    submit = SubmitField("Log in")
+
+
+class SetPasswordForm(FlaskForm):
+    """Choose a password (first time, or after a reset)."""
+
+    password = PasswordField(
+        "New password", validators=[DataRequired("Choose a password.")]
+    )
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[
+            DataRequired("Repeat the password."),
+            EqualTo("password", message="The two passwords are not the same."),
+        ],
+    )
+    submit = SubmitField("Set password")
+
+    def __init__(self, *args, email: str = "", **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self._email = email
+
+    def validate_password(self, field: PasswordField) -> None:
+        """Length and not the email address."""
+        problem = password_problem(field.data or "", self._email)
+        if problem:
+            raise ValidationError(problem)
+
+
+class ResetRequestForm(FlaskForm):
+    """Ask for a password reset link by email."""
+
+    email = EmailField(
+        "Email",
+        validators=[
+            DataRequired("Enter your email address."),
+            Length(max=254, message="That email address is too long."),
+            Email("Enter a valid email address."),
+        ],
+    )
+    submit = SubmitField("Email me a link")
+
+
+class LogoutForm(FlaskForm):
+    """A CSRF-protected logout button."""
+
+    submit = SubmitField("Log out")

@@ -1,0 +1,62 @@
+"""Flask-Login wiring: sessions bound to a login token, bearer tokens for the API."""
+
+from __future__ import annotations
+
+import hmac
+
+from flask import Flask, Request, g
+from flask.sessions import SecureCookieSessionInterface
+
+from recovery.auth.models import User
+from recovery.auth.services import find_api_token
+from recovery.db import utcnow
+from recovery.extensions import db, login_manager
+
+
+def init_app(app: Flask) -> None:
+    """Configure Flask-Login for the app."""
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message_category = "info"
+    # "strong": a session used from another address or browser is dropped.
+    login_manager.session_protection = "strong"
+    app.session_interface = NoCookieForTokensSessionInterface()
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    """Find the user of a session; a rotated login token ends it."""
+    user_id, _, login_token = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active:
+        return None
+    if not hmac.compare_digest(user.login_token, login_token):
+        return None
+    return user
+
+
+@login_manager.request_loader
+def load_user_from_token(request: Request) -> User | None:
+    """Authenticate an API request by `Authorization: Bearer <token>`."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, raw = header.partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        return None
+    token = find_api_token(raw.strip(), utcnow())
+    if token is None:
+        return None
+    g.api_token = token
+    return token.user
+
+
+class NoCookieForTokensSessionInterface(SecureCookieSessionInterface):
+    """Token-authenticated API calls get no session cookie back."""
+
+    def should_set_cookie(self, app: Flask, session) -> bool:  # type: ignore[no-untyped-def]
+        """Skip the cookie when the request used a bearer token."""
+        if g.get("api_token") is not None:
+            return False
+        return super().should_set_cookie(app, session)

@@ -1,0 +1,101 @@
+"""Accounts: users of every role, and their API tokens."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship, validates
+
+from recovery.db import TimestampMixin, utcnow
+from recovery.extensions import db
+
+if TYPE_CHECKING:
+    from recovery.patients.models import Patient
+
+ROLES = ("patient", "coordinator", "clinician", "admin")
+STAFF_ROLES = ("coordinator", "clinician", "admin")
+
+
+def new_login_token() -> str:
+    """A random value that ties sessions and remember cookies to a password."""
+    return secrets.token_urlsafe(24)
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    """Anyone who logs in: a patient or a member of staff."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('patient', 'coordinator', 'clinician', 'admin')", name="role"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased, so the unique constraint is case-insensitive.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    active: Mapped[bool] = mapped_column(default=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    password_set_at: Mapped[datetime | None]
+    # Rotated on password change and deactivation: every older session, remember
+    # cookie, invitation and reset link stops working at once.
+    login_token: Mapped[str] = mapped_column(String(64), default=new_login_token)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+
+    patient: Mapped[Patient | None] = relationship(
+        back_populates="user", foreign_keys="Patient.user_id"
+    )
+    api_tokens: WriteOnlyMapped[ApiToken] = relationship(back_populates="user")
+
+    @validates("email")
+    def _normalise_email(self, key: str, value: str) -> str:
+        """Emails compare case-insensitively."""
+        return normalise_email(value)
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        """Flask-Login refuses inactive accounts."""
+        return self.active
+
+    @property
+    def is_staff(self) -> bool:
+        """Coordinators, clinicians and admins."""
+        return self.role in STAFF_ROLES
+
+    def get_id(self) -> str:
+        """Session identity: the id and the current login token."""
+        return f"{self.id}:{self.login_token}"
+
+
+def normalise_email(value: str) -> str:
+    """The canonical form of an email address: trimmed and lower-cased."""
+    return value.strip().lower()
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    scopes: Mapped[str] = mapped_column(Text, default="")
+
+    user: Mapped[User] = relationship(back_populates="api_tokens")

@@ -1,0 +1,227 @@
+"""Account use cases: passwords, login attempts, signed links and API tokens.
+
+Functions here change rows and flush; the caller owns the transaction and commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from recovery.auth.models import ApiToken, User, new_login_token, normalise_email
+from recovery.extensions import db
+
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so both cases take the same time.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 1024
+
+
+class AccountError(ValueError):
+    """A use case refused: the message is safe to show the user."""
+
+
+def find_user_by_email(email: str) -> User | None:
+    """The account with this email, compared case-insensitively."""
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def password_problem(password: str, email: str = "") -> str | None:
+    """Why a new password is not acceptable, or None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"Use at most {MAX_PASSWORD_LENGTH} characters."
+    if email and password.strip().lower() == normalise_email(email):
+        return "Do not use your email address as your password."
+    return None
+
+
+def set_password(user: User, password: str, now: datetime) -> None:
+    """Hash and store a new password; ends every other session and unlocks."""
+    problem = password_problem(password, user.email)
+    if problem:
+        raise AccountError(problem)
+    user.password_hash = _hasher.hash(password)
+    user.password_set_at = now
+    user.login_token = new_login_token()
+    user.failed_logins = 0
+    user.locked_until = None
+
+
+def end_all_sessions(user: User) -> None:
+    """Invalidate every session, remember cookie and emailed link of this user."""
+    user.login_token = new_login_token()
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    """The outcome of a login: the user, or why not."""
+
+    user: User | None
+    error: str | None = None
+
+
+def authenticate(
+    email: str,
+    password: str,
+    now: datetime,
+    max_failures: int,
+    lock_for: timedelta,
+) -> LoginAttempt:
+    """Check credentials, counting failures and locking the account after too many."""
+    user = find_user_by_email(email)
+    if user is None:
+        _verify(None, password)
+        return LoginAttempt(None, "invalid")
+    if user.locked_until is not None and user.locked_until > now:
+        return LoginAttempt(None, "locked")
+    if not _verify(user.password_hash, password) or user.password_hash is None:
+        user.failed_logins += 1
+        if user.failed_logins >= max_failures:
+            user.failed_logins = 0
+            user.locked_until = now + lock_for
+            return LoginAttempt(None, "locked")
+        return LoginAttempt(None, "invalid")
+    if not user.active:
+        return LoginAttempt(None, "inactive")
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return LoginAttempt(user)
+
+
+# Signed, expiring, single-use links (invitation, password reset). Single use: the
+# payload carries a fingerprint of the login token, which setting a password rotates.
+LINK_PURPOSES = ("invitation", "password-reset")
+
+
+def _fingerprint(user: User) -> str:
+    return hashlib.sha256(user.login_token.encode()).hexdigest()[:16]
+
+
+def make_link_token(secret_key: str, purpose: str, user: User) -> str:
+    """A signed token for an emailed link."""
+    serializer = URLSafeTimedSerializer(secret_key, salt=purpose)
+    return serializer.dumps({"u": user.id, "f": _fingerprint(user)})
+
+
+def read_link_token(
+    secret_key: str, purpose: str, token: str, max_age: timedelta
+) -> User:
+    """The user a link is for, or AccountError saying why the link does not work."""
+    serializer = URLSafeTimedSerializer(secret_key, salt=purpose)
+    try:
+        data = serializer.loads(token, max_age=int(max_age.total_seconds()))
+    except SignatureExpired as exc:
+        raise AccountError("This link has expired. Ask for a new one.") from exc
+    except BadSignature as exc:
+        raise AccountError("This link is not valid.") from exc
+    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
+    if user is None or not hmac.compare_digest(str(data.get("f")), _fingerprint(user)):
+        raise AccountError("This link has already been used or is no longer valid.")
+    if not user.active:
+        raise AccountError("This account is deactivated. Contact your clinic.")
+    return user
+
+
+TOKEN_PREFIX = "rcv_"
+
+
+def _hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def issue_api_token(
+    user: User, now: datetime, ttl: timedelta, label: str = ""
+) -> tuple[str, ApiToken]:
+    """Create a token; the raw value is returned once and never stored."""
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user=user, token_hash=_hash_token(raw), label=label, expires_at=now + ttl
+    )
+    db.session.add(token)
+    db.session.flush()
+    return raw, token
+
+
+def find_api_token(raw: str, now: datetime) -> ApiToken | None:
+    """The live token for this raw value: not expired, not revoked, user active."""
+    if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
+        return None
+    token = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == _hash_token(raw))
+    )
+    if token is None or token.revoked_at is not None or token.expires_at <= now:
+        return None
+    if not token.user.active:
+        return None
+    return token
+
+
+def revoke_api_token(token: ApiToken, now: datetime) -> None:
+    """Revoke a token now."""
+    token.revoked_at = now
+
+
+def external_url(endpoint: str, **values: object) -> str:
+    """An absolute link for an email, built from PUBLIC_URL, never the Host header."""
+    from flask import current_app, url_for
+
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+        return url_for(endpoint, _external=True, **values)
+
+
+def send_invitation(user: User) -> None:
+    """Email a link to set a first password."""
+    from flask import current_app
+
+    from recovery.notify.email import send_email
+
+    token = make_link_token(current_app.config["SECRET_KEY"], "invitation", user)
+    days = current_app.config["INVITATION_MAX_AGE"].days
+    send_email(
+        user.email,
+        "Your Recovery account",
+        "email/invitation",
+        user=user,
+        link=external_url("auth.accept_invitation", token=token),
+        days=days,
+    )
+
+
+def send_password_reset(user: User) -> None:
+    """Email a link to choose a new password."""
+    from flask import current_app
+
+    from recovery.notify.email import send_email
+
+    token = make_link_token(current_app.config["SECRET_KEY"], "password-reset", user)
+    minutes = int(current_app.config["PASSWORD_RESET_MAX_AGE"].total_seconds() // 60)
+    send_email(
+        user.email,
+        "Reset your Recovery password",
+        "email/password_reset",
+        user=user,
+        link=external_url("auth.reset_password", token=token),
+        minutes=minutes,
+    )

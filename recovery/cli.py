@@ -1,0 +1,92 @@
+"""`flask --app wsgi …` commands: users, demo."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from recovery.admin.services import create_staff
+from recovery.auth.models import STAFF_ROLES
+from recovery.auth.services import AccountError, find_user_by_email, set_password
+from recovery.db import utcnow
+from recovery.extensions import db
+from recovery.zones import is_timezone, local_today
+
+users_cli = AppGroup("users", help="Manage staff accounts.")
+demo_cli = AppGroup("demo", help="The demo clinic.")
+
+
+def _password_option(func):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--password",
+        help="The password; asked for (hidden) when left out.",
+    )(func)
+
+
+def _read_password(password: str | None) -> str:
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice(STAFF_ROLES))
+@click.option("--name", required=True)
+@click.option("--timezone", default="UTC", show_default=True)
+@_password_option
+def create_user(email: str, role: str, name: str, timezone: str, password: str | None) -> None:
+    """Create a member of staff (patients are enrolled through the app or the API)."""
+    if not is_timezone(timezone):
+        raise click.BadParameter(f"unknown timezone {timezone!r}", param_hint="--timezone")
+    try:
+        user = create_staff(name, email, role, timezone)
+        set_password(user, _read_password(password), utcnow())
+    except AccountError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"Created {role} {user.email} (id {user.id}).")
+
+
+@users_cli.command("set-password")
+@click.option("--email", required=True)
+@_password_option
+def set_user_password(email: str, password: str | None) -> None:
+    """Set a password; this also unlocks the account and ends its sessions."""
+    user = find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No account with email {email}.")
+    try:
+        set_password(user, _read_password(password), utcnow())
+    except AccountError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"Password set for {user.email}; the account is unlocked.")
+
+
+@demo_cli.command("seed")
+@click.option(
+    "--if-empty", is_flag=True, help="Do nothing when the database has accounts."
+)
+def seed_demo(if_empty: bool) -> None:
+    """Create a demo clinic and print its logins."""
+    from recovery import demo
+
+    if not demo.is_empty():
+        if if_empty:
+            click.echo("The database already has accounts; demo seed skipped.")
+            return
+        raise click.ClickException("The database is not empty; seed an empty one.")
+    now = utcnow()
+    logins = demo.seed(local_today("America/Chicago", now), now)
+    db.session.commit()
+    click.echo("Demo clinic created. Logins (password for all: %s):" % demo.DEMO_PASSWORD)
+    for login in logins:
+        click.echo(f"  {login.role:<12} {login.email:<34} {login.name}")
+
+
+def init_app(app: Flask) -> None:
+    """Register the command groups."""
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)

@@ -1,0 +1,1 @@
+"""Clinicians: their patients and follow-up schedule."""

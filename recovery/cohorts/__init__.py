@@ -1,0 +1,1 @@
+"""Care coordinators: the cohort they follow."""

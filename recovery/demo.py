@@ -1,0 +1,133 @@
+"""The demo clinic: staff, ~30 patients across every phase, symptom history."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from recovery.admin.services import create_staff
+from recovery.auth.models import User
+from recovery.auth.services import set_password
+from recovery.domain.plan import MALIGNANCIES, ORIGINS, PROCEDURES, TUMOR_LOCATIONS
+from recovery.extensions import db
+from recovery.patients.models import Patient
+from recovery.patients.services import add_to_care_team
+from recovery.symptoms.models import SymptomLog
+
+DEMO_PASSWORD = "recovery-demo"  # noqa: S105 - printed for the demo, documented
+
+STAFF = [
+    ("admin", "Ada Admin", "admin@demo.example.org"),
+    ("coordinator", "Cora Coordinator", "coordinator@demo.example.org"),
+    ("coordinator", "Colin Coordinator", "coordinator2@demo.example.org"),
+    ("clinician", "Dr. Clara Surgeon", "clinician@demo.example.org"),
+    ("clinician", "Dr. Raj Radiation", "clinician2@demo.example.org"),
+    ("clinician", "Nora Nurse-Practitioner", "clinician3@demo.example.org"),
+]
+FIRST = ["Alex", "Sam", "Maria", "John", "Aisha", "Wei", "Olga", "Pedro", "Fatima",
+         "Lars", "Grace", "Tom", "Hana", "Ivan", "Lucia"]
+LAST = ["Miller", "Garcia", "Chen", "Okafor", "Novak", "Silva", "Kim", "Berg",
+        "Haddad", "Rossi", "Dubois", "Schmidt", "Nakamura", "Ahmed", "Jones"]
+TIMEZONES = ["America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/Berlin"]
+TUMOR_TYPES = {
+    "intramedullary": ["ependymoma", "astrocytoma", "hemangioblastoma"],
+    "intradural_extramedullary": ["meningioma", "schwannoma"],
+    "epidural": ["metastatic breast carcinoma", "metastatic lung carcinoma", "myeloma"],
+}
+# Post-operative days spread over every phase: pre-op, early recovery, radiation,
+# rehabilitation, surveillance.
+DAY_SPREAD = [-5, -1, 0, 2, 5, 9, 12, 16, 19, 23, 27, 31, 36, 40, 45, 52, 60, 68,
+              75, 84, 95, 120, 150, 180, 220, 270, 330, 400, 500, 640]
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    """An account the demo prints."""
+
+    role: str
+    name: str
+    email: str
+
+
+def is_empty() -> bool:
+    """Whether the database has no accounts yet."""
+    return not db.session.scalar(select(func.count()).select_from(User))
+
+
+def seed(today: date, now: datetime, seed_value: int = 7) -> list[DemoLogin]:
+    """Create the demo clinic; the caller commits."""
+    rng = random.Random(seed_value)
+    logins: list[DemoLogin] = []
+    staff: dict[str, list[User]] = {"coordinator": [], "clinician": [], "admin": []}
+    for role, name, email in STAFF:
+        user = create_staff(name, email, role, "America/Chicago")
+        set_password(user, DEMO_PASSWORD, now)
+        staff[role].append(user)
+        logins.append(DemoLogin(role, name, email))
+
+    for index, day in enumerate(DAY_SPREAD):
+        first, last = FIRST[index % len(FIRST)], LAST[(index * 7) % len(LAST)]
+        email = f"patient{index + 1}@demo.example.org"
+        user = User(
+            name=f"{first} {last}",
+            email=email,
+            role="patient",
+            timezone=TIMEZONES[index % len(TIMEZONES)],
+        )
+        set_password(user, DEMO_PASSWORD, now)
+        location = TUMOR_LOCATIONS[index % len(TUMOR_LOCATIONS)]
+        malignancy = MALIGNANCIES[index % 2]  # benign / malignant alternate
+        radiation = malignancy == "malignant" or location == "epidural"
+        clinician = staff["clinician"][index % 3]
+        coordinator = staff["coordinator"][index % 2]
+        patient = Patient(
+            user=user,
+            mrn=f"DEMO-{1000 + index}",
+            date_of_birth=date(1940 + rng.randrange(45), rng.randrange(1, 13), rng.randrange(1, 28)),
+            surgery_date=today - timedelta(days=day),
+            procedure=PROCEDURES[index % len(PROCEDURES)],
+            tumor_location=location,
+            tumor_type=rng.choice(TUMOR_TYPES[location]),
+            malignancy=malignancy,
+            origin=ORIGINS[1] if location == "epidural" else ORIGINS[0],
+            radiation_planned=radiation,
+            radiation_start_day=rng.choice([7, 10, 14]),
+            radiation_weeks=rng.choice([2, 3, 4, 5, 6]),
+            radiation_minutes_per_session=rng.choice([15, 20]),
+            brace_required=index % 3 == 0,
+            brace_weeks=6,
+            clinician=clinician,
+            coordinator=coordinator,
+        )
+        db.session.add(patient)
+        add_to_care_team(patient, clinician, coordinator)
+        db.session.flush()
+        _seed_symptoms(rng, patient, max(0, min(day, 60)), now)
+        if index < 3:
+            logins.append(DemoLogin("patient", user.name, email))
+    db.session.flush()
+    return logins
+
+
+def _seed_symptoms(rng: random.Random, patient: Patient, days: int, now: datetime) -> None:
+    """Daily check-ins since surgery: pain easing with noise."""
+    pain = rng.randrange(5, 9)
+    for back in range(days, -1, -1):
+        eased = max(0, pain - (days - back) // 7)
+        db.session.add(
+            SymptomLog(
+                patient_id=patient.id,
+                recorded_at=now - timedelta(days=back, hours=rng.randrange(0, 4)),
+                back_pain=min(10, max(0, eased + rng.randrange(-1, 2))),
+                leg_pain=min(10, max(0, eased - 2 + rng.randrange(-1, 2))),
+                numbness=rng.random() < 0.2,
+                leg_weakness="none",
+                fatigue=rng.randrange(2, 7),
+                weight_kg=round(70 + rng.random() * 2, 1),
+                wound="healing",
+                temperature_c=round(36.6 + rng.random() * 0.6, 1),
+            )
+        )

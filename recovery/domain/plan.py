@@ -1,0 +1,60 @@
+"""A patient's surgery plan: the choices the timeline is built from, and their bounds."""
+
+from dataclasses import dataclass
+from datetime import date
+
+PROCEDURES = (
+    "biopsy",
+    "minimally_invasive_removal",
+    "partial_laminectomy",
+    "full_laminectomy",
+    "open_resection",
+)
+TUMOR_LOCATIONS = ("intramedullary", "intradural_extramedullary", "epidural")
+MALIGNANCIES = ("benign", "malignant", "unknown")
+ORIGINS = ("primary", "metastatic", "unknown")
+
+# Bounds from the API contract: radiation starts 1-2 weeks after surgery (wound healing)
+# and lasts 2-6 weeks; sessions are short (15-20 min by default).
+RADIATION_START_DAYS = (7, 14)
+RADIATION_WEEKS = (2, 6)
+RADIATION_MINUTES = (5, 60)
+BRACE_WEEKS = (1, 26)
+
+
+@dataclass(frozen=True)
+class RadiationPlan:
+    """Whether radiation is planned, when it starts and how long it lasts."""
+
+    planned: bool = False
+    start_day: int = 14
+    weeks: int = 2
+    minutes_per_session: int = 15
+
+
+@dataclass(frozen=True)
+class BracePlan:
+    """Whether a brace or corset is required and for how long."""
+
+    required: bool = False
+    weeks: int = 6
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything about a patient that decides their recovery timeline."""
+
+    surgery_date: date
+    procedure: str
+    tumor_location: str
+    malignancy: str
+    origin: str = "unknown"
+    tumor_type: str = ""
+    radiation: RadiationPlan = RadiationPlan()
+    brace: BracePlan = BracePlan()
+    timezone: str = "UTC"
+
+
+def post_op_day(surgery_date: date, today: date) -> int:
+    """Days since surgery: 0 on the day of surgery, negative before it."""
+    return (today - surgery_date).days

@@ -1,0 +1,138 @@
+"""Error responses: HTML pages for people, the spec's JSON shape for the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import APIFlask, HTTPError
+from flask import render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from recovery.extensions import db
+
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    412: "precondition_failed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "server_error",
+    503: "unavailable",
+}
+
+PAGE_MESSAGES = {
+    400: "The request could not be understood. Go back and try again.",
+    403: "You do not have access to this page.",
+    404: "There is no page here.",
+    405: "That action is not allowed here.",
+    413: "What you sent is too large. Shorten it and try again.",
+    429: "Too many attempts. Wait a minute and try again.",
+    500: "Something went wrong on our side. Your care team has not been notified "
+    "by this page: if you need help now, call them.",
+}
+
+
+def wants_json() -> bool:
+    """API paths always answer JSON."""
+    return request.path.startswith("/api/")
+
+
+def flatten_fields(detail: Any, prefix: str = "") -> dict[str, str]:
+    """Turn marshmallow's nested messages into {"field.sub": "message"}."""
+    fields: dict[str, str] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            # webargs nests messages under the location ("json", "query"): drop it.
+            name = prefix if key in {"json", "query", "form", "headers"} and not prefix else (
+                f"{prefix}.{key}" if prefix else str(key)
+            )
+            fields.update(flatten_fields(value, name))
+    elif isinstance(detail, list) and all(isinstance(item, str) for item in detail):
+        fields[prefix or "_schema"] = " ".join(detail)
+    elif isinstance(detail, list):
+        for index, item in enumerate(detail):
+            fields.update(flatten_fields(item, f"{prefix}.{index}" if prefix else str(index)))
+    elif detail:
+        fields[prefix or "_schema"] = str(detail)
+    return fields
+
+
+def error_body(
+    status: int, message: str, fields: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The API's error document: {"error": {"code", "message", "fields"}}."""
+    return {
+        "error": {
+            "code": ERROR_CODES.get(status, "error"),
+            "message": message,
+            "fields": fields or {},
+        }
+    }
+
+
+def _api_message(status: int, default: str, fields: dict[str, str]) -> str:
+    if status == 422 and fields:
+        return "Some fields are not valid: " + ", ".join(sorted(fields)) + "."
+    return default
+
+
+def init_app(app: APIFlask) -> None:
+    """Register the handlers."""
+
+    @app.error_processor
+    def api_error(error: HTTPError) -> Any:
+        """Validation errors and aborts from the API, in the spec's shape."""
+        fields = flatten_fields(error.detail)
+        message = _api_message(error.status_code, error.message, fields)
+        return error_body(error.status_code, message, fields), error.status_code, (
+            error.headers or {}
+        )
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> Any:
+        """A form sent without its CSRF token: most often an expired page."""
+        message = "This form has expired or was not sent from this site. Reload the page and try again."
+        if wants_json():
+            return error_body(400, "Missing or invalid CSRF token."), 400
+        return render_template("errors/error.html", code=400, message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Any:
+        """Every other HTTP error: a page, or JSON on the API."""
+        status = error.code or 500
+        if wants_json():
+            fields = flatten_fields(getattr(error, "data", {}).get("messages"))
+            if status == 400 and fields:
+                message = "The request body is not valid JSON."
+            else:
+                message = error.description or error.name
+            response = error.get_response()
+            headers = {
+                key: value
+                for key, value in response.headers.items()
+                if key.lower() in {"allow", "retry-after", "www-authenticate"}
+            }
+            return error_body(status, message, fields), status, headers
+        message = PAGE_MESSAGES.get(status, error.description or error.name)
+        return (
+            render_template("errors/error.html", code=status, message=message),
+            status,
+        )
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error: InternalServerError) -> Any:
+        """An unexpected failure: roll back, log the traceback, show a plain page."""
+        db.session.rollback()
+        if wants_json():
+            return error_body(500, "Internal server error."), 500
+        return (
+            render_template("errors/error.html", code=500, message=PAGE_MESSAGES[500]),
+            500,
+        )

@@ -1,0 +1,1 @@
+"""Patients: their own pages, and the patient page staff open."""

@@ -1,0 +1,64 @@
+"""Who may see which patient: the one place that decides, used by every view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort
+from sqlalchemy import Select, exists, select
+
+from recovery.audit.services import record
+from recovery.auth.models import User
+from recovery.extensions import db
+from recovery.patients.models import CareTeamMember, Patient
+
+
+def can_view(user: Any, patient: Patient) -> bool:
+    """A patient sees only themselves; staff their care team's patients; admins all."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.role == "admin":
+        return True
+    if user.role == "patient":
+        return bool(patient.user_id == user.id)
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    CareTeamMember.patient_id == patient.id,
+                    CareTeamMember.user_id == user.id,
+                )
+            )
+        )
+    )
+
+
+def visible_patients(user: User) -> Select[tuple[Patient]]:
+    """A query of the patients this user may see, for lists."""
+    query = select(Patient)
+    if user.role == "admin":
+        return query
+    if user.role == "patient":
+        return query.where(Patient.user_id == user.id)
+    return query.where(
+        exists().where(
+            CareTeamMember.patient_id == Patient.id, CareTeamMember.user_id == user.id
+        )
+    )
+
+
+def get_patient_for(user: Any, patient_id: int, action: str) -> Patient:
+    """Load a patient the user may see, auditing the access; 404/403 otherwise.
+
+    Patients get 404 for anyone else's record, so ids reveal nothing; staff get 403.
+    Refusals are audited too, and the caller's commit is not needed for them.
+    """
+    patient = db.session.get(Patient, patient_id)
+    if patient is None:
+        abort(404)
+    if not can_view(user, patient):
+        record("access_denied", patient_id=patient.id, target=action)
+        db.session.commit()
+        abort(404 if user.role == "patient" else 403)
+    record(action, patient_id=patient.id)
+    return patient

@@ -1,0 +1,127 @@
+"""Patients with their surgery plan, and the care team that follows each one."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
+
+from recovery.db import TimestampMixin, utcnow
+from recovery.domain.plan import BracePlan, Plan, RadiationPlan
+from recovery.extensions import db
+
+if TYPE_CHECKING:
+    from recovery.auth.models import User
+    from recovery.symptoms.models import Alert, SymptomLog
+    from recovery.timeline.models import TimelineEvent
+
+
+class Patient(TimestampMixin, db.Model):
+    """A patient after lumbar spinal tumor surgery; name and email live on the user."""
+
+    __tablename__ = "patients"
+    __table_args__ = (
+        CheckConstraint(
+            "procedure IN ('biopsy', 'minimally_invasive_removal', "
+            "'partial_laminectomy', 'full_laminectomy', 'open_resection')",
+            name="procedure",
+        ),
+        CheckConstraint(
+            "tumor_location IN ('intramedullary', 'intradural_extramedullary', "
+            "'epidural')",
+            name="tumor_location",
+        ),
+        CheckConstraint(
+            "malignancy IN ('benign', 'malignant', 'unknown')", name="malignancy"
+        ),
+        CheckConstraint("origin IN ('primary', 'metastatic', 'unknown')", name="origin"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    mrn: Mapped[str] = mapped_column(String(64), unique=True)
+    date_of_birth: Mapped[date]
+    surgery_date: Mapped[date] = mapped_column(index=True)
+    procedure: Mapped[str] = mapped_column(String(40), index=True)
+    tumor_location: Mapped[str] = mapped_column(String(40), index=True)
+    tumor_type: Mapped[str] = mapped_column(String(200), default="")
+    malignancy: Mapped[str] = mapped_column(String(20), index=True)
+    origin: Mapped[str] = mapped_column(String(20), default="unknown")
+    radiation_planned: Mapped[bool] = mapped_column(default=False)
+    radiation_start_day: Mapped[int] = mapped_column(default=14)
+    radiation_weeks: Mapped[int] = mapped_column(default=2)
+    radiation_minutes_per_session: Mapped[int] = mapped_column(default=15)
+    brace_required: Mapped[bool] = mapped_column(default=False)
+    brace_weeks: Mapped[int] = mapped_column(default=6)
+    clinician_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id"), index=True
+    )
+    coordinator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id"), index=True
+    )
+    protocol_id: Mapped[str | None] = mapped_column(String(64))
+    protocol_version: Mapped[str | None] = mapped_column(String(32))
+    discharged_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="patient", foreign_keys=[user_id])
+    clinician: Mapped[User | None] = relationship(foreign_keys=[clinician_id])
+    coordinator: Mapped[User | None] = relationship(foreign_keys=[coordinator_id])
+    care_team: Mapped[list[CareTeamMember]] = relationship(
+        back_populates="patient", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[TimelineEvent]] = relationship(
+        back_populates="patient",
+        cascade="all, delete-orphan",
+        order_by="TimelineEvent.start_date",
+    )
+    symptom_logs: WriteOnlyMapped[SymptomLog] = relationship(
+        back_populates="patient", cascade="all, delete-orphan", passive_deletes=True
+    )
+    alerts: WriteOnlyMapped[Alert] = relationship(
+        back_populates="patient", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def name(self) -> str:
+        """The patient's name, from their account."""
+        return self.user.name
+
+    def plan(self) -> Plan:
+        """The domain view of this patient's plan."""
+        return Plan(
+            surgery_date=self.surgery_date,
+            procedure=self.procedure,
+            tumor_location=self.tumor_location,
+            tumor_type=self.tumor_type,
+            malignancy=self.malignancy,
+            origin=self.origin,
+            radiation=RadiationPlan(
+                planned=self.radiation_planned,
+                start_day=self.radiation_start_day,
+                weeks=self.radiation_weeks,
+                minutes_per_session=self.radiation_minutes_per_session,
+            ),
+            brace=BracePlan(required=self.brace_required, weeks=self.brace_weeks),
+            timezone=self.user.timezone,
+        )
+
+
+class CareTeamMember(db.Model):
+    """A member of staff who follows a patient; staff see only these patients."""
+
+    __tablename__ = "care_team_members"
+    __table_args__ = (UniqueConstraint("patient_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    patient: Mapped[Patient] = relationship(back_populates="care_team")
+    user: Mapped[User] = relationship()

@@ -1,0 +1,38 @@
+"""Reminders as rows: planned from the timeline, claimed and sent once by dispatch."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from recovery.db import utcnow
+from recovery.extensions import db
+
+REMINDER_STATUSES = ("pending", "sending", "sent", "failed", "expired", "cancelled")
+
+
+class Reminder(db.Model):
+    """One message to send on one channel at one instant."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (Index("ix_reminders_status_send_at", "status", "send_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("timeline_events.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(16))
+    send_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    # Makes planning idempotent: the same reminder is never inserted twice.
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
