@@ -2,6 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from recovery.zones import is_timezone
@@ -28,9 +29,9 @@ class StaffForm(FlaskForm):
     role = SelectField(
         "Role",
         choices=[
-            ("coordinator", "Care coordinator"),
-            ("clinician", "Clinician"),
-            ("admin", "Administrator"),
+            SelectChoice("coordinator", "Care coordinator"),
+            SelectChoice("clinician", "Clinician"),
+            SelectChoice("admin", "Administrator"),
         ],
     )
     timezone = StringField(

@@ -1,0 +1,1 @@
+"""The audit log of every read and change of patient data."""

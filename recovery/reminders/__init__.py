@@ -1,0 +1,1 @@
+"""Reminders planned from the timeline and sent once."""

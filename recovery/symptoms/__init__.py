@@ -1,0 +1,1 @@
+"""Symptom check-ins and red-flag alerts."""

@@ -1,0 +1,1 @@
+"""The recovery timeline built from each plan."""
