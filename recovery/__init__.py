@@ -92,6 +92,10 @@ def register_blueprints(app: APIFlask) -> None:
     app.register_blueprint(clinician_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
+    # Every documented error response uses the spec's error document.
+    from recovery.api.schemas import Error
+
+    app.config.update(HTTP_ERROR_SCHEMA=Error, VALIDATION_ERROR_SCHEMA=Error)
 
 
 def register_errorhandlers(app: APIFlask) -> None:

@@ -12,7 +12,19 @@ bp = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="Recovery")
 # The API checks CSRF itself: only for cookie sessions, never for bearer tokens.
 csrf.exempt(bp)
 
-auth = HTTPTokenAuth(
+
+
+class SessionOrTokenAuth(HTTPTokenAuth):
+    """A bearer token or, for same-origin browser calls, the login session."""
+
+    def authenticate(self, auth, stored_password):  # type: ignore[no-untyped-def]
+        """Unlike HTTPTokenAuth, also verify when no Authorization header came."""
+        return self.ensure_sync(self.verify_token_callback)(
+            getattr(auth, "token", "") or ""
+        )
+
+
+auth = SessionOrTokenAuth(
     scheme="Bearer",
     description="A token from POST /api/v1/auth/tokens, or a logged-in browser session.",
 )

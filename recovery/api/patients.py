@@ -7,7 +7,7 @@ from typing import Any
 from flask_login import current_user
 
 from recovery.api import auth, bp
-from recovery.api.schemas import Error, PatientOut
+from recovery.api.schemas import PatientOut
 from recovery.extensions import db
 from recovery.patients.access import get_patient_for
 from recovery.patients.models import Patient
@@ -43,7 +43,7 @@ def patient_document(patient: Patient) -> dict[str, Any]:
 @bp.get("/patients/<int:patient_id>")
 @bp.auth_required(auth)
 @bp.output(PatientOut)
-@bp.doc(responses={403: ("Not your care team's patient", Error), 404: ("No such patient", Error)})
+@bp.doc(responses=[401, 403, 404])
 def get_patient(patient_id: int) -> dict[str, Any]:
     """One patient with their plan (a patient may read only their own)."""
     patient = get_patient_for(current_user, patient_id, "api_view_patient")

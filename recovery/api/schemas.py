@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Date, DateTime, Email, Integer, Nested, String
+from apiflask.fields import (
+    Boolean,
+    Date,
+    DateTime,
+    Dict,
+    Email,
+    Integer,
+    Nested,
+    String,
+)
 from apiflask.validators import Length
 
 from recovery.auth.services import MAX_PASSWORD_LENGTH
@@ -14,7 +23,11 @@ class ErrorDetail(Schema):
 
     code = String(required=True, metadata={"example": "validation_error"})
     message = String(required=True)
-    fields = String(metadata={"description": "field name -> message"})
+    fields = Dict(
+        keys=String(),
+        values=String(),
+        metadata={"description": "Each invalid field, named, with its message."},
+    )
 
 
 class Error(Schema):
