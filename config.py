@@ -1,10 +1,10 @@
-"""Configuration classes: the environment decides, TestingConfig is a class of its own."""
+"""Configuration classes: the environment decides; TestingConfig is its own class."""
 
 import os
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -35,7 +35,7 @@ class Config:
         os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'recovery.db'}")
     )
     DATABASE_URL_SET = bool(os.environ.get("DATABASE_URL"))
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}
 
     # Forms may carry long notes; anything bigger is refused with a 413 page.
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
@@ -117,7 +117,8 @@ class ProductionConfig(Config):
         if key == DEFAULT_SECRET_KEY or len(key) < 32:
             raise RuntimeError(
                 "SECRET_KEY must be set to a random value of at least 32 characters "
-                "in production (python -c 'import secrets; print(secrets.token_hex(32))')."
+                "in production: python -c "
+                "'import secrets; print(secrets.token_hex(32))'"
             )
         if not config.get("DATABASE_URL_SET"):
             raise RuntimeError("DATABASE_URL must be set in production.")

@@ -62,7 +62,9 @@ def run_migrations_online():
     args = configure_args()
     args.setdefault("process_revision_directives", process_revision_directives)
     with target_db.engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_db.metadata, **args)
+        context.configure(
+            connection=connection, target_metadata=target_db.metadata, **args
+        )
         with context.begin_transaction():
             context.run_migrations()
 

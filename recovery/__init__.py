@@ -5,17 +5,21 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Mapping
-from typing import Any
-
-from apiflask import APIFlask
+from typing import TYPE_CHECKING, Any
 
 from config import BASE_DIR, CONFIGS, INSTANCE_DIR
+
+if TYPE_CHECKING:
+    from apiflask import APIFlask
 
 
 def create_app(
     config_name: str | None = None, overrides: Mapping[str, Any] | None = None
 ) -> APIFlask:
     """Build the application: configuration, then a list of register steps."""
+    # Imported here so that `import recovery.domain` stays free of Flask.
+    from apiflask import APIFlask
+
     name = config_name or os.environ.get("RECOVERY_ENV", "development")
     if name not in CONFIGS:
         raise RuntimeError(f"RECOVERY_ENV must be one of {', '.join(CONFIGS)}.")

@@ -36,10 +36,14 @@ def _read_password(password: str | None) -> str:
 @click.option("--name", required=True)
 @click.option("--timezone", default="UTC", show_default=True)
 @_password_option
-def create_user(email: str, role: str, name: str, timezone: str, password: str | None) -> None:
+def create_user(
+    email: str, role: str, name: str, timezone: str, password: str | None
+) -> None:
     """Create a member of staff (patients are enrolled through the app or the API)."""
     if not is_timezone(timezone):
-        raise click.BadParameter(f"unknown timezone {timezone!r}", param_hint="--timezone")
+        raise click.BadParameter(
+            f"unknown timezone {timezone!r}", param_hint="--timezone"
+        )
     try:
         user = create_staff(name, email, role, timezone)
         set_password(user, _read_password(password), utcnow())
@@ -81,7 +85,7 @@ def seed_demo(if_empty: bool) -> None:
     now = utcnow()
     logins = demo.seed(local_today("America/Chicago", now), now)
     db.session.commit()
-    click.echo("Demo clinic created. Logins (password for all: %s):" % demo.DEMO_PASSWORD)
+    click.echo(f"Demo clinic created. Logins (password for all: {demo.DEMO_PASSWORD}):")
     for login in logins:
         click.echo(f"  {login.role:<12} {login.email:<34} {login.name}")
 

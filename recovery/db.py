@@ -1,7 +1,6 @@
 """Declarative base with a constraint naming convention, and the UTC clock helper."""
 
 from datetime import UTC, datetime
-
 from typing import Any
 
 from sqlalchemy import DateTime, Dialect, MetaData

@@ -27,11 +27,46 @@ STAFF = [
     ("clinician", "Dr. Raj Radiation", "clinician2@demo.example.org"),
     ("clinician", "Nora Nurse-Practitioner", "clinician3@demo.example.org"),
 ]
-FIRST = ["Alex", "Sam", "Maria", "John", "Aisha", "Wei", "Olga", "Pedro", "Fatima",
-         "Lars", "Grace", "Tom", "Hana", "Ivan", "Lucia"]
-LAST = ["Miller", "Garcia", "Chen", "Okafor", "Novak", "Silva", "Kim", "Berg",
-        "Haddad", "Rossi", "Dubois", "Schmidt", "Nakamura", "Ahmed", "Jones"]
-TIMEZONES = ["America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/Berlin"]
+FIRST = [
+    "Alex",
+    "Sam",
+    "Maria",
+    "John",
+    "Aisha",
+    "Wei",
+    "Olga",
+    "Pedro",
+    "Fatima",
+    "Lars",
+    "Grace",
+    "Tom",
+    "Hana",
+    "Ivan",
+    "Lucia",
+]
+LAST = [
+    "Miller",
+    "Garcia",
+    "Chen",
+    "Okafor",
+    "Novak",
+    "Silva",
+    "Kim",
+    "Berg",
+    "Haddad",
+    "Rossi",
+    "Dubois",
+    "Schmidt",
+    "Nakamura",
+    "Ahmed",
+    "Jones",
+]
+TIMEZONES = [
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "Europe/Berlin",
+]
 TUMOR_TYPES = {
     "intramedullary": ["ependymoma", "astrocytoma", "hemangioblastoma"],
     "intradural_extramedullary": ["meningioma", "schwannoma"],
@@ -39,8 +74,38 @@ TUMOR_TYPES = {
 }
 # Post-operative days spread over every phase: pre-op, early recovery, radiation,
 # rehabilitation, surveillance.
-DAY_SPREAD = [-5, -1, 0, 2, 5, 9, 12, 16, 19, 23, 27, 31, 36, 40, 45, 52, 60, 68,
-              75, 84, 95, 120, 150, 180, 220, 270, 330, 400, 500, 640]
+DAY_SPREAD = [
+    -5,
+    -1,
+    0,
+    2,
+    5,
+    9,
+    12,
+    16,
+    19,
+    23,
+    27,
+    31,
+    36,
+    40,
+    45,
+    52,
+    60,
+    68,
+    75,
+    84,
+    95,
+    120,
+    150,
+    180,
+    220,
+    270,
+    330,
+    400,
+    500,
+    640,
+]
 
 
 @dataclass(frozen=True)
@@ -69,7 +134,8 @@ def seed(today: date, now: datetime, seed_value: int = 7) -> list[DemoLogin]:
         logins.append(DemoLogin(role, name, email))
 
     for index, day in enumerate(DAY_SPREAD):
-        first, last = FIRST[index % len(FIRST)], LAST[(index * 7) % len(LAST)]
+        first = FIRST[index % len(FIRST)]
+        last = LAST[(index * 7 + index // len(FIRST)) % len(LAST)]
         email = f"patient{index + 1}@demo.example.org"
         user = User(
             name=f"{first} {last}",
@@ -86,7 +152,9 @@ def seed(today: date, now: datetime, seed_value: int = 7) -> list[DemoLogin]:
         patient = Patient(
             user=user,
             mrn=f"DEMO-{1000 + index}",
-            date_of_birth=date(1940 + rng.randrange(45), rng.randrange(1, 13), rng.randrange(1, 28)),
+            date_of_birth=date(
+                1940 + rng.randrange(45), rng.randrange(1, 13), rng.randrange(1, 28)
+            ),
             surgery_date=today - timedelta(days=day),
             procedure=PROCEDURES[index % len(PROCEDURES)],
             tumor_location=location,
@@ -112,7 +180,9 @@ def seed(today: date, now: datetime, seed_value: int = 7) -> list[DemoLogin]:
     return logins
 
 
-def _seed_symptoms(rng: random.Random, patient: Patient, days: int, now: datetime) -> None:
+def _seed_symptoms(
+    rng: random.Random, patient: Patient, days: int, now: datetime
+) -> None:
     """Daily check-ins since surgery: pain easing with noise."""
     pain = rng.randrange(5, 9)
     for back in range(days, -1, -1):

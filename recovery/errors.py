@@ -50,15 +50,19 @@ def flatten_fields(detail: Any, prefix: str = "") -> dict[str, str]:
     if isinstance(detail, dict):
         for key, value in detail.items():
             # webargs nests messages under the location ("json", "query"): drop it.
-            name = prefix if key in {"json", "query", "form", "headers"} and not prefix else (
-                f"{prefix}.{key}" if prefix else str(key)
+            name = (
+                prefix
+                if key in {"json", "query", "form", "headers"} and not prefix
+                else (f"{prefix}.{key}" if prefix else str(key))
             )
             fields.update(flatten_fields(value, name))
     elif isinstance(detail, list) and all(isinstance(item, str) for item in detail):
         fields[prefix or "_schema"] = " ".join(detail)
     elif isinstance(detail, list):
         for index, item in enumerate(detail):
-            fields.update(flatten_fields(item, f"{prefix}.{index}" if prefix else str(index)))
+            fields.update(
+                flatten_fields(item, f"{prefix}.{index}" if prefix else str(index))
+            )
     elif detail:
         fields[prefix or "_schema"] = str(detail)
     return fields
@@ -91,14 +95,19 @@ def init_app(app: APIFlask) -> None:
         """Validation errors and aborts from the API, in the spec's shape."""
         fields = flatten_fields(error.detail)
         message = _api_message(error.status_code, error.message, fields)
-        return error_body(error.status_code, message, fields), error.status_code, (
-            error.headers or {}
+        return (
+            error_body(error.status_code, message, fields),
+            error.status_code,
+            (error.headers or {}),
         )
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> Any:
         """A form sent without its CSRF token: most often an expired page."""
-        message = "This form has expired or was not sent from this site. Reload the page and try again."
+        message = (
+            "This form has expired or was not sent from this site. "
+            "Reload the page and try again."
+        )
         if wants_json():
             return error_body(400, "Missing or invalid CSRF token."), 400
         return render_template("errors/error.html", code=400, message=message), 400

@@ -1,4 +1,4 @@
-"""Every extension object, created unbound in one place so there are no import cycles."""
+"""Every extension object, created unbound in one place: no import cycles."""
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -6,7 +6,6 @@ from flask_login import LoginManager
 from flask_mailman import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 
 from recovery.db import Base
@@ -18,4 +17,3 @@ csrf = CSRFProtect()
 # No default limits: only the routes that need one (login, token, reset) carry it.
 limiter = Limiter(key_func=get_remote_address)
 mail = Mail()
-talisman = Talisman()

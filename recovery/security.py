@@ -1,10 +1,9 @@
-"""Security headers: a CSP that needs no inline script, no framing, HSTS in production."""
+"""Security headers: a CSP with no inline script, no framing, HSTS in production."""
 
 from __future__ import annotations
 
 from flask import Flask
-
-from recovery.extensions import talisman
+from flask_talisman import Talisman
 
 CSP = {
     "default-src": "'self'",
@@ -22,7 +21,9 @@ CSP = {
 def init_app(app: Flask) -> None:
     """Apply security headers and secure cookie flags from the configuration."""
     https = app.config["FORCE_HTTPS"]
-    talisman.init_app(
+    # One Talisman per app: it keeps its options on itself, so a shared instance
+    # would carry one app's settings into another.
+    Talisman(
         app,
         force_https=https,
         strict_transport_security=https,

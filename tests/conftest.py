@@ -24,7 +24,7 @@ from recovery.extensions import db, limiter
 from recovery.patients.models import Patient
 from recovery.patients.services import add_to_care_team
 
-PASSWORD = "correct horse battery"  # noqa: S105
+PASSWORD = "correct horse battery"
 
 
 def reset_schema(app: Flask) -> None:
@@ -135,7 +135,9 @@ def make_patient(app: Flask) -> Callable[..., Account]:
                 date_of_birth=date(1960, 5, 17),
                 surgery_date=fields.pop("surgery_date", date(2026, 11, 10)),
                 procedure=fields.pop("procedure", "partial_laminectomy"),
-                tumor_location=fields.pop("tumor_location", "intradural_extramedullary"),
+                tumor_location=fields.pop(
+                    "tumor_location", "intradural_extramedullary"
+                ),
                 malignancy=fields.pop("malignancy", "benign"),
                 **fields,
             )

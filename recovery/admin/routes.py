@@ -22,7 +22,9 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def users() -> str:
     """Every account, with actions."""
     page = users_page(request.args.get("page", 1, type=int))
-    return render_template("admin/users.html", page=page, action_form=AccountActionForm())
+    return render_template(
+        "admin/users.html", page=page, action_form=AccountActionForm()
+    )
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -49,7 +51,9 @@ def new_staff() -> Response | str:
     return render_template("admin/new_staff.html", form=form)
 
 
-@bp.route("/users/<int:user_id>/<any(deactivate, activate, invite):action>", methods=["POST"])
+@bp.route(
+    "/users/<int:user_id>/<any(deactivate, activate, invite):action>", methods=["POST"]
+)
 @roles_required("admin")
 def account_action(user_id: int, action: str) -> Response:
     """Deactivate, reactivate or re-invite one account."""
@@ -65,7 +69,10 @@ def account_action(user_id: int, action: str) -> Response:
         flash(f"A new invitation was emailed to {user.name}.", "success")
     else:
         set_active(user, action == "activate")
-        flash(f"{user.name} is now {'active' if user.active else 'deactivated'}.", "success")
+        flash(
+            f"{user.name} is now {'active' if user.active else 'deactivated'}.",
+            "success",
+        )
     record(f"{action}_user", target=f"user:{user.id}")
     db.session.commit()
     return redirect(url_for("admin.users"))

@@ -13,7 +13,6 @@ bp = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="Recovery")
 csrf.exempt(bp)
 
 
-
 class SessionOrTokenAuth(HTTPTokenAuth):
     """A bearer token or, for same-origin browser calls, the login session."""
 
@@ -26,7 +25,7 @@ class SessionOrTokenAuth(HTTPTokenAuth):
 
 auth = SessionOrTokenAuth(
     scheme="Bearer",
-    description="A token from POST /api/v1/auth/tokens, or a logged-in browser session.",
+    description="A token from POST /api/v1/auth/tokens, or a browser session.",
 )
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}

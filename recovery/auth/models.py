@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship, validates
+from sqlalchemy.orm import (
+    Mapped,
+    WriteOnlyMapped,
+    mapped_column,
+    relationship,
+    validates,
+)
 
 from recovery.db import TimestampMixin, utcnow
 from recovery.extensions import db

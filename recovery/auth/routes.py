@@ -67,7 +67,9 @@ def safe_next(target: str | None) -> str | None:
 @bp.app_context_processor
 def inject_logout_form() -> dict[str, object]:
     """Every page's header has a logout button that needs a CSRF token."""
-    return {"logout_form": LogoutForm()}
+    # formdata=None: rendering must not read the request body (it may be the
+    # oversized body a 413 page is answering).
+    return {"logout_form": LogoutForm(formdata=None)}
 
 
 @bp.route("/")

@@ -1,1 +1,1 @@
-"""Pure domain logic: no Flask, no SQLAlchemy, no clock reads (today/now are arguments)."""
+"""Pure domain logic: no Flask, no SQLAlchemy, no clock reads (today is an argument)."""

@@ -1,4 +1,4 @@
-"""A patient's surgery plan: the choices the timeline is built from, and their bounds."""
+"""A patient's surgery plan: the choices a timeline is built from, and their bounds."""
 
 from dataclasses import dataclass
 from datetime import date

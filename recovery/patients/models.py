@@ -36,7 +36,9 @@ class Patient(TimestampMixin, db.Model):
         CheckConstraint(
             "malignancy IN ('benign', 'malignant', 'unknown')", name="malignancy"
         ),
-        CheckConstraint("origin IN ('primary', 'metastatic', 'unknown')", name="origin"),
+        CheckConstraint(
+            "origin IN ('primary', 'metastatic', 'unknown')", name="origin"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -55,9 +57,7 @@ class Patient(TimestampMixin, db.Model):
     radiation_minutes_per_session: Mapped[int] = mapped_column(default=15)
     brace_required: Mapped[bool] = mapped_column(default=False)
     brace_weeks: Mapped[int] = mapped_column(default=6)
-    clinician_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id"), index=True
-    )
+    clinician_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     coordinator_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id"), index=True
     )

@@ -48,7 +48,9 @@ def test_clinician_sees_own_care_team_patient_and_the_read_is_audited(
     response = browser.client.get(f"/patients/{patient.patient_id}")
     assert response.status_code == 200
     assert "Ruth Reader" in response.get_data(as_text=True)
-    assert ("view_patient", clinician.id, "127.0.0.1") in audit_actions(app, patient.patient_id)
+    assert ("view_patient", clinician.id, "127.0.0.1") in audit_actions(
+        app, patient.patient_id
+    )
 
 
 def test_clinician_outside_the_care_team_gets_403_and_the_attempt_is_audited(
@@ -65,7 +67,9 @@ def test_clinician_outside_the_care_team_gets_403_and_the_attempt_is_audited(
     ]
 
 
-def test_staff_lists_show_only_their_care_teams_patients(browser, make_user, make_patient):
+def test_staff_lists_show_only_their_care_teams_patients(
+    browser, make_user, make_patient
+):
     coordinator = make_user("coordinator")
     make_patient(coordinator, name="Mine Patient")
     make_patient(make_user("coordinator"), name="Theirs Patient")
@@ -104,7 +108,9 @@ def test_admin_cannot_deactivate_themselves(browser, make_user):
     admin = make_user("admin")
     browser.login(admin)
     response = browser.submit(
-        f"/admin/users/{admin.id}/deactivate", {}, form_url="/admin/users",
+        f"/admin/users/{admin.id}/deactivate",
+        {},
+        form_url="/admin/users",
         follow_redirects=True,
     )
     assert "cannot deactivate your own account" in response.get_data(as_text=True)

@@ -1,4 +1,4 @@
-"""The JSON API: tokens, their use, revocation and expiry, errors in the spec's shape."""
+"""The JSON API: tokens, their use, revocation, expiry; errors in the spec's shape."""
 
 from __future__ import annotations
 
@@ -33,15 +33,21 @@ def test_token_issue_use_and_revoke(app, client, make_user, make_patient):
     assert body["expires_at"]
     assert "Set-Cookie" not in response.headers
 
-    got = client.get(f"/api/v1/patients/{patient.patient_id}", headers=bearer(body["token"]))
+    got = client.get(
+        f"/api/v1/patients/{patient.patient_id}", headers=bearer(body["token"])
+    )
     assert got.status_code == 200
     assert got.get_json()["mrn"] == "MRN-API-1"
     assert got.get_json()["name"] == "Api Patient"
     assert "Set-Cookie" not in got.headers  # tokens never start a cookie session
 
-    revoked = client.delete("/api/v1/auth/tokens/current", headers=bearer(body["token"]))
+    revoked = client.delete(
+        "/api/v1/auth/tokens/current", headers=bearer(body["token"])
+    )
     assert revoked.status_code == 204
-    after = client.get(f"/api/v1/patients/{patient.patient_id}", headers=bearer(body["token"]))
+    after = client.get(
+        f"/api/v1/patients/{patient.patient_id}", headers=bearer(body["token"])
+    )
     assert after.status_code == 401
     assert after.get_json()["error"]["code"] == "unauthorized"
 
@@ -59,15 +65,20 @@ def test_expired_token_is_refused(app, client, make_user):
     clinician = make_user("clinician")
     with time_machine.travel("2026-11-01 08:00 +0000", tick=False) as traveller:
         token = issue(client, clinician).get_json()["token"]
-        assert client.get("/api/v1/patients/1", headers=bearer(token)).status_code == 404
+        assert (
+            client.get("/api/v1/patients/1", headers=bearer(token)).status_code == 404
+        )
         traveller.shift(app.config["API_TOKEN_TTL"] + timedelta(seconds=1))
-        assert client.get("/api/v1/patients/1", headers=bearer(token)).status_code == 401
+        assert (
+            client.get("/api/v1/patients/1", headers=bearer(token)).status_code == 401
+        )
 
 
 def test_wrong_password_gives_401_in_the_error_shape(client, make_user):
     account = make_user("clinician")
     response = client.post(
-        "/api/v1/auth/tokens", json={"email": account.email, "password": "not it at all"}
+        "/api/v1/auth/tokens",
+        json={"email": account.email, "password": "not it at all"},
     )
     assert response.status_code == 401
     error = response.get_json()["error"]
@@ -99,7 +110,9 @@ def test_bad_json_is_400_with_the_error_shape(client):
 
 def test_non_utf8_body_is_400(client):
     response = client.post(
-        "/api/v1/auth/tokens", data=b'{"email": "\xff\xfe"}', content_type="application/json"
+        "/api/v1/auth/tokens",
+        data=b'{"email": "\xff\xfe"}',
+        content_type="application/json",
     )
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "bad_request"
@@ -107,7 +120,8 @@ def test_non_utf8_body_is_400(client):
 
 def test_bad_fields_are_422_naming_each_field(client):
     response = client.post(
-        "/api/v1/auth/tokens", json={"email": "not-an-email", "password": "", "extra": 1}
+        "/api/v1/auth/tokens",
+        json={"email": "not-an-email", "password": "", "extra": 1},
     )
     assert response.status_code == 422
     error = response.get_json()["error"]
@@ -134,12 +148,19 @@ def test_wrong_method_is_json_405(client):
     assert response.get_json()["error"]["code"] == "method_not_allowed"
 
 
-def test_patient_reads_only_their_own_record_through_the_api(client, make_user, make_patient):
+def test_patient_reads_only_their_own_record_through_the_api(
+    client, make_user, make_patient
+):
     clinician = make_user("clinician")
     me = make_patient(clinician)
     other = make_patient(clinician)
     token = issue(client, me).get_json()["token"]
-    assert client.get(f"/api/v1/patients/{me.patient_id}", headers=bearer(token)).status_code == 200
+    assert (
+        client.get(
+            f"/api/v1/patients/{me.patient_id}", headers=bearer(token)
+        ).status_code
+        == 200
+    )
     response = client.get(f"/api/v1/patients/{other.patient_id}", headers=bearer(token))
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "not_found"
@@ -148,16 +169,22 @@ def test_patient_reads_only_their_own_record_through_the_api(client, make_user, 
 def test_staff_outside_the_care_team_get_403(client, make_user, make_patient):
     patient = make_patient(make_user("clinician"))
     token = issue(client, make_user("clinician")).get_json()["token"]
-    response = client.get(f"/api/v1/patients/{patient.patient_id}", headers=bearer(token))
+    response = client.get(
+        f"/api/v1/patients/{patient.patient_id}", headers=bearer(token)
+    )
     assert response.status_code == 403
     assert response.get_json()["error"]["code"] == "forbidden"
 
 
-def test_browser_session_works_for_reads_and_needs_csrf_for_writes(browser, make_user, make_patient):
+def test_browser_session_works_for_reads_and_needs_csrf_for_writes(
+    browser, make_user, make_patient
+):
     clinician = make_user("clinician")
     patient = make_patient(clinician)
     browser.login(clinician)
-    assert browser.client.get(f"/api/v1/patients/{patient.patient_id}").status_code == 200
+    assert (
+        browser.client.get(f"/api/v1/patients/{patient.patient_id}").status_code == 200
+    )
     no_csrf = browser.client.delete("/api/v1/auth/tokens/current")
     assert no_csrf.status_code == 400
     assert "CSRF" in no_csrf.get_json()["error"]["message"]

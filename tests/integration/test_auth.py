@@ -22,7 +22,9 @@ from tests.conftest import csrf_from
         ("admin", "/admin/users", "Accounts"),
     ],
 )
-def test_staff_login_lands_on_their_role_page(browser, make_user, role, landing, heading):
+def test_staff_login_lands_on_their_role_page(
+    browser, make_user, role, landing, heading
+):
     account = make_user(role)
     response = browser.login(account)
     assert response.status_code == 302
@@ -52,7 +54,9 @@ def test_email_is_matched_case_insensitively(browser, make_user):
 
 def test_wrong_password_is_refused_with_a_message(browser, make_user):
     account = make_user("clinician")
-    response = browser.submit("/login", {"email": account.email, "password": "wrong one!"})
+    response = browser.submit(
+        "/login", {"email": account.email, "password": "wrong one!"}
+    )
     assert response.status_code == 200
     assert "do not match an account" in response.get_data(as_text=True)
     assert browser.client.get("/clinician/").status_code == 302  # still logged out
@@ -73,9 +77,13 @@ def test_account_locks_after_five_failures_and_unlocks_after_the_lock(
     start.start()
     try:
         for _ in range(4):
-            page = browser.submit("/login", {"email": account.email, "password": "nope-nope"})
+            page = browser.submit(
+                "/login", {"email": account.email, "password": "nope-nope"}
+            )
             assert "do not match" in page.get_data(as_text=True)
-        page = browser.submit("/login", {"email": account.email, "password": "nope-nope"})
+        page = browser.submit(
+            "/login", {"email": account.email, "password": "nope-nope"}
+        )
         assert "locked" in page.get_data(as_text=True)
         # Even the right password is refused while locked.
         page = browser.login(account)
@@ -93,10 +101,19 @@ def test_set_password_command_unlocks_an_account(app, browser, make_user, runner
         browser.submit("/login", {"email": account.email, "password": "nope-nope"})
     assert "locked" in browser.login(account).get_data(as_text=True)
     result = runner.invoke(
-        args=["users", "set-password", "--email", account.email, "--password", "a brand new pass"]
+        args=[
+            "users",
+            "set-password",
+            "--email",
+            account.email,
+            "--password",
+            "a brand new pass",
+        ]
     )
     assert result.exit_code == 0, result.output
-    response = browser.submit("/login", {"email": account.email, "password": "a brand new pass"})
+    response = browser.submit(
+        "/login", {"email": account.email, "password": "a brand new pass"}
+    )
     assert response.status_code == 302
 
 
@@ -104,7 +121,9 @@ def test_login_posts_are_rate_limited_per_address(app, browser, make_user):
     account = make_user("clinician")
     limit = int(app.config["LOGIN_RATE_LIMIT"].split()[0])
     statuses = [
-        browser.submit("/login", {"email": f"x{i}@example.org", "password": "x" * 12}).status_code
+        browser.submit(
+            "/login", {"email": f"x{i}@example.org", "password": "x" * 12}
+        ).status_code
         for i in range(limit)
     ]
     assert 429 not in statuses
@@ -132,7 +151,9 @@ def test_logout_without_csrf_token_does_not_log_out(browser, make_user):
 
 def test_login_form_without_csrf_token_is_rejected(client, make_user):
     account = make_user("clinician")
-    response = client.post("/login", data={"email": account.email, "password": account.password})
+    response = client.post(
+        "/login", data={"email": account.email, "password": account.password}
+    )
     assert response.status_code == 400
     assert "This form has expired" in response.get_data(as_text=True)
     assert client.get("/clinician/").status_code == 302
@@ -141,13 +162,15 @@ def test_login_form_without_csrf_token_is_rejected(client, make_user):
 def test_next_parameter_only_redirects_to_local_paths(browser, make_user):
     account = make_user("clinician")
     response = browser.submit(
-        "/login?next=https://evil.example.com/", {"email": account.email, "password": account.password},
+        "/login?next=https://evil.example.com/",
+        {"email": account.email, "password": account.password},
         form_url="/login",
     )
     assert response.headers["Location"] == "/clinician/"
     browser.logout()
     response = browser.submit(
-        "/login?next=/account", {"email": account.email, "password": account.password},
+        "/login?next=/account",
+        {"email": account.email, "password": account.password},
         form_url="/login",
     )
     assert response.headers["Location"] == "/account"
@@ -164,14 +187,25 @@ def test_remember_me_cookie_only_when_asked(app, browser, make_user):
     assert cookie.http_only
 
 
-def test_remember_cookie_stops_working_after_a_password_change(app, client, browser, make_user, runner):
+def test_remember_cookie_stops_working_after_a_password_change(
+    app, client, browser, make_user, runner
+):
     account = make_user("clinician")
     browser.login(account, remember=True)
     remember = client.get_cookie("remember_token").value
     fresh = app.test_client()
     fresh.set_cookie("remember_token", remember)
     assert fresh.get("/clinician/").status_code == 200
-    runner.invoke(args=["users", "set-password", "--email", account.email, "--password", "another long pass"])
+    runner.invoke(
+        args=[
+            "users",
+            "set-password",
+            "--email",
+            account.email,
+            "--password",
+            "another long pass",
+        ]
+    )
     stale = app.test_client()
     stale.set_cookie("remember_token", remember)
     assert stale.get("/clinician/").status_code == 302
@@ -213,7 +247,9 @@ def test_login_page_has_labelled_fields(client):
     assert csrf_from(page)
 
 
-def test_locked_state_expires_exactly_after_the_configured_minutes(app, browser, make_user):
+def test_locked_state_expires_exactly_after_the_configured_minutes(
+    app, browser, make_user
+):
     account = make_user("clinician")
     minutes = app.config["LOGIN_LOCK_MINUTES"]
     with time_machine.travel("2026-11-26 10:00 +0000", tick=False) as traveller:

@@ -18,7 +18,7 @@ class Collector:
     def __init__(self) -> None:
         self.messages: list = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append(envelope)
         return "250 OK"
 
@@ -44,7 +44,9 @@ def smtp_server(app):
     controller.stop()
 
 
-def test_password_reset_email_is_delivered_over_smtp(app, client, make_user, smtp_server):
+def test_password_reset_email_is_delivered_over_smtp(
+    app, client, make_user, smtp_server
+):
     account = make_user("clinician", name="Dr. Smtp")
     Browser(client).submit("/reset-password", {"email": account.email})
     assert len(smtp_server.messages) == 1
@@ -52,7 +54,11 @@ def test_password_reset_email_is_delivered_over_smtp(app, client, make_user, smt
     assert envelope.rcpt_tos == [account.email]
     message = message_from_bytes(envelope.original_content)
     assert message["Subject"] == "Reset your Recovery password"
-    parts = {part.get_content_type(): part.get_payload(decode=True).decode() for part in message.walk() if not part.is_multipart()}
+    parts = {
+        part.get_content_type(): part.get_payload(decode=True).decode()
+        for part in message.walk()
+        if not part.is_multipart()
+    }
     assert "Hello Dr. Smtp" in parts["text/plain"]
     assert "http://localhost/reset-password/" in parts["text/plain"]
     assert "<a href=" in parts["text/html"]

@@ -1,0 +1,44 @@
+# Two commands: `make run` serves the demo clinic, `make test` runs every check.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+RUN_STAMP := $(VENV)/.run-installed
+DEV_STAMP := $(VENV)/.dev-installed
+
+.PHONY: run test lint migrate seed clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(RUN_STAMP): requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(RUN_STAMP)
+
+migrate: $(RUN_STAMP)
+	$(FLASK) db upgrade
+
+seed: migrate
+	$(FLASK) demo seed --if-empty
+
+## Serve the app on http://127.0.0.1:5000 with the demo clinic.
+run: seed
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+## Lint, format check, type check of the domain, then the whole test suite.
+test: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy recovery/domain
+	$(BIN)/python -m pytest
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy recovery/domain
+
+clean:
+	rm -rf $(VENV) instance/test.db* .pytest_cache .mypy_cache .ruff_cache
