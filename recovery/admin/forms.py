@@ -1,10 +1,11 @@
 """Admin forms."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, StringField, SubmitField
+from wtforms import SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, ValidationError
+from wtforms.validators import DataRequired, Length, ValidationError
 
+from recovery.auth.forms import email_field
 from recovery.zones import is_timezone
 
 
@@ -18,14 +19,7 @@ class StaffForm(FlaskForm):
             Length(max=200, message="Use at most 200 characters."),
         ],
     )
-    email = EmailField(
-        "Email",
-        validators=[
-            DataRequired("Enter an email address."),
-            Length(max=254, message="That email address is too long."),
-            Email("Enter a valid email address."),
-        ],
-    )
+    email = email_field()
     role = SelectField(
         "Role",
         choices=[

@@ -10,7 +10,7 @@ from recovery.admin.forms import AccountActionForm, StaffForm
 from recovery.admin.services import create_staff, set_active, users_page
 from recovery.audit.services import record
 from recovery.auth.models import User
-from recovery.auth.services import AccountError, send_invitation
+from recovery.auth.services import AccountError, send_link
 from recovery.extensions import db
 from recovery.roles import roles_required
 
@@ -22,6 +22,9 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def users() -> str:
     """Every account, with actions."""
     page = users_page(request.args.get("page", 1, type=int))
+    # The list holds patients' names and emails: a read of patient data.
+    record("list_users", target="admin", details={"page": page.page})
+    db.session.commit()
     return render_template(
         "admin/users.html", page=page, action_form=AccountActionForm()
     )
@@ -45,7 +48,7 @@ def new_staff() -> Response | str:
         else:
             record("create_user", target=f"user:{user.id}", details={"role": user.role})
             db.session.commit()
-            send_invitation(user)
+            send_link(user, "invitation")
             flash(f"{user.name} was created and invited by email.", "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/new_staff.html", form=form)
@@ -65,7 +68,7 @@ def account_action(user_id: int, action: str) -> Response:
         flash("You cannot deactivate your own account.", "error")
         return redirect(url_for("admin.users"))
     if action == "invite":
-        send_invitation(user)
+        send_link(user, "invitation")
         flash(f"A new invitation was emailed to {user.name}.", "success")
     else:
         set_active(user, action == "activate")

@@ -7,17 +7,22 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationE
 from recovery.auth.services import MAX_PASSWORD_LENGTH, password_problem
 
 
-class LoginForm(FlaskForm):
-    """Email and password, with an opt-in to stay logged in."""
-
-    email = EmailField(
-        "Email",
+def email_field(label: str = "Email") -> EmailField:
+    """An email field with the limits and messages every form shares."""
+    return EmailField(
+        label,
         validators=[
-            DataRequired("Enter your email address."),
+            DataRequired("Enter an email address."),
             Length(max=254, message="That email address is too long."),
             Email("Enter a valid email address."),
         ],
     )
+
+
+class LoginForm(FlaskForm):
+    """Email and password, with an opt-in to stay logged in."""
+
+    email = email_field()
     password = PasswordField(
         "Password",
         validators=[
@@ -58,14 +63,7 @@ class SetPasswordForm(FlaskForm):
 class ResetRequestForm(FlaskForm):
     """Ask for a password reset link by email."""
 
-    email = EmailField(
-        "Email",
-        validators=[
-            DataRequired("Enter your email address."),
-            Length(max=254, message="That email address is too long."),
-            Email("Enter a valid email address."),
-        ],
-    )
+    email = email_field()
     submit = SubmitField("Email me a link")
 
 

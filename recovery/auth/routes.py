@@ -24,7 +24,7 @@ from recovery.auth.services import (
     authenticate,
     find_user_by_email,
     read_link_token,
-    send_password_reset,
+    send_link,
     set_password,
 )
 from recovery.db import utcnow
@@ -164,7 +164,7 @@ def request_password_reset() -> Response | str:
     if form.validate_on_submit():
         user = find_user_by_email(form.email.data or "")
         if user is not None and user.active:
-            send_password_reset(user)
+            send_link(user, "password-reset")
         flash(
             "If an account uses that address, we have emailed it a link to reset "
             "the password. The link works once, for a short time.",

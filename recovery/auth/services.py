@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
@@ -185,43 +186,47 @@ def revoke_api_token(token: ApiToken, now: datetime) -> None:
 
 def external_url(endpoint: str, **values: object) -> str:
     """An absolute link for an email, built from PUBLIC_URL, never the Host header."""
-    from flask import current_app, url_for
-
     with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
         return url_for(endpoint, _external=True, **values)
 
 
-def send_invitation(user: User) -> None:
-    """Email a link to set a first password."""
-    from flask import current_app
-
-    from recovery.notify.email import send_email
-
-    token = make_link_token(current_app.config["SECRET_KEY"], "invitation", user)
-    days = current_app.config["INVITATION_MAX_AGE"].days
-    send_email(
-        user.email,
+# purpose -> (endpoint of the link, subject, email template, config key of its max age)
+LINK_EMAILS = {
+    "invitation": (
+        "auth.accept_invitation",
         "Your Recovery account",
         "email/invitation",
-        user=user,
-        link=external_url("auth.accept_invitation", token=token),
-        days=days,
-    )
-
-
-def send_password_reset(user: User) -> None:
-    """Email a link to choose a new password."""
-    from flask import current_app
-
-    from recovery.notify.email import send_email
-
-    token = make_link_token(current_app.config["SECRET_KEY"], "password-reset", user)
-    minutes = int(current_app.config["PASSWORD_RESET_MAX_AGE"].total_seconds() // 60)
-    send_email(
-        user.email,
+        "INVITATION_MAX_AGE",
+    ),
+    "password-reset": (
+        "auth.reset_password",
         "Reset your Recovery password",
         "email/password_reset",
+        "PASSWORD_RESET_MAX_AGE",
+    ),
+}
+
+
+def send_link(user: User, purpose: str) -> None:
+    """Email the user a signed link: an invitation or a password reset."""
+    from recovery.notify.email import send_email
+
+    endpoint, subject, template, max_age_key = LINK_EMAILS[purpose]
+    token = make_link_token(current_app.config["SECRET_KEY"], purpose, user)
+    max_age: timedelta = current_app.config[max_age_key]
+    send_email(
+        user.email,
+        subject,
+        template,
         user=user,
-        link=external_url("auth.reset_password", token=token),
-        minutes=minutes,
+        link=external_url(endpoint, token=token),
+        valid_for=describe_duration(max_age),
     )
+
+
+def describe_duration(value: timedelta) -> str:
+    """'7 days', '60 minutes': how long a link works, for the email."""
+    if value.days >= 1 and value.seconds == 0:
+        return f"{value.days} day{'s' if value.days != 1 else ''}"
+    minutes = int(value.total_seconds() // 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"

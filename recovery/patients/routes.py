@@ -9,6 +9,7 @@ from recovery.db import utcnow
 from recovery.domain.plan import post_op_day
 from recovery.extensions import db
 from recovery.patients.access import get_patient_for
+from recovery.patients.models import Patient
 from recovery.roles import roles_required
 from recovery.zones import local_today
 
@@ -22,14 +23,7 @@ def home() -> str:
     if current_user.patient is None:
         abort(404)
     patient = get_patient_for(current_user, current_user.patient.id, "view_home")
-    today = local_today(patient.user.timezone, utcnow())
-    db.session.commit()
-    return render_template(
-        "patients/home.html",
-        patient=patient,
-        day=post_op_day(patient.surgery_date, today),
-        today=today,
-    )
+    return _render_patient("patients/home.html", patient)
 
 
 @bp.route("/<int:patient_id>")
@@ -37,10 +31,15 @@ def home() -> str:
 def detail(patient_id: int) -> str:
     """One patient's record, for their care team."""
     patient = get_patient_for(current_user, patient_id, "view_patient")
-    today = local_today(patient.user.timezone, utcnow())
+    return _render_patient("patients/detail.html", patient)
+
+
+def _render_patient(template: str, patient: Patient) -> str:
+    """Commit the audited read, then show the page with the patient's own today."""
     db.session.commit()
+    today = local_today(patient.user.timezone, utcnow())
     return render_template(
-        "patients/detail.html",
+        template,
         patient=patient,
         day=post_op_day(patient.surgery_date, today),
         today=today,

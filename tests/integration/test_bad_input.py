@@ -13,7 +13,7 @@ SCRIPT = '<script>alert("x")</script>'
 @pytest.mark.parametrize(
     ("email", "password", "message"),
     [
-        ("", "", "Enter your email address."),
+        ("", "", "Enter an email address."),
         ("someone@example.org", "", "Enter your password."),
         ("not an email", "secret12345", "Enter a valid email address."),
         (ONE_MB + "@example.org", "secret12345", "That email address is too long."),
