@@ -53,6 +53,13 @@ class Plan:
     radiation: RadiationPlan = RadiationPlan()
     brace: BracePlan = BracePlan()
     timezone: str = "UTC"
+    # Clinic closures: no radiation session is given on these days.
+    holidays: frozenset[date] = frozenset()
+
+    @property
+    def is_malignant(self) -> bool:
+        """Malignant, metastatic, or not yet known: the cautious reading for imaging."""
+        return self.malignancy != "benign" or self.origin == "metastatic"
 
 
 def post_op_day(surgery_date: date, today: date) -> int:

@@ -14,19 +14,6 @@ from recovery.extensions import db
 if TYPE_CHECKING:
     from recovery.patients.models import Patient
 
-EVENT_KINDS = (
-    "activity_restriction",
-    "brace",
-    "radiation_session",
-    "wound_check",
-    "follow_up_visit",
-    "imaging",
-    "therapy",
-    "pain_review",
-    "questionnaire",
-)
-EVENT_STATUSES = ("upcoming", "due", "done", "missed", "cancelled")
-
 
 class TimelineEvent(TimestampMixin, db.Model):
     """One event of a patient's timeline, identified by a stable key."""
