@@ -79,6 +79,15 @@ class Config:
 
     SCHEDULER_ENABLED = _bool("SCHEDULER_ENABLED", True)
 
+    # Care protocols (TOML); a bad file stops start-up with the file, item and reason.
+    PROTOCOL_DIR = os.environ.get(
+        "PROTOCOL_DIR", str(BASE_DIR / "recovery" / "domain" / "protocols")
+    )
+    # Days the clinic gives no radiation, e.g. "2026-12-25,2027-01-01".
+    CLINIC_HOLIDAYS = os.environ.get("CLINIC_HOLIDAYS", "")
+    # The clinic's own calendar, for checks such as "surgery at most a year ahead".
+    CLINIC_TIMEZONE = os.environ.get("CLINIC_TIMEZONE", "UTC")
+
     @staticmethod
     def check(config: Mapping[str, Any]) -> None:
         """Refuse settings that are unsafe for this environment."""

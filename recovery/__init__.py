@@ -44,6 +44,7 @@ def create_app(
     os.makedirs(app.instance_path, exist_ok=True)
 
     register_extensions(app)
+    register_protocols(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -81,6 +82,13 @@ def register_extensions(app: APIFlask) -> None:
     security.init_app(app)
 
 
+def register_protocols(app: APIFlask) -> None:
+    """Load and validate the care protocols; a bad file stops start-up here."""
+    from recovery.timeline.services import init_app
+
+    init_app(app)
+
+
 def register_blueprints(app: APIFlask) -> None:
     """Mount each area of the app under its own prefix."""
     from recovery.admin.routes import bp as admin_bp
@@ -89,9 +97,11 @@ def register_blueprints(app: APIFlask) -> None:
     from recovery.clinician.routes import bp as clinician_bp
     from recovery.cohorts.routes import bp as cohorts_bp
     from recovery.patients.routes import bp as patients_bp
+    from recovery.timeline.routes import bp as timeline_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(patients_bp)
+    app.register_blueprint(timeline_bp)
     app.register_blueprint(cohorts_bp)
     app.register_blueprint(clinician_bp)
     app.register_blueprint(admin_bp)

@@ -15,6 +15,7 @@ from recovery.zones import is_timezone, local_today
 
 users_cli = AppGroup("users", help="Manage staff accounts.")
 demo_cli = AppGroup("demo", help="The demo clinic.")
+timeline_cli = AppGroup("timeline", help="Patients' recovery timelines.")
 
 
 def _password_option(func):  # type: ignore[no-untyped-def]
@@ -90,7 +91,34 @@ def seed_demo(if_empty: bool) -> None:
         click.echo(f"  {login.role:<12} {login.email:<34} {login.name}")
 
 
+@timeline_cli.command("recompute")
+@click.option("--patient", "patient_id", type=int, help="One patient, by id.")
+@click.option("--all", "everyone", is_flag=True, help="Every patient.")
+def recompute(patient_id: int | None, everyone: bool) -> None:
+    """Rebuild timelines from the current plans and protocols, keeping done work."""
+    from recovery.timeline.services import patients_in_batches, recompute_timeline
+
+    if (patient_id is None) == (not everyone):
+        raise click.UsageError("Give either --patient ID or --all.")
+    ids = None if everyone else [patient_id]
+    totals = {"patients": 0, "added": 0, "updated": 0, "reactivated": 0, "cancelled": 0}
+    for batch in patients_in_batches(ids):
+        for patient in batch:
+            for key, count in recompute_timeline(patient).counts().items():
+                totals[key] += count
+            totals["patients"] += 1
+        db.session.commit()  # each batch is one transaction; a patient never half-done
+        db.session.expunge_all()
+    if totals["patients"] == 0:
+        raise click.ClickException(f"No patient with id {patient_id}.")
+    click.echo(
+        "Recomputed {patients} timeline(s): {added} added, {updated} moved, "
+        "{cancelled} cancelled, {reactivated} reactivated.".format(**totals)
+    )
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(timeline_cli)

@@ -16,6 +16,7 @@ from recovery.extensions import db
 from recovery.patients.models import Patient
 from recovery.patients.services import add_to_care_team
 from recovery.symptoms.models import SymptomLog
+from recovery.timeline.services import recompute_timeline
 
 DEMO_PASSWORD = "recovery-demo"  # noqa: S105 - printed for the demo, documented
 
@@ -173,11 +174,31 @@ def seed(today: date, now: datetime, seed_value: int = 7) -> list[DemoLogin]:
         db.session.add(patient)
         add_to_care_team(patient, clinician, coordinator)
         db.session.flush()
+        recompute_timeline(patient)
+        _complete_past_events(rng, patient, today, now)
         _seed_symptoms(rng, patient, max(0, min(day, 60)), now)
         if index < 3:
             logins.append(DemoLogin("patient", user.name, email))
     db.session.flush()
     return logins
+
+
+def _complete_past_events(
+    rng: random.Random, patient: Patient, today: date, now: datetime
+) -> None:
+    """Most past events done; a few left missed, as in a real clinic."""
+    for event in patient.events:
+        if (
+            event.end_date < today
+            and event.kind
+            not in (
+                "activity_restriction",
+                "brace",
+            )
+            and rng.random() < 0.9
+        ):
+            event.status = "done"
+            event.completed_at = now - timedelta(days=(today - event.end_date).days)
 
 
 def _seed_symptoms(

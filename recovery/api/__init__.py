@@ -51,4 +51,13 @@ def auth_error(error):  # type: ignore[no-untyped-def]
     return error_body(401, message), 401, {"WWW-Authenticate": 'Bearer realm="api"'}
 
 
-from recovery.api import patients, tokens  # noqa: E402,F401  (routes register on bp)
+def require_roles(*roles: str) -> None:
+    """403 unless the caller has one of these roles."""
+    if current_user.role not in roles:
+        from apiflask import abort
+
+        abort(403, "Your role may not do this.")
+
+
+# The resource modules register their routes on bp.
+from recovery.api import patients, timeline, tokens  # noqa: E402,F401

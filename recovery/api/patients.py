@@ -1,16 +1,33 @@
-"""GET /patients/{id}."""
+"""Patients and plans: create, list, read, change (a change of plan recomputes)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from apiflask import abort
 from flask_login import current_user
 
-from recovery.api import auth, bp
-from recovery.api.schemas import PatientOut
+from recovery.api import auth, bp, require_roles
+from recovery.api.schemas import (
+    PageQuery,
+    PatientIn,
+    PatientOut,
+    PatientPage,
+    PatientPatch,
+)
+from recovery.audit.services import record
+from recovery.auth.services import send_link
 from recovery.extensions import db
 from recovery.patients.access import get_patient_for
 from recovery.patients.models import Patient
+from recovery.patients.services import (
+    PatientError,
+    change_patient,
+    enrol_patient,
+    patients_page,
+)
+
+STAFF = ("coordinator", "clinician", "admin")
 
 
 def patient_document(patient: Patient) -> dict[str, Any]:
@@ -37,6 +54,50 @@ def patient_document(patient: Patient) -> dict[str, Any]:
         "brace": {"required": patient.brace_required, "weeks": patient.brace_weeks},
         "clinician_id": patient.clinician_id,
         "coordinator_id": patient.coordinator_id,
+        "protocol": {"id": patient.protocol_id, "version": patient.protocol_version},
+    }
+
+
+def _refuse(error: PatientError) -> None:
+    status = 409 if error.conflict else 422
+    abort(status, error.message, detail={error.field: [error.message]})
+
+
+@bp.post("/patients")
+@bp.auth_required(auth)
+@bp.input(PatientIn, arg_name="body")
+@bp.output(PatientOut, status_code=201)
+@bp.doc(responses=[400, 401, 403, 409, 422])
+def create_patient(body: dict[str, Any]) -> dict[str, Any]:
+    """Enrol a patient: builds their timeline and emails them an invitation."""
+    require_roles(*STAFF)
+    try:
+        patient = enrol_patient(body, current_user)
+    except PatientError as error:
+        db.session.rollback()
+        _refuse(error)
+    db.session.commit()
+    send_link(patient.user, "invitation")
+    return patient_document(patient)
+
+
+@bp.get("/patients")
+@bp.auth_required(auth)
+@bp.input(PageQuery, location="query", arg_name="query")
+@bp.output(PatientPage)
+@bp.doc(responses=[400, 401, 422])
+def list_patients(query: dict[str, Any]) -> dict[str, Any]:
+    """The patients you may see, a page at a time, newest surgery first."""
+    page = patients_page(
+        current_user, query["page"], query["per_page"], error_out=False
+    )
+    record("api_list_patients", details={"page": page.page, "count": len(page.items)})
+    db.session.commit()
+    return {
+        "total": page.total,
+        "page": page.page,
+        "per_page": page.per_page,
+        "items": [patient_document(p) for p in page.items],
     }
 
 
@@ -47,5 +108,23 @@ def patient_document(patient: Patient) -> dict[str, Any]:
 def get_patient(patient_id: int) -> dict[str, Any]:
     """One patient with their plan (a patient may read only their own)."""
     patient = get_patient_for(current_user, patient_id, "api_view_patient")
+    db.session.commit()
+    return patient_document(patient)
+
+
+@bp.patch("/patients/<int:patient_id>")
+@bp.auth_required(auth)
+@bp.input(PatientPatch, arg_name="body")
+@bp.output(PatientOut)
+@bp.doc(responses=[400, 401, 403, 404, 409, 422])
+def update_patient(patient_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Change any field; a change of surgery date, radiation or brace recomputes."""
+    require_roles(*STAFF)
+    patient = get_patient_for(current_user, patient_id, "api_view_patient")
+    try:
+        change_patient(patient, body)
+    except PatientError as error:
+        db.session.rollback()
+        _refuse(error)
     db.session.commit()
     return patient_document(patient)

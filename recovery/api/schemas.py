@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from apiflask import Schema
 from apiflask.fields import (
     Boolean,
@@ -10,12 +12,29 @@ from apiflask.fields import (
     Dict,
     Email,
     Integer,
+    List,
     Nested,
     String,
 )
-from apiflask.validators import Length
+from apiflask.validators import Length, OneOf, Range
+from flask import current_app
+from marshmallow import ValidationError, validates, validates_schema
 
 from recovery.auth.services import MAX_PASSWORD_LENGTH
+from recovery.db import utcnow
+from recovery.domain.plan import (
+    BRACE_WEEKS,
+    MALIGNANCIES,
+    ORIGINS,
+    PROCEDURES,
+    RADIATION_MINUTES,
+    RADIATION_START_DAYS,
+    RADIATION_WEEKS,
+    TUMOR_LOCATIONS,
+    surgery_date_problem,
+)
+from recovery.domain.protocol import EVENT_KINDS
+from recovery.zones import is_timezone, local_today
 
 
 class ErrorDetail(Schema):
@@ -49,6 +68,119 @@ class TokenOut(Schema):
 
     token = String(required=True)
     expires_at = DateTime(required=True)
+
+
+def _between(bounds: tuple[int, int], what: str) -> Range:
+    low, high = bounds
+    return Range(low, high, error=f"{what} must be from {low} to {high}.")
+
+
+class Radiation(Schema):
+    """Radiation part of a plan: weekday sessions from day 7-14 for 2-6 weeks."""
+
+    planned = Boolean(required=True)
+    start_day = Integer(
+        load_default=14, validate=_between(RADIATION_START_DAYS, "The start day")
+    )
+    weeks = Integer(load_default=2, validate=_between(RADIATION_WEEKS, "Weeks"))
+    minutes_per_session = Integer(
+        load_default=15, validate=_between(RADIATION_MINUTES, "Minutes per session")
+    )
+
+
+class RadiationPatch(Radiation):
+    """Radiation changes: only what is sent changes."""
+
+    planned = Boolean()
+    start_day = Integer(validate=_between(RADIATION_START_DAYS, "The start day"))
+    weeks = Integer(validate=_between(RADIATION_WEEKS, "Weeks"))
+    minutes_per_session = Integer(
+        validate=_between(RADIATION_MINUTES, "Minutes per session")
+    )
+
+
+class Brace(Schema):
+    """Brace part of a plan."""
+
+    required = Boolean(required=True)
+    weeks = Integer(load_default=6, validate=_between(BRACE_WEEKS, "Weeks"))
+
+
+class BracePatch(Brace):
+    """Brace changes: only what is sent changes."""
+
+    required = Boolean()
+    weeks = Integer(validate=_between(BRACE_WEEKS, "Weeks"))
+
+
+def _choice(values: tuple[str, ...]) -> OneOf:
+    return OneOf(values, error="Must be one of: " + ", ".join(values) + ".")
+
+
+class PatientIn(Schema):
+    """A new patient with their plan (POST /patients)."""
+
+    name = String(required=True, validate=Length(min=1, max=200))
+    email = Email(required=True, validate=Length(max=254))
+    mrn = String(required=True, validate=Length(min=1, max=64))
+    date_of_birth = Date(required=True)
+    timezone = String(required=True, validate=Length(max=64))
+    surgery_date = Date(required=True)
+    procedure = String(required=True, validate=_choice(PROCEDURES))
+    tumor_location = String(required=True, validate=_choice(TUMOR_LOCATIONS))
+    tumor_type = String(load_default="", validate=Length(max=200))
+    malignancy = String(required=True, validate=_choice(MALIGNANCIES))
+    origin = String(load_default="unknown", validate=_choice(ORIGINS))
+    radiation = Nested(Radiation, load_default=lambda: {"planned": False})
+    brace = Nested(Brace, load_default=lambda: {"required": False})
+    clinician_id = Integer(allow_none=True, load_default=None)
+    coordinator_id = Integer(allow_none=True, load_default=None)
+
+    @validates("timezone")
+    def _timezone(self, value: str, **_: Any) -> None:
+        if not is_timezone(value):
+            raise ValidationError(
+                "Unknown timezone: use an IANA name like America/Chicago."
+            )
+
+    @validates("surgery_date")
+    def _surgery_date(self, value: Any, **_: Any) -> None:
+        today = local_today(current_app.config["CLINIC_TIMEZONE"], utcnow())
+        problem = surgery_date_problem(value, today)
+        if problem:
+            raise ValidationError(problem)
+
+    @validates("date_of_birth")
+    def _born(self, value: Any, **_: Any) -> None:
+        today = local_today(current_app.config["CLINIC_TIMEZONE"], utcnow())
+        if value > today or value.year < 1900:
+            raise ValidationError("Must be a past date after 1900.")
+
+    @validates_schema
+    def _born_before_surgery(self, data: dict[str, Any], **_: Any) -> None:
+        born, surgery = data.get("date_of_birth"), data.get("surgery_date")
+        if born and surgery and born >= surgery:
+            raise ValidationError("Must be before the surgery date.", "date_of_birth")
+
+
+class PatientPatch(PatientIn):
+    """Changes to a patient (PATCH /patients/{id}): any field, only those sent."""
+
+    name = String(validate=Length(min=1, max=200))
+    email = Email(validate=Length(max=254))
+    mrn = String(validate=Length(min=1, max=64))
+    date_of_birth = Date()
+    timezone = String(validate=Length(max=64))
+    surgery_date = Date()
+    procedure = String(validate=_choice(PROCEDURES))
+    tumor_location = String(validate=_choice(TUMOR_LOCATIONS))
+    tumor_type = String(validate=Length(max=200))
+    malignancy = String(validate=_choice(MALIGNANCIES))
+    origin = String(validate=_choice(ORIGINS))
+    radiation = Nested(RadiationPatch)
+    brace = Nested(BracePatch)
+    clinician_id = Integer(allow_none=True)
+    coordinator_id = Integer(allow_none=True)
 
 
 class RadiationOut(Schema):
@@ -86,3 +218,68 @@ class PatientOut(Schema):
     brace = Nested(BraceOut)
     clinician_id = Integer(allow_none=True)
     coordinator_id = Integer(allow_none=True)
+    protocol = Dict(keys=String(), values=String(allow_none=True))
+
+
+class PageQuery(Schema):
+    """Pagination of list endpoints."""
+
+    page = Integer(load_default=1, validate=Range(min=1))
+    per_page = Integer(load_default=25, validate=Range(min=1, max=100))
+
+
+class PatientPage(Schema):
+    """One page of patients."""
+
+    total = Integer()
+    page = Integer()
+    per_page = Integer()
+    items = List(Nested(PatientOut))
+
+
+class EventOut(Schema):
+    """One timeline event."""
+
+    id = Integer()
+    key = String()
+    kind = String(metadata={"enum": list(EVENT_KINDS)})
+    title = String()
+    instructions = String()
+    start_date = Date()
+    end_date = Date()
+    status = String(
+        metadata={"enum": ["upcoming", "due", "done", "missed", "cancelled"]}
+    )
+    overridden = Boolean()
+    allowed = List(String())
+    not_allowed = List(String())
+
+
+class ProtocolRef(Schema):
+    """Which protocol, in which version, a timeline was built from."""
+
+    id = String(allow_none=True)
+    version = String(allow_none=True)
+
+
+class TimelineOut(Schema):
+    """A patient's timeline, ordered by start date."""
+
+    surgery_date = Date()
+    protocol = Nested(ProtocolRef)
+    events = List(Nested(EventOut))
+
+
+class EventPatch(Schema):
+    """A clinician's edit of one event."""
+
+    start_date = Date()
+    end_date = Date()
+    title = String(validate=Length(min=1, max=200))
+    instructions = String(validate=Length(max=5000))
+
+    @validates_schema
+    def _dates_in_order(self, data: dict[str, Any], **_: Any) -> None:
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            raise ValidationError("Must not be before start_date.", "end_date")

@@ -62,6 +62,20 @@ class Plan:
         return self.malignancy != "benign" or self.origin == "metastatic"
 
 
+# Enrolment happens up to a year before surgery; follow-up lasts five years.
+MAX_DAYS_AHEAD = 365
+MAX_DAYS_BACK = 5 * 365 + 2
+
+
+def surgery_date_problem(surgery_date: date, today: date) -> str | None:
+    """Why a surgery date cannot be right, or None."""
+    if (surgery_date - today).days > MAX_DAYS_AHEAD:
+        return "The surgery date is more than a year from today."
+    if (today - surgery_date).days > MAX_DAYS_BACK:
+        return "The surgery date is more than 5 years ago, past the follow-up period."
+    return None
+
+
 def post_op_day(surgery_date: date, today: date) -> int:
     """Days since surgery: 0 on the day of surgery, negative before it."""
     return (today - surgery_date).days

@@ -11,6 +11,8 @@ from recovery.extensions import db
 from recovery.patients.access import get_patient_for
 from recovery.patients.models import Patient
 from recovery.roles import roles_required
+from recovery.timeline.forms import CompleteForm
+from recovery.timeline.services import timeline_view
 from recovery.zones import local_today
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
@@ -43,4 +45,6 @@ def _render_patient(template: str, patient: Patient) -> str:
         patient=patient,
         day=post_op_day(patient.surgery_date, today),
         today=today,
+        view=timeline_view(patient, today),
+        complete_form=CompleteForm(),
     )

@@ -2,29 +2,199 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from recovery.audit.services import record
 from recovery.auth.models import User
+from recovery.domain.timeline import TimelineChanges
 from recovery.extensions import db
 from recovery.patients.access import visible_patients
 from recovery.patients.models import CareTeamMember, Patient
+from recovery.timeline.services import recompute_timeline
 
 
 def add_to_care_team(patient: Patient, *users: User | None) -> None:
     """Make each member of staff follow the patient (once)."""
-    present = {member.user_id for member in patient.care_team}
+    # Members added in this session have their user set but no user_id yet.
+    present = {
+        member.user.id if member.user else member.user_id
+        for member in patient.care_team
+    }
     for user in users:
         if user is not None and user.is_staff and user.id not in present:
             patient.care_team.append(CareTeamMember(user=user))
             present.add(user.id)
 
 
-def patients_page(user: User, page: int, per_page: int = 25) -> Pagination:
+def patients_page(
+    user: User, page: int, per_page: int = 25, error_out: bool = True
+) -> Pagination:
     """One page of the patients this user follows, by surgery date, newest first."""
     query = (
         visible_patients(user)
         .options(joinedload(Patient.user))
         .order_by(Patient.surgery_date.desc(), Patient.id)
     )
-    return db.paginate(query, page=page, per_page=per_page, max_per_page=100)
+    return db.paginate(
+        query, page=page, per_page=per_page, max_per_page=100, error_out=error_out
+    )
+
+
+# Columns of a patient's plan; changing any but the tumor type rebuilds the timeline.
+PLAN_FIELDS = (
+    "surgery_date",
+    "procedure",
+    "tumor_location",
+    "tumor_type",
+    "malignancy",
+    "origin",
+    "radiation_planned",
+    "radiation_start_day",
+    "radiation_weeks",
+    "radiation_minutes_per_session",
+    "brace_required",
+    "brace_weeks",
+)
+TIMELINE_FIELDS = frozenset(PLAN_FIELDS) - {"tumor_type"}
+
+
+class PatientError(ValueError):
+    """A refused enrolment or change, naming the field at fault."""
+
+    def __init__(self, field: str, message: str, conflict: bool = False) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+        self.conflict = conflict
+
+
+def flatten_plan(data: dict[str, Any]) -> dict[str, Any]:
+    """API shape ({"radiation": {...}, "brace": {...}}) -> column names."""
+    flat = {k: v for k, v in data.items() if k not in ("radiation", "brace")}
+    for key, value in (data.get("radiation") or {}).items():
+        flat["radiation_planned" if key == "planned" else f"radiation_{key}"] = value
+    for key, value in (data.get("brace") or {}).items():
+        flat["brace_required" if key == "required" else f"brace_{key}"] = value
+    return flat
+
+
+def _staff(user_id: int | None, role: str, field: str) -> User | None:
+    if user_id is None:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or user.role != role or not user.active:
+        raise PatientError(field, f"No active {role} has id {user_id}.")
+    return user
+
+
+def create_patient(data: dict[str, Any], creator: User) -> Patient:
+    """Enrol a patient: their account, plan and care team. Flushes; no email yet."""
+    from recovery.auth.services import find_user_by_email
+
+    flat = flatten_plan(data)
+    if find_user_by_email(flat["email"]) is not None:
+        raise PatientError("email", "An account with that email already exists.", True)
+    if db.session.scalar(select(Patient.id).where(Patient.mrn == flat["mrn"])):
+        raise PatientError("mrn", "A patient with that MRN already exists.", True)
+    clinician = _staff(flat.get("clinician_id"), "clinician", "clinician_id")
+    coordinator = _staff(flat.get("coordinator_id"), "coordinator", "coordinator_id")
+    user = User(
+        name=flat["name"].strip(),
+        email=flat["email"],
+        role="patient",
+        timezone=flat["timezone"],
+    )
+    patient = Patient(
+        user=user,
+        mrn=flat["mrn"].strip(),
+        date_of_birth=flat["date_of_birth"],
+        clinician=clinician,
+        coordinator=coordinator,
+        **{field: flat[field] for field in PLAN_FIELDS if field in flat},
+    )
+    db.session.add(patient)
+    add_to_care_team(patient, clinician, coordinator)
+    if creator.role != "admin":
+        add_to_care_team(patient, creator)
+    db.session.flush()
+    return patient
+
+
+def update_patient(patient: Patient, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Apply changed fields; returns {"before": …, "after": …} of what changed."""
+    flat = flatten_plan(data)
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+
+    def change(field: str, old: Any, new: Any) -> None:
+        if old != new:
+            before[field], after[field] = _plain(old), _plain(new)
+
+    for field in PLAN_FIELDS:
+        if field in flat:
+            change(field, getattr(patient, field), flat[field])
+            setattr(patient, field, flat[field])
+    if "name" in flat:
+        change("name", patient.user.name, flat["name"].strip())
+        patient.user.name = flat["name"].strip()
+    if "timezone" in flat:
+        change("timezone", patient.user.timezone, flat["timezone"])
+        patient.user.timezone = flat["timezone"]
+    if "date_of_birth" in flat:
+        change("date_of_birth", patient.date_of_birth, flat["date_of_birth"])
+        patient.date_of_birth = flat["date_of_birth"]
+    if "mrn" in flat and flat["mrn"] != patient.mrn:
+        taken = db.session.scalar(select(Patient.id).where(Patient.mrn == flat["mrn"]))
+        if taken:
+            raise PatientError("mrn", "A patient with that MRN already exists.", True)
+        change("mrn", patient.mrn, flat["mrn"])
+        patient.mrn = flat["mrn"]
+    if "email" in flat and flat["email"].lower() != patient.user.email:
+        from recovery.auth.services import find_user_by_email
+
+        if find_user_by_email(flat["email"]) is not None:
+            raise PatientError(
+                "email", "An account with that email already exists.", True
+            )
+        change("email", patient.user.email, flat["email"].lower())
+        patient.user.email = flat["email"]
+    for field, role in (
+        ("clinician_id", "clinician"),
+        ("coordinator_id", "coordinator"),
+    ):
+        if field in flat:
+            staff = _staff(flat[field], role, field)
+            change(field, getattr(patient, field), flat[field])
+            setattr(patient, field, flat[field])
+            add_to_care_team(patient, staff)
+    if patient.date_of_birth >= patient.surgery_date:
+        raise PatientError("date_of_birth", "Must be before the surgery date.")
+    db.session.flush()
+    return {"before": before, "after": after}
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def enrol_patient(data: dict[str, Any], creator: User) -> Patient:
+    """Create the patient, build their timeline and audit it; the caller commits."""
+    patient = create_patient(data, creator)
+    recompute_timeline(patient)
+    record("create_patient", patient_id=patient.id, details={"mrn": patient.mrn})
+    return patient
+
+
+def change_patient(patient: Patient, data: dict[str, Any]) -> TimelineChanges | None:
+    """Apply changes, audit before/after, and recompute when the plan moved."""
+    changed = update_patient(patient, data)
+    if not changed["after"]:
+        return None
+    record("update_patient", patient_id=patient.id, details=changed)
+    if TIMELINE_FIELDS & changed["after"].keys():
+        return recompute_timeline(patient)
+    return None

@@ -1,0 +1,118 @@
+"""A patient's timeline: read it, complete an event, a clinician's edit, iCalendar."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import abort
+from flask import Response
+from flask_login import current_user
+
+from recovery.api import auth, bp, require_roles
+from recovery.api.schemas import EventOut, EventPatch, TimelineOut
+from recovery.db import utcnow
+from recovery.extensions import db
+from recovery.interop.ical import timeline_calendar
+from recovery.patients.access import get_patient_for
+from recovery.patients.models import Patient
+from recovery.timeline.models import TimelineEvent
+from recovery.timeline.services import (
+    TimelineError,
+    complete_event,
+    find_event,
+    override_event,
+)
+from recovery.zones import local_today
+
+
+def event_document(event: TimelineEvent, today: Any) -> dict[str, Any]:
+    """One event with its status on the patient's today."""
+    return {
+        "id": event.id,
+        "key": event.key,
+        "kind": event.kind,
+        "title": event.title,
+        "instructions": event.instructions,
+        "start_date": event.start_date,
+        "end_date": event.end_date,
+        "status": event.status_on(today),
+        "overridden": event.overridden,
+        "allowed": event.allowed,
+        "not_allowed": event.not_allowed,
+    }
+
+
+def _today(patient: Patient) -> Any:
+    return local_today(patient.user.timezone, utcnow())
+
+
+def _event_or_404(patient: Patient, event_id: int) -> TimelineEvent:
+    event = find_event(patient, event_id)
+    if event is None:
+        abort(404, "This patient has no such event.")
+    return event
+
+
+@bp.get("/patients/<int:patient_id>/timeline")
+@bp.auth_required(auth)
+@bp.output(TimelineOut)
+@bp.doc(responses=[401, 403, 404])
+def get_timeline(patient_id: int) -> dict[str, Any]:
+    """Every event of the patient's timeline, ordered by start date."""
+    patient = get_patient_for(current_user, patient_id, "api_view_timeline")
+    db.session.commit()
+    today = _today(patient)
+    events = sorted(patient.events, key=lambda e: (e.start_date, e.key))
+    return {
+        "surgery_date": patient.surgery_date,
+        "protocol": {"id": patient.protocol_id, "version": patient.protocol_version},
+        "events": [event_document(e, today) for e in events],
+    }
+
+
+@bp.post("/patients/<int:patient_id>/events/<int:event_id>/complete")
+@bp.auth_required(auth)
+@bp.output(EventOut)
+@bp.doc(responses=[401, 403, 404, 409])
+def complete(patient_id: int, event_id: int) -> dict[str, Any]:
+    """Mark an event done (the patient or their care team)."""
+    patient = get_patient_for(current_user, patient_id, "api_view_timeline")
+    event = _event_or_404(patient, event_id)
+    try:
+        complete_event(event, current_user, utcnow())
+    except TimelineError as error:
+        abort(409, str(error))
+    db.session.commit()
+    return event_document(event, _today(patient))
+
+
+@bp.patch("/patients/<int:patient_id>/events/<int:event_id>")
+@bp.auth_required(auth)
+@bp.input(EventPatch, arg_name="body")
+@bp.output(EventOut)
+@bp.doc(responses=[400, 401, 403, 404, 422])
+def edit_event(patient_id: int, event_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    """A clinician reschedules or rewords one event; recompute keeps the change."""
+    require_roles("clinician", "admin")
+    patient = get_patient_for(current_user, patient_id, "api_view_timeline")
+    event = _event_or_404(patient, event_id)
+    try:
+        override_event(event, body)
+    except TimelineError as error:
+        abort(422, str(error), detail={"end_date": [str(error)]})
+    db.session.commit()
+    return event_document(event, _today(patient))
+
+
+@bp.get("/patients/<int:patient_id>/calendar.ics")
+@bp.auth_required(auth)
+@bp.doc(responses=[401, 403, 404])
+def calendar(patient_id: int) -> Response:
+    """The timeline as an iCalendar file of all-day events."""
+    patient = get_patient_for(current_user, patient_id, "api_calendar")
+    db.session.commit()
+    return Response(
+        timeline_calendar(patient),
+        mimetype="text/calendar",
+        headers={"Content-Disposition": 'attachment; filename="recovery.ics"'},
+    )

@@ -1,0 +1,128 @@
+"""Timeline forms: a clinician's change of plan or of one event; marking done."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from recovery.domain.plan import (
+    BRACE_WEEKS,
+    RADIATION_MINUTES,
+    RADIATION_START_DAYS,
+    RADIATION_WEEKS,
+    surgery_date_problem,
+)
+
+
+def _range(bounds: tuple[int, int], what: str) -> NumberRange:
+    low, high = bounds
+    return NumberRange(low, high, message=f"{what} must be from {low} to {high}.")
+
+
+class PlanForm(FlaskForm):
+    """Surgery date, radiation and brace: what the timeline is built from."""
+
+    surgery_date = DateField(
+        "Surgery date", validators=[InputRequired("Enter the surgery date.")]
+    )
+    radiation_planned = BooleanField("Radiation planned")
+    radiation_start_day = IntegerField(
+        "First radiation session, days after surgery",
+        validators=[Optional(), _range(RADIATION_START_DAYS, "The start day")],
+    )
+    radiation_weeks = IntegerField(
+        "Weeks of radiation", validators=[Optional(), _range(RADIATION_WEEKS, "Weeks")]
+    )
+    radiation_minutes_per_session = IntegerField(
+        "Minutes per session",
+        validators=[Optional(), _range(RADIATION_MINUTES, "Minutes per session")],
+    )
+    brace_required = BooleanField("Brace or corset required")
+    brace_weeks = IntegerField(
+        "Weeks of brace", validators=[Optional(), _range(BRACE_WEEKS, "Weeks of brace")]
+    )
+    submit = SubmitField("Save plan and update the timeline")
+
+    def __init__(self, *args, today: date, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self._today = today
+
+    def validate_radiation_planned(self, field: BooleanField) -> None:
+        """Planned radiation needs its start day, weeks and minutes."""
+        if field.data:
+            for sub in (
+                self.radiation_start_day,
+                self.radiation_weeks,
+                self.radiation_minutes_per_session,
+            ):
+                if sub.data is None and not sub.errors:
+                    sub.errors.append("Needed when radiation is planned.")
+                    raise ValidationError("Fill in the radiation details below.")
+
+    def validate_brace_required(self, field: BooleanField) -> None:
+        """A required brace needs its weeks."""
+        if field.data and self.brace_weeks.data is None and not self.brace_weeks.errors:
+            self.brace_weeks.errors.append("Needed when a brace is required.")
+            raise ValidationError("Fill in the weeks of brace below.")
+
+    def changes(self) -> dict[str, object]:
+        """The plan fields that were filled in (blank numbers keep their values)."""
+        return {
+            name: field.data
+            for name, field in self._fields.items()
+            if name not in ("csrf_token", "submit") and field.data is not None
+        }
+
+    def validate_surgery_date(self, field: DateField) -> None:
+        """Not more than a year ahead nor past the follow-up period."""
+        if field.data is not None:
+            problem = surgery_date_problem(field.data, self._today)
+            if problem:
+                raise ValidationError(problem)
+
+
+class EventForm(FlaskForm):
+    """Reschedule or reword one event."""
+
+    start_date = DateField("From", validators=[DataRequired("Enter a start date.")])
+    end_date = DateField("Until", validators=[DataRequired("Enter an end date.")])
+    title = StringField(
+        "Title",
+        validators=[
+            DataRequired("Enter a title."),
+            Length(max=200, message="Use at most 200 characters."),
+        ],
+    )
+    instructions = TextAreaField(
+        "Instructions for the patient",
+        validators=[Length(max=5000, message="Use at most 5000 characters.")],
+    )
+    submit = SubmitField("Save this event")
+
+    def validate_end_date(self, field: DateField) -> None:
+        """Not before the start."""
+        if field.data and self.start_date.data and field.data < self.start_date.data:
+            raise ValidationError("The end date is before the start date.")
+
+
+class CompleteForm(FlaskForm):
+    """The one-tap "done" button."""
+
+    submit = SubmitField("Done")

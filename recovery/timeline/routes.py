@@ -1,0 +1,120 @@
+"""Timeline pages: the patient's whole timeline, marking done, a clinician's edits."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from recovery.auth.routes import safe_next
+from recovery.db import utcnow
+from recovery.extensions import db
+from recovery.patients.access import get_patient_for
+from recovery.patients.models import Patient
+from recovery.patients.services import change_patient
+from recovery.roles import roles_required
+from recovery.timeline.forms import CompleteForm, EventForm, PlanForm
+from recovery.timeline.models import TimelineEvent
+from recovery.timeline.services import (
+    EDITABLE_EVENT_FIELDS,
+    TimelineError,
+    complete_event,
+    find_event,
+    override_event,
+    timeline_view,
+)
+from recovery.zones import local_today
+
+bp = Blueprint("timeline", __name__, url_prefix="/timeline")
+
+
+def _event_or_404(patient: Patient, event_id: int) -> TimelineEvent:
+    event = find_event(patient, event_id)
+    if event is None:
+        abort(404)
+    return event
+
+
+@bp.route("/me")
+@roles_required("patient")
+def mine() -> str:
+    """The patient's whole timeline: past, today, next."""
+    if current_user.patient is None:
+        abort(404)
+    patient = get_patient_for(current_user, current_user.patient.id, "view_timeline")
+    db.session.commit()
+    view = timeline_view(patient, local_today(patient.user.timezone, utcnow()))
+    return render_template(
+        "timeline/mine.html", patient=patient, view=view, complete_form=CompleteForm()
+    )
+
+
+@bp.route("/<int:patient_id>/events/<int:event_id>/complete", methods=["POST"])
+@roles_required("patient", "coordinator", "clinician", "admin")
+def complete(patient_id: int, event_id: int) -> Response:
+    """Mark one event done, then go back to the page the button was on."""
+    form = CompleteForm()
+    if not form.validate_on_submit():
+        abort(400)
+    patient = get_patient_for(current_user, patient_id, "view_timeline")
+    event = _event_or_404(patient, event_id)
+    try:
+        complete_event(event, current_user, utcnow())
+    except TimelineError as error:
+        flash(str(error), "error")
+    else:
+        flash(f"Marked done: {event.title}.", "success")
+    db.session.commit()
+    fallback = (
+        url_for("patients.home")
+        if current_user.role == "patient"
+        else url_for("patients.detail", patient_id=patient.id)
+    )
+    return redirect(safe_next(request.args.get("next")) or fallback)
+
+
+@bp.route("/<int:patient_id>/events/<int:event_id>/edit", methods=["GET", "POST"])
+@roles_required("clinician", "admin")
+def edit_event(patient_id: int, event_id: int) -> Response | str:
+    """Reschedule or reword one event; recompute will keep the change."""
+    patient = get_patient_for(current_user, patient_id, "view_timeline")
+    event = _event_or_404(patient, event_id)
+    form = EventForm(obj=event)
+    if form.validate_on_submit():
+        try:
+            override_event(
+                event, {f: getattr(form, f).data for f in EDITABLE_EVENT_FIELDS}
+            )
+        except TimelineError as error:
+            form.end_date.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(f"Saved: {event.title}. Plan changes will not move it.", "success")
+            return redirect(url_for("patients.detail", patient_id=patient.id))
+    db.session.commit()  # the audited read
+    return render_template(
+        "timeline/edit_event.html", patient=patient, event=event, form=form
+    )
+
+
+@bp.route("/<int:patient_id>/plan", methods=["GET", "POST"])
+@roles_required("clinician", "admin")
+def plan(patient_id: int) -> Response | str:
+    """Change surgery date, radiation or brace; the timeline follows."""
+    patient = get_patient_for(current_user, patient_id, "view_patient")
+    form = PlanForm(obj=patient, today=local_today(patient.user.timezone, utcnow()))
+    if form.validate_on_submit():
+        changes = change_patient(patient, form.changes())
+        db.session.commit()
+        if changes is None:
+            flash("Nothing changed.", "info")
+        else:
+            counts = changes.counts()
+            flash(
+                "Plan saved. Timeline: {added} added, {updated} moved, "
+                "{cancelled} cancelled, {reactivated} back.".format(**counts),
+                "success",
+            )
+        return redirect(url_for("patients.detail", patient_id=patient.id))
+    db.session.commit()
+    return render_template("timeline/plan.html", patient=patient, form=form)
