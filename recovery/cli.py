@@ -96,15 +96,15 @@ def seed_demo(if_empty: bool) -> None:
 @click.option("--all", "everyone", is_flag=True, help="Every patient.")
 def recompute(patient_id: int | None, everyone: bool) -> None:
     """Rebuild timelines from the current plans and protocols, keeping done work."""
-    from recovery.timeline.services import patients_in_batches, recompute_timeline
+    from recovery.timeline.services import patients_in_batches, recompute_timelines
 
     if (patient_id is None) == (not everyone):
         raise click.UsageError("Give either --patient ID or --all.")
     ids = None if everyone else [patient_id]
     totals = {"patients": 0, "added": 0, "updated": 0, "reactivated": 0, "cancelled": 0}
     for batch in patients_in_batches(ids):
-        for patient in batch:
-            for key, count in recompute_timeline(patient).counts().items():
+        for changes in recompute_timelines(batch).values():
+            for key, count in changes.counts().items():
                 totals[key] += count
             totals["patients"] += 1
         db.session.commit()  # each batch is one transaction; a patient never half-done

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 from typing import Protocol as Structural
 
 from recovery.domain.plan import Plan
@@ -19,9 +20,12 @@ PERIOD_KINDS = frozenset({"activity_restriction", "brace"})
 FINAL_STATUSES = frozenset({"done", "cancelled"})
 
 
-@dataclass(frozen=True)
-class PlannedEvent:
-    """One dated event of a timeline, with a key that survives rebuilding."""
+class PlannedEvent(NamedTuple):
+    """One dated event of a timeline, with a key that survives rebuilding.
+
+    A NamedTuple rather than a dataclass: building thousands of timelines a second
+    is mostly the cost of creating these.
+    """
 
     key: str
     item_id: str
@@ -78,13 +82,14 @@ def radiation_dates(plan: Plan) -> list[date]:
     return dates
 
 
-def _fill(text: str, values: Mapping[str, object]) -> str:
-    # str.format_map with a dict that leaves unknown {names} as they are.
-    class Keep(dict[str, object]):
-        def __missing__(self, key: str) -> str:
-            return "{" + key + "}"
+class _Keep(dict[str, object]):
+    # For str.format_map: unknown {names} stay as they are.
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
 
-    return text.format_map(Keep(values))
+
+def _fill(text: str, values: Mapping[str, object]) -> str:
+    return text.format_map(_Keep(values)) if values and "{" in text else text
 
 
 def _occurrences(item: Item, plan: Plan) -> list[tuple[date, date, dict[str, object]]]:
@@ -134,8 +139,66 @@ def _occurrences(item: Item, plan: Plan) -> list[tuple[date, date, dict[str, obj
     ]
 
 
+# Timelines of plans that differ only in their surgery date are the same events
+# shifted, so build() keeps each shape's events as offsets from day 0. Radiation
+# sessions depend on the weekday of surgery, and holidays on the calendar: a plan
+# with both is built directly.
+_Shape = tuple[object, ...]
+_Offsets = list[
+    tuple[
+        str,
+        str,
+        str,
+        str,
+        str,
+        timedelta,
+        timedelta,
+        tuple[str, ...],
+        tuple[str, ...],
+        tuple[str, ...],
+    ]
+]
+_SHAPES: dict[_Shape, tuple[Protocol, _Offsets]] = {}
+_MAX_SHAPES = 4096
+
+
+def _shape(plan: Plan, protocol: Protocol) -> _Shape:
+    weekday = plan.surgery_date.weekday() if plan.radiation.planned else None
+    return (
+        id(protocol),
+        plan.radiation,
+        plan.brace,
+        plan.is_malignant,
+        plan.tumor_location,
+        plan.origin,
+        weekday,
+    )
+
+
 def build(plan: Plan, protocol: Protocol) -> list[PlannedEvent]:
     """Every event of the plan's timeline, ordered by start date then key."""
+    if plan.holidays and plan.radiation.planned:
+        return _build(plan, protocol)
+    shape = _shape(plan, protocol)
+    cached = _SHAPES.get(shape)
+    if cached is None or cached[0] is not protocol:
+        day0 = plan.surgery_date
+        offsets: _Offsets = [
+            (*e[:5], e.start_date - day0, e.end_date - day0, *e[7:])
+            for e in _build(plan, protocol)
+        ]
+        if len(_SHAPES) >= _MAX_SHAPES:
+            _SHAPES.clear()
+        cached = _SHAPES[shape] = (protocol, offsets)
+    surgery = plan.surgery_date
+    return [
+        PlannedEvent(k, i, kind, t, ins, surgery + s, surgery + e, a, na, r)
+        for k, i, kind, t, ins, s, e, a, na, r in cached[1]
+    ]
+
+
+def _build(plan: Plan, protocol: Protocol) -> list[PlannedEvent]:
+    """build() without the shape cache: the definition of a timeline."""
     events: list[PlannedEvent] = []
     for item in protocol.items:
         if not applies(item.when, plan):
@@ -183,6 +246,7 @@ class StoredEvent:
     instructions: str
     allowed: tuple[str, ...] = ()
     not_allowed: tuple[str, ...] = ()
+    reminders: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -217,6 +281,7 @@ def _differs(stored: StoredEvent, planned: PlannedEvent) -> bool:
         or stored.instructions != planned.instructions
         or tuple(stored.allowed) != planned.allowed
         or tuple(stored.not_allowed) != planned.not_allowed
+        or tuple(stored.reminders) != planned.reminders
     )
 
 

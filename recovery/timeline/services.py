@@ -5,18 +5,19 @@ Functions change rows and flush; the request, command or job commits once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import selectinload
 
-from recovery.audit.services import record
+from recovery.audit.services import audit_values, record, record_many
 from recovery.auth.models import User
+from recovery.db import utcnow
 from recovery.domain.plan import Plan
 from recovery.domain.protocol import Protocol, load_protocols
 from recovery.domain.timeline import (
@@ -67,78 +68,156 @@ def plan_for(patient: Patient) -> Plan:
     return replace(patient.plan(), holidays=current_app.extensions["clinic_holidays"])
 
 
-def _stored(event: TimelineEvent) -> StoredEvent:
-    return StoredEvent(
-        key=event.key,
-        status=event.status,
-        overridden=event.overridden,
-        start_date=event.start_date,
-        end_date=event.end_date,
-        title=event.title,
-        instructions=event.instructions,
-        allowed=tuple(event.allowed),
-        not_allowed=tuple(event.not_allowed),
-    )
+# The columns recompute reads: plain rows, not ORM objects, so that recomputing every
+# patient of a clinic stays fast (bench/timeline.py).
+_STORED_COLUMNS = (
+    TimelineEvent.id,
+    TimelineEvent.patient_id,
+    TimelineEvent.key,
+    TimelineEvent.status,
+    TimelineEvent.overridden,
+    TimelineEvent.start_date,
+    TimelineEvent.end_date,
+    TimelineEvent.title,
+    TimelineEvent.instructions,
+    TimelineEvent.allowed,
+    TimelineEvent.not_allowed,
+    TimelineEvent.reminder_rules,
+)
 
 
-def _write(event: TimelineEvent, planned: PlannedEvent) -> None:
-    event.start_date = planned.start_date
-    event.end_date = planned.end_date
-    event.title = planned.title
-    event.instructions = planned.instructions
-    event.allowed = list(planned.allowed)
-    event.not_allowed = list(planned.not_allowed)
-    event.reminder_rules = list(planned.reminders)
-    if event.status == "missed":
-        event.status = "upcoming"  # moved: the new window decides again
+def _values(event: PlannedEvent) -> dict[str, Any]:
+    return {
+        "start_date": event.start_date,
+        "end_date": event.end_date,
+        "title": event.title,
+        "instructions": event.instructions,
+        "allowed": list(event.allowed),
+        "not_allowed": list(event.not_allowed),
+        "reminder_rules": list(event.reminders),
+    }
 
 
 def recompute_timeline(patient: Patient) -> TimelineChanges:
-    """Bring the stored timeline in line with the plan and protocol, by key.
+    """Bring one patient's stored timeline in line with their plan and protocol."""
+    return recompute_timelines([patient])[patient.id]
 
-    Adds new events, updates moved or reworded ones, cancels vanished ones, and never
-    touches done events or clinicians' overrides. Flushes; the caller commits.
+
+def recompute_timelines(patients: Sequence[Patient]) -> dict[int, TimelineChanges]:
+    """Recompute several timelines in the caller's transaction, diffing by key.
+
+    Adds new events, updates moved or reworded ones, reactivates those the plan
+    brings back, cancels vanished ones; never touches done events or clinicians'
+    overrides. Writes with bulk statements and flushes; the caller commits.
     """
-    protocol = protocol_for(patient)
-    planned = build(plan_for(patient), protocol)
-    by_key = {event.key: event for event in patient.events}
-    changes = diff((_stored(e) for e in by_key.values()), planned)
-    for event in changes.added:
-        row = TimelineEvent(
-            key=event.key, item_id=event.item_id, kind=event.kind, status="upcoming"
+    ids = [patient.id for patient in patients]
+    stored: dict[int, dict[str, Any]] = {pid: {} for pid in ids}
+    for row in db.session.execute(
+        select(*_STORED_COLUMNS).where(TimelineEvent.patient_id.in_(ids))
+    ):
+        stored[row.patient_id][row.key] = row
+    inserts: list[dict[str, Any]] = []
+    # Updates grouped by the columns they change: most moves change only dates.
+    updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    cancels: list[int] = []
+    audits: list[dict[str, Any]] = []
+    results: dict[int, TimelineChanges] = {}
+    for patient in patients:
+        protocol = protocol_for(patient)
+        rows = stored[patient.id]
+        changes = diff(
+            (
+                StoredEvent(
+                    r.key,
+                    r.status,
+                    r.overridden,
+                    r.start_date,
+                    r.end_date,
+                    r.title,
+                    r.instructions,
+                    tuple(r.allowed),
+                    tuple(r.not_allowed),
+                    tuple(r.reminder_rules),
+                )
+                for r in rows.values()
+            ),
+            build(plan_for(patient), protocol),
         )
-        _write(row, event)
-        patient.events.append(row)
-    for event in (*changes.updated, *changes.reactivated):
-        row = by_key[event.key]
-        if row.status == "cancelled":
-            row.status = "upcoming"
-        _write(row, event)
-    for key in changes.cancelled:
-        by_key[key].status = "cancelled"
-    version_changed = (patient.protocol_id, patient.protocol_version) != (
-        protocol.id,
-        protocol.version,
-    )
-    patient.protocol_id = protocol.id
-    patient.protocol_version = protocol.version
-    if not changes.is_empty or version_changed:
-        record(
-            "recompute_timeline",
-            patient_id=patient.id,
-            details={
-                **changes.counts(),
-                "protocol": f"{protocol.id}@{protocol.version}",
-            },
+        results[patient.id] = changes
+        for event in changes.added:
+            inserts.append(
+                {
+                    "patient_id": patient.id,
+                    "key": event.key,
+                    "item_id": event.item_id,
+                    "kind": event.kind,
+                    "status": "upcoming",
+                    **_values(event),
+                }
+            )
+        for event in (*changes.updated, *changes.reactivated):
+            row = rows[event.key]
+            values = {
+                k: v for k, v in _values(event).items() if getattr(row, k, v) != v
+            }
+            if row.status in ("missed", "cancelled"):
+                # A moved or returning event is judged again against its new window.
+                values["status"] = "upcoming"
+            # Bound names must differ from column names in an executemany UPDATE.
+            params = {f"new_{k}": v for k, v in values.items()}
+            params["event_id"] = row.id
+            updates.setdefault(tuple(sorted(values)), []).append(params)
+        cancels.extend(rows[key].id for key in changes.cancelled)
+        version = (protocol.id, protocol.version)
+        if (
+            not changes.is_empty
+            or (patient.protocol_id, patient.protocol_version) != version
+        ):
+            patient.protocol_id, patient.protocol_version = version
+            audits.append(
+                audit_values(
+                    "recompute_timeline",
+                    patient_id=patient.id,
+                    details={**changes.counts(), "protocol": "@".join(version)},
+                )
+            )
+    table = TimelineEvent.__table__
+    if inserts:
+        db.session.execute(insert(TimelineEvent), inserts)
+    for columns, batch in updates.items():
+        db.session.execute(
+            update(table)
+            .where(table.c.id == bindparam("event_id"))
+            .values(
+                {**{c: bindparam(f"new_{c}") for c in columns}, "updated_at": utcnow()}
+            ),
+            batch,
         )
+    for start in range(0, len(cancels), 500):
+        db.session.execute(
+            update(table)
+            .where(table.c.id.in_(cancels[start : start + 500]))
+            .values(status="cancelled", updated_at=utcnow())
+        )
+    record_many(audits)
+    _forget_loaded_events(set(ids))
     db.session.flush()
-    return changes
+    return results
+
+
+def _forget_loaded_events(patient_ids: set[int]) -> None:
+    """The bulk statements bypass the ORM: reload these patients' events on access."""
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Patient) and obj.id in patient_ids:
+            db.session.expire(obj, ["events"])
+        elif isinstance(obj, TimelineEvent) and obj.patient_id in patient_ids:
+            db.session.expire(obj)
 
 
 def patients_in_batches(
-    patient_ids: Iterable[int] | None = None, size: int = 500
+    patient_ids: Iterable[int] | None = None, size: int = 1000
 ) -> Iterator[list[Patient]]:
-    """Patients with their events and accounts loaded, a batch at a time."""
+    """Patients with their accounts loaded, a batch at a time."""
     query = select(Patient.id).order_by(Patient.id)
     if patient_ids is not None:
         query = query.where(Patient.id.in_(list(patient_ids)))
@@ -149,7 +228,7 @@ def patients_in_batches(
             db.session.scalars(
                 select(Patient)
                 .where(Patient.id.in_(chunk))
-                .options(selectinload(Patient.events), selectinload(Patient.user))
+                .options(selectinload(Patient.user))
                 .order_by(Patient.id)
             )
         )

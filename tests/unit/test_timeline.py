@@ -62,6 +62,7 @@ def stored(events, **overrides) -> list[StoredEvent]:
             instructions=e.instructions,
             allowed=e.allowed,
             not_allowed=e.not_allowed,
+            reminders=e.reminders,
         )
         for e in events
     ]
@@ -155,7 +156,7 @@ def test_limits_on_day_three_say_what_is_allowed_and_not():
     events = timeline(plan(brace=BracePlan(required=True, weeks=6)))
     rows = [
         type(
-            "Row", (), {**e.__dict__, "status": "upcoming"}
+            "Row", (), {**e._asdict(), "status": "upcoming"}
         )  # a stored-event look-alike
         for e in events
     ]
@@ -342,3 +343,14 @@ def test_moving_surgery_moves_every_open_event_by_the_same_days(p, shift, data):
             k for k, e in old.items() if k not in done and e.kind != "radiation_session"
         }
         assert open_non_radiation <= set(updated)
+
+
+@settings(max_examples=300, deadline=None)
+@given(plans, st.integers(-3000, 3000))
+def test_the_shape_cache_gives_exactly_the_direct_build(p, shift):
+    from recovery.domain.timeline import _build
+
+    protocol = PROTOCOLS[p.procedure]
+    build(p, protocol)  # fills the cache for this shape
+    other = replace(p, surgery_date=p.surgery_date + timedelta(days=shift))
+    assert build(other, protocol) == _build(other, protocol)
