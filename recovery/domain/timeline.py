@@ -233,8 +233,7 @@ def status_on(stored: str, kind: str, start: date, end: date, today: date) -> st
     return "done" if kind in PERIOD_KINDS else "missed"
 
 
-@dataclass(frozen=True)
-class StoredEvent:
+class StoredEvent(NamedTuple):
     """What recompute needs to know of an event already in the database."""
 
     key: str

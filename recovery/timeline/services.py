@@ -5,14 +5,16 @@ Functions change rows and flush; the request, command or job commits once.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Text, bindparam, cast, insert, select, update
 from sqlalchemy.orm import selectinload
 
 from recovery.audit.services import audit_values, record, record_many
@@ -80,10 +82,17 @@ _STORED_COLUMNS = (
     TimelineEvent.end_date,
     TimelineEvent.title,
     TimelineEvent.instructions,
-    TimelineEvent.allowed,
-    TimelineEvent.not_allowed,
-    TimelineEvent.reminder_rules,
+    # JSON lists as their text: the few distinct texts are decoded once (_texts).
+    cast(TimelineEvent.allowed, Text).label("allowed"),
+    cast(TimelineEvent.not_allowed, Text).label("not_allowed"),
+    cast(TimelineEvent.reminder_rules, Text).label("reminder_rules"),
 )
+
+
+@lru_cache(maxsize=4096)
+def _texts(json_text: str | None) -> tuple[str, ...]:
+    """A stored JSON list of strings as a tuple, decoded once per distinct text."""
+    return tuple(json.loads(json_text)) if json_text else ()
 
 
 def _values(event: PlannedEvent) -> dict[str, Any]:
@@ -96,6 +105,15 @@ def _values(event: PlannedEvent) -> dict[str, Any]:
         "not_allowed": list(event.not_allowed),
         "reminder_rules": list(event.reminders),
     }
+
+
+def _current(row: Any, column: str) -> Any:
+    """A stored value in the shape _values() gives it."""
+    value = getattr(row, column)
+    return list(_texts(value)) if column in _LIST_COLUMNS else value
+
+
+_LIST_COLUMNS = frozenset({"allowed", "not_allowed", "reminder_rules"})
 
 
 def recompute_timeline(patient: Patient) -> TimelineChanges:
@@ -135,9 +153,9 @@ def recompute_timelines(patients: Sequence[Patient]) -> dict[int, TimelineChange
                     r.end_date,
                     r.title,
                     r.instructions,
-                    tuple(r.allowed),
-                    tuple(r.not_allowed),
-                    tuple(r.reminder_rules),
+                    _texts(r.allowed),
+                    _texts(r.not_allowed),
+                    _texts(r.reminder_rules),
                 )
                 for r in rows.values()
             ),
@@ -157,9 +175,7 @@ def recompute_timelines(patients: Sequence[Patient]) -> dict[int, TimelineChange
             )
         for event in (*changes.updated, *changes.reactivated):
             row = rows[event.key]
-            values = {
-                k: v for k, v in _values(event).items() if getattr(row, k, v) != v
-            }
+            values = {k: v for k, v in _values(event).items() if _current(row, k) != v}
             if row.status in ("missed", "cancelled"):
                 # A moved or returning event is judged again against its new window.
                 values["status"] = "upcoming"

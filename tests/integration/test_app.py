@@ -212,3 +212,27 @@ def test_demo_seed_builds_a_clinic_once(app, runner, browser):
     assert response.headers["Location"] == "/clinician/"
     page = browser.client.get("/clinician/").get_data(as_text=True)
     assert "patients" in page and "DEMO-" in page
+
+
+def test_a_bad_protocol_file_stops_start_up_naming_file_item_and_reason(tmp_path):
+    from recovery.domain.protocol import PROTOCOL_DIR, ProtocolError
+
+    for source in PROTOCOL_DIR.glob("*.toml"):
+        (tmp_path / source.name).write_text(source.read_text())
+    broken = tmp_path / "laminectomy.toml"
+    broken.write_text(
+        broken.read_text().replace(
+            'id = "wound_check"\nkind = "wound_check"',
+            'id = "wound_check"\nkind = "wound_care"',
+        )
+    )
+    with pytest.raises(ProtocolError) as error:
+        create_app("testing", overrides={"PROTOCOL_DIR": str(tmp_path)})
+    assert str(broken) in str(error.value)
+    assert "'wound_check'" in str(error.value)
+    assert "unknown kind 'wound_care'" in str(error.value)
+
+
+def test_bad_clinic_holidays_stop_start_up():
+    with pytest.raises(RuntimeError, match="CLINIC_HOLIDAYS: '2026-13-01'"):
+        create_app("testing", overrides={"CLINIC_HOLIDAYS": "2026-12-25, 2026-13-01"})

@@ -226,7 +226,7 @@ def test_diff_keeps_done_and_overridden_events_and_cancels_vanished_ones():
         plan(radiation=RadiationPlan(planned=True, start_day=10, weeks=4))
     )
     rows = stored(before, **{"radiation:0": "done"})
-    rows = [replace(r, overridden=True) if r.key == "radiation:19" else r for r in rows]
+    rows = [r._replace(overridden=True) if r.key == "radiation:19" else r for r in rows]
     after = timeline(plan(radiation=RadiationPlan(planned=True, start_day=14, weeks=2)))
     changes = diff(rows, after)
     moved = {e.key for e in changes.updated}
