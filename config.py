@@ -85,6 +85,9 @@ class Config:
     )
     # Days the clinic gives no radiation, e.g. "2026-12-25,2027-01-01".
     CLINIC_HOLIDAYS = os.environ.get("CLINIC_HOLIDAYS", "")
+    # Shown to a patient whose check-in raised a red flag.
+    CLINIC_PHONE = os.environ.get("CLINIC_PHONE", "the number on your discharge letter")
+    EMERGENCY_NUMBER = os.environ.get("EMERGENCY_NUMBER", "911")
     # The clinic's own calendar, for checks such as "surgery at most a year ahead".
     CLINIC_TIMEZONE = os.environ.get("CLINIC_TIMEZONE", "UTC")
 

@@ -60,4 +60,4 @@ def require_roles(*roles: str) -> None:
 
 
 # The resource modules register their routes on bp.
-from recovery.api import patients, timeline, tokens  # noqa: E402,F401
+from recovery.api import patients, symptoms, timeline, tokens  # noqa: E402,F401

@@ -11,6 +11,7 @@ from apiflask.fields import (
     DateTime,
     Dict,
     Email,
+    Float,
     Integer,
     List,
     Nested,
@@ -34,6 +35,7 @@ from recovery.domain.plan import (
     surgery_date_problem,
 )
 from recovery.domain.protocol import EVENT_KINDS
+from recovery.domain.symptoms import WEAKNESS, WOUND
 from recovery.zones import is_timezone, local_today
 
 
@@ -283,3 +285,87 @@ class EventPatch(Schema):
         start, end = data.get("start_date"), data.get("end_date")
         if start and end and end < start:
             raise ValidationError("Must not be before start_date.", "end_date")
+
+
+class AlertOut(Schema):
+    """A red flag or warning for the care team."""
+
+    id = Integer()
+    patient_id = Integer()
+    severity = String(metadata={"enum": ["urgent", "warning"]})
+    rule = String()
+    message = String()
+    created_at = DateTime()
+    status = String(metadata={"enum": ["open", "acknowledged"]})
+    acknowledged_at = DateTime(allow_none=True)
+    acknowledge_note = String()
+
+
+def _range(low: float, high: float, what: str) -> Range:
+    return Range(low, high, error=f"{what} must be from {low:g} to {high:g}.")
+
+
+class SymptomIn(Schema):
+    """A symptom check-in; only back_pain is required."""
+
+    back_pain = Integer(required=True, validate=_range(0, 10, "Back pain"))
+    leg_pain = Integer(allow_none=True, validate=_range(0, 10, "Leg pain"))
+    numbness = Boolean(allow_none=True)
+    leg_weakness = String(allow_none=True, validate=_choice(WEAKNESS))
+    coordination_loss = Boolean(allow_none=True)
+    bladder_incontinence = Boolean(allow_none=True)
+    bowel_incontinence = Boolean(allow_none=True)
+    urinary_retention = Boolean(allow_none=True)
+    saddle_numbness = Boolean(allow_none=True)
+    temperature_c = Float(allow_none=True, validate=_range(34, 43, "Temperature"))
+    wound = String(allow_none=True, validate=_choice(WOUND))
+    fatigue = Integer(allow_none=True, validate=_range(0, 10, "Fatigue"))
+    weight_kg = Float(allow_none=True, validate=_range(20, 400, "Weight"))
+    notes = String(load_default="", validate=Length(max=2000))
+
+
+class SymptomOut(SymptomIn):
+    """A stored check-in, with the alerts it raised when just recorded."""
+
+    id = Integer()
+    recorded_at = DateTime()
+    alerts = List(Nested(AlertOut))
+
+
+class SymptomQuery(Schema):
+    """Filter of GET /patients/{id}/symptoms."""
+
+    since = DateTime()
+
+
+class OdiIn(Schema):
+    """The ten ODI answers, each 0-5 or null for a skipped section."""
+
+    answers = List(
+        Integer(allow_none=True, validate=Range(0, 5, error="Each answer is 0 to 5.")),
+        required=True,
+        validate=Length(equal=10, error="Give exactly 10 answers (null to skip one)."),
+    )
+
+
+class OdiOut(Schema):
+    """An ODI score and band (both null with fewer than 8 answers)."""
+
+    id = Integer()
+    score_percent = Float(allow_none=True)
+    band = String(allow_none=True)
+    answered = Integer()
+    alerts = List(Nested(AlertOut))
+
+
+class AlertQuery(Schema):
+    """Filters of GET /alerts."""
+
+    status = String(validate=OneOf(["open", "acknowledged"]))
+    patient_id = Integer()
+
+
+class AckIn(Schema):
+    """An acknowledgement note."""
+
+    note = String(load_default="", validate=Length(max=1000))

@@ -10,6 +10,8 @@ from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.patients.services import patients_page
 from recovery.roles import roles_required
+from recovery.symptoms.forms import AcknowledgeForm
+from recovery.symptoms.services import alert_queue
 
 bp = Blueprint("cohorts", __name__, url_prefix="/cohorts")
 
@@ -19,8 +21,14 @@ bp = Blueprint("cohorts", __name__, url_prefix="/cohorts")
 def dashboard() -> str:
     """The coordinator's patients, one page at a time."""
     page = patients_page(current_user, request.args.get("page", 1, type=int))
+    alerts = alert_queue(current_user)
     record("list_patients", target="cohorts", details={"page": page.page})
     db.session.commit()
     return render_template(
-        "cohorts/dashboard.html", page=page, now=utcnow(), title="Your cohort"
+        "cohorts/dashboard.html",
+        page=page,
+        alerts=alerts,
+        ack_form=AcknowledgeForm(),
+        now=utcnow(),
+        title="Your cohort",
     )

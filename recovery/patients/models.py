@@ -64,6 +64,8 @@ class Patient(TimestampMixin, db.Model):
     protocol_id: Mapped[str | None] = mapped_column(String(64))
     protocol_version: Mapped[str | None] = mapped_column(String(32))
     discharged_at: Mapped[datetime | None]
+    # The private calendar feed: only a hash of its secret is kept; None = no feed.
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     user: Mapped[User] = relationship(back_populates="patient", foreign_keys=[user_id])
     clinician: Mapped[User | None] = relationship(foreign_keys=[clinician_id])

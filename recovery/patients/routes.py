@@ -11,8 +11,11 @@ from recovery.extensions import db
 from recovery.patients.access import get_patient_for
 from recovery.patients.models import Patient
 from recovery.roles import roles_required
+from recovery.symptoms.forms import AcknowledgeForm
+from recovery.symptoms.services import checked_in_on, due_questionnaire, patient_alerts
+from recovery.symptoms.trends import trend_data
 from recovery.timeline.forms import CompleteForm
-from recovery.timeline.services import timeline_view
+from recovery.timeline.services import PHASE_NAMES, phase_of, timeline_view
 from recovery.zones import local_today
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
@@ -40,11 +43,18 @@ def _render_patient(template: str, patient: Patient) -> str:
     """Commit the audited read, then show the page with the patient's own today."""
     db.session.commit()
     today = local_today(patient.user.timezone, utcnow())
+    staff_view = template == "patients/detail.html"
     return render_template(
         template,
         patient=patient,
         day=post_op_day(patient.surgery_date, today),
         today=today,
+        phase=PHASE_NAMES[phase_of(patient, today)],
         view=timeline_view(patient, today),
         complete_form=CompleteForm(),
+        checked_in=checked_in_on(patient, today),
+        odi_due=due_questionnaire(patient, today),
+        trend=trend_data(patient) if staff_view else None,
+        alerts=patient_alerts(patient) if staff_view else [],
+        ack_form=AcknowledgeForm() if staff_view else None,
     )

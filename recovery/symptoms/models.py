@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from recovery.db import utcnow
+from recovery.domain.symptoms import CheckIn
 from recovery.extensions import db
 
 if TYPE_CHECKING:
@@ -36,14 +37,61 @@ class SymptomLog(db.Model):
     coordination_loss: Mapped[bool | None]
     bladder_incontinence: Mapped[bool | None]
     bowel_incontinence: Mapped[bool | None]
+    urinary_retention: Mapped[bool | None]
     saddle_numbness: Mapped[bool | None]
     temperature_c: Mapped[float | None]
     wound: Mapped[str | None] = mapped_column(String(10))
     fatigue: Mapped[int | None]
     weight_kg: Mapped[float | None]
     notes: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
 
     patient: Mapped[Patient] = relationship(back_populates="symptom_logs")
+
+    def as_check_in(self) -> CheckIn:
+        """The domain view the red-flag rules read."""
+        return CheckIn(
+            recorded_at=self.recorded_at,
+            back_pain=self.back_pain,
+            leg_pain=self.leg_pain,
+            numbness=self.numbness,
+            leg_weakness=self.leg_weakness,
+            coordination_loss=self.coordination_loss,
+            bladder_incontinence=self.bladder_incontinence,
+            bowel_incontinence=self.bowel_incontinence,
+            urinary_retention=self.urinary_retention,
+            saddle_numbness=self.saddle_numbness,
+            temperature_c=self.temperature_c,
+            wound=self.wound,
+            fatigue=self.fatigue,
+            weight_kg=self.weight_kg,
+        )
+
+
+class QuestionnaireResponse(db.Model):
+    """A completed questionnaire (the ODI), with its answers and score."""
+
+    __tablename__ = "questionnaire_responses"
+    __table_args__ = (
+        Index(
+            "ix_questionnaire_responses_patient_recorded", "patient_id", "recorded_at"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE")
+    )
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("timeline_events.id", ondelete="SET NULL")
+    )
+    questionnaire: Mapped[str] = mapped_column(String(20), default="odi")
+    answers: Mapped[list[int | None]] = mapped_column(JSON)
+    score_percent: Mapped[float | None]
+    band: Mapped[str | None] = mapped_column(String(20))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Alert(db.Model):

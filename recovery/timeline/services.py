@@ -30,6 +30,7 @@ from recovery.domain.timeline import (
     build,
     diff,
     limits_on,
+    phase_on,
 )
 from recovery.extensions import db
 from recovery.patients.models import Patient
@@ -356,3 +357,28 @@ def override_event(event: TimelineEvent, changes: dict[str, Any]) -> None:
 
 def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
+
+
+PHASE_NAMES = {
+    "pre_op": "Before surgery",
+    "early_recovery": "Early recovery",
+    "radiation": "Radiation",
+    "rehabilitation": "Rehabilitation",
+    "surveillance": "Follow-up",
+    "completed": "Completed",
+}
+
+
+def phase_of(patient: Patient, today: date) -> str:
+    """The patient's phase today, from their stored radiation sessions."""
+    sessions = sorted(
+        e.start_date
+        for e in patient.events
+        if e.kind == "radiation_session" and e.status != "cancelled"
+    )
+    return phase_on(
+        patient.surgery_date,
+        today,
+        (sessions[0], sessions[-1]) if sessions else None,
+        discharged=patient.discharged_at is not None,
+    )

@@ -1,0 +1,155 @@
+"""Symptoms, questionnaires and alerts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import abort
+from flask_login import current_user
+
+from recovery.api import auth, bp, require_roles
+from recovery.api.schemas import (
+    AckIn,
+    AlertOut,
+    AlertQuery,
+    OdiIn,
+    OdiOut,
+    SymptomIn,
+    SymptomOut,
+    SymptomQuery,
+)
+from recovery.audit.services import record
+from recovery.db import utcnow
+from recovery.extensions import db
+from recovery.patients.access import get_patient_for
+from recovery.symptoms.models import Alert, SymptomLog
+from recovery.symptoms.services import (
+    SYMPTOM_FIELDS,
+    AlertError,
+    acknowledge,
+    record_check_in,
+    submit_odi,
+    symptom_logs,
+    visible_alerts,
+)
+from recovery.zones import local_today
+
+
+def alert_document(alert: Alert) -> dict[str, Any]:
+    """An alert as the API shows it."""
+    return {
+        "id": alert.id,
+        "patient_id": alert.patient_id,
+        "severity": alert.severity,
+        "rule": alert.rule,
+        "message": alert.message,
+        "created_at": alert.created_at,
+        "status": alert.status,
+        "acknowledged_at": alert.acknowledged_at,
+        "acknowledge_note": alert.acknowledge_note,
+    }
+
+
+def symptom_document(
+    log: SymptomLog, alerts: list[Alert] | None = None
+) -> dict[str, Any]:
+    """A check-in with the alerts it raised."""
+    body = {"id": log.id, "recorded_at": log.recorded_at}
+    body.update({field: getattr(log, field) for field in SYMPTOM_FIELDS})
+    if alerts is not None:
+        body["alerts"] = [alert_document(a) for a in alerts]
+    return body
+
+
+@bp.post("/patients/<int:patient_id>/symptoms")
+@bp.auth_required(auth)
+@bp.input(SymptomIn, arg_name="body")
+@bp.output(SymptomOut, status_code=201)
+@bp.doc(responses=[400, 401, 403, 404, 422])
+def post_symptoms(patient_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Record a check-in (the patient, or their care team); red flags open alerts."""
+    patient = get_patient_for(current_user, patient_id, "api_view_symptoms")
+    log, alerts = record_check_in(patient, body, current_user, utcnow())
+    db.session.commit()
+    return symptom_document(log, alerts)
+
+
+@bp.get("/patients/<int:patient_id>/symptoms")
+@bp.auth_required(auth)
+@bp.input(SymptomQuery, location="query", arg_name="query")
+@bp.output(SymptomOut(many=True))
+@bp.doc(responses=[400, 401, 403, 404, 422])
+def list_symptoms(patient_id: int, query: dict[str, Any]) -> list[dict[str, Any]]:
+    """Check-ins, newest first (`since`: an ISO instant)."""
+    patient = get_patient_for(current_user, patient_id, "api_view_symptoms")
+    db.session.commit()
+    return [symptom_document(log) for log in symptom_logs(patient, query.get("since"))]
+
+
+@bp.post("/patients/<int:patient_id>/questionnaires/odi")
+@bp.auth_required(auth)
+@bp.input(OdiIn, arg_name="body")
+@bp.output(OdiOut, status_code=201)
+@bp.doc(responses=[400, 401, 403, 404, 422])
+def post_odi(patient_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Score an ODI: 10 answers 0-5 or null; fewer than 8 answered gives no score."""
+    patient = get_patient_for(current_user, patient_id, "api_view_symptoms")
+    now = utcnow()
+    outcome = submit_odi(
+        patient,
+        body["answers"],
+        current_user,
+        now,
+        local_today(patient.user.timezone, now),
+    )
+    db.session.commit()
+    return {
+        "id": outcome.response.id,
+        "score_percent": outcome.result.score_percent,
+        "band": outcome.result.band,
+        "answered": outcome.result.answered,
+        "alerts": [alert_document(a) for a in outcome.alerts],
+    }
+
+
+@bp.get("/alerts")
+@bp.auth_required(auth)
+@bp.input(AlertQuery, location="query", arg_name="query")
+@bp.output(AlertOut(many=True))
+@bp.doc(responses=[400, 401, 403, 422])
+def list_alerts(query: dict[str, Any]) -> list[dict[str, Any]]:
+    """Alerts of your care team's patients: urgent first, then oldest first."""
+    require_roles("coordinator", "clinician", "admin")
+    statement = visible_alerts(current_user)
+    if query.get("status"):
+        statement = statement.where(Alert.status == query["status"])
+    if query.get("patient_id"):
+        statement = statement.where(Alert.patient_id == query["patient_id"])
+    alerts = db.session.scalars(
+        statement.order_by(
+            Alert.severity != "urgent", Alert.created_at, Alert.id
+        ).limit(500)
+    ).all()
+    record("api_list_alerts", details={"count": len(alerts)})
+    db.session.commit()
+    return [alert_document(a) for a in alerts]
+
+
+@bp.post("/alerts/<int:alert_id>/acknowledge")
+@bp.auth_required(auth)
+@bp.input(AckIn, arg_name="body")
+@bp.output(AlertOut)
+@bp.doc(responses=[400, 401, 403, 404, 409, 422])
+def acknowledge_alert(alert_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Acknowledge an alert with a note."""
+    require_roles("coordinator", "clinician", "admin")
+    alert = db.session.get(Alert, alert_id)
+    if alert is None:
+        abort(404, "No such alert.")
+    get_patient_for(current_user, alert.patient_id, "api_view_alerts")
+    try:
+        acknowledge(alert, current_user, body.get("note", ""), utcnow())
+    except AlertError as error:
+        abort(409, str(error))
+    db.session.commit()
+    return alert_document(alert)

@@ -1,0 +1,63 @@
+// Draws the pain and ODI charts from the JSON block beside each canvas. The same
+// numbers are in the table below each chart, for screen readers and without JS.
+(function () {
+  "use strict";
+
+  // Day 0 (surgery) as a line and the radiation period as a band.
+  var markers = {
+    id: "recoveryMarkers",
+    beforeDatasetsDraw: function (chart, args, options) {
+      var x = chart.scales.x, area = chart.chartArea, ctx = chart.ctx;
+      ctx.save();
+      if (options.radiation) {
+        var left = x.getPixelForValue(options.radiation[0]);
+        var right = x.getPixelForValue(options.radiation[1]);
+        ctx.fillStyle = "rgba(255, 193, 7, 0.18)";
+        ctx.fillRect(left, area.top, right - left, area.bottom - area.top);
+        ctx.fillStyle = "#8a6d00";
+        ctx.fillText("radiation", left + 4, area.top + 12);
+      }
+      var zero = x.getPixelForValue(0);
+      if (zero >= area.left && zero <= area.right) {
+        ctx.strokeStyle = "#b71c1c";
+        ctx.setLineDash([4, 4]);
+        ctx.beginPath();
+        ctx.moveTo(zero, area.top);
+        ctx.lineTo(zero, area.bottom);
+        ctx.stroke();
+        ctx.fillStyle = "#b71c1c";
+        ctx.fillText("surgery", zero + 4, area.bottom - 6);
+      }
+      ctx.restore();
+    }
+  };
+
+  function draw(canvas) {
+    var data = JSON.parse(document.getElementById(canvas.dataset.source).textContent);
+    var series = canvas.dataset.series.split(",");
+    var colours = { back: "#1565c0", leg: "#6a1b9a", odi: "#2e7d32" };
+    var labels = { back: "Back pain (0-10)", leg: "Leg pain (0-10)", odi: "ODI (%)" };
+    new Chart(canvas, {
+      type: "line",
+      data: {
+        datasets: series.map(function (name) {
+          return {
+            label: labels[name], data: data[name], borderColor: colours[name],
+            backgroundColor: colours[name], pointRadius: 2, tension: 0.2
+          };
+        })
+      },
+      options: {
+        animation: false,
+        scales: {
+          x: { type: "linear", title: { display: true, text: "Days after surgery" } },
+          y: { beginAtZero: true, suggestedMax: series[0] === "odi" ? 100 : 10 }
+        },
+        plugins: { recoveryMarkers: { radiation: data.radiation } }
+      },
+      plugins: [markers]
+    });
+  }
+
+  document.querySelectorAll("canvas[data-source]").forEach(draw);
+})();

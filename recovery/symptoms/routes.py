@@ -1,0 +1,144 @@
+"""Symptom pages: the check-in, its result, history and trends, the ODI, alerts."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from recovery.auth.routes import safe_next
+from recovery.db import utcnow
+from recovery.domain.scoring import ODI_SECTIONS
+from recovery.extensions import db
+from recovery.patients.access import get_patient_for
+from recovery.patients.models import Patient
+from recovery.roles import roles_required
+from recovery.symptoms.forms import ODI_QUESTIONS, AcknowledgeForm, CheckInForm, OdiForm
+from recovery.symptoms.models import Alert, SymptomLog
+from recovery.symptoms.services import (
+    AlertError,
+    acknowledge,
+    due_questionnaire,
+    record_check_in,
+    submit_odi,
+)
+from recovery.symptoms.trends import trend_data
+from recovery.zones import local_today
+
+bp = Blueprint("symptoms", __name__, url_prefix="/symptoms")
+
+
+def _own_patient(action: str) -> Patient:
+    if current_user.patient is None:
+        abort(404)
+    return get_patient_for(current_user, current_user.patient.id, action)
+
+
+@bp.route("/check-in", methods=["GET", "POST"])
+@roles_required("patient")
+def check_in() -> Response | str:
+    """The daily symptom check-in; a second one the same day is kept too."""
+    patient = _own_patient("view_symptoms")
+    form = CheckInForm()
+    if form.validate_on_submit():
+        log, _ = record_check_in(patient, form.values(), current_user, utcnow())
+        db.session.commit()
+        return redirect(url_for("symptoms.result", log_id=log.id))
+    db.session.commit()
+    status = 400 if form.errors else 200
+    return render_template("symptoms/check_in.html", form=form), status
+
+
+@bp.route("/check-in/<int:log_id>")
+@roles_required("patient")
+def result(log_id: int) -> str:
+    """After a check-in: thanks, or the urgent message in plain sight."""
+    patient = _own_patient("view_symptoms")
+    log = db.session.get(SymptomLog, log_id)
+    if log is None or log.patient_id != patient.id:
+        abort(404)
+    alerts = list(
+        db.session.scalars(db.select(Alert).where(Alert.symptom_log_id == log.id))
+    )
+    db.session.commit()
+    return render_template(
+        "symptoms/result.html",
+        log=log,
+        urgent=[a for a in alerts if a.severity == "urgent"],
+        warnings=[a for a in alerts if a.severity == "warning"],
+        phone=current_app.config["CLINIC_PHONE"],
+        emergency=current_app.config["EMERGENCY_NUMBER"],
+    )
+
+
+@bp.route("/history")
+@roles_required("patient")
+def history() -> str:
+    """The patient's own check-ins and pain and ODI trends."""
+    patient = _own_patient("view_symptoms")
+    db.session.commit()
+    return render_template(
+        "symptoms/history.html", patient=patient, trend=trend_data(patient)
+    )
+
+
+@bp.route("/odi", methods=["GET", "POST"])
+@roles_required("patient")
+def odi() -> Response | str:
+    """The Oswestry Disability Index: ten sections, any may be skipped."""
+    patient = _own_patient("view_symptoms")
+    today = local_today(patient.user.timezone, utcnow())
+    form = OdiForm()
+    if form.validate_on_submit():
+        answers = [getattr(form, f"q{n}").data for n in range(ODI_SECTIONS)]
+        outcome = submit_odi(patient, answers, current_user, utcnow(), today)
+        db.session.commit()
+        if outcome.result.score_percent is None:
+            flash(
+                "Thank you. Too few sections were answered to give a score "
+                "(at least 8 of 10 are needed).",
+                "info",
+            )
+        else:
+            flash(
+                f"Thank you. Your score is {outcome.result.score_percent:g} % "
+                f"({outcome.result.band} disability).",
+                "success",
+            )
+        return redirect(url_for("symptoms.history"))
+    db.session.commit()
+    return render_template(
+        "symptoms/odi.html",
+        form=form,
+        questions=list(enumerate(ODI_QUESTIONS)),
+        due=due_questionnaire(patient, today),
+    )
+
+
+@bp.route("/alerts/<int:alert_id>/acknowledge", methods=["POST"])
+@roles_required("coordinator", "clinician", "admin")
+def acknowledge_alert(alert_id: int) -> Response:
+    """Acknowledge an alert; it leaves the open queue."""
+    alert = db.get_or_404(Alert, alert_id)
+    get_patient_for(current_user, alert.patient_id, "view_alerts")
+    form = AcknowledgeForm()
+    if not form.validate_on_submit():
+        flash(" ".join(form.note.errors) or "The form has expired; try again.", "error")
+    else:
+        try:
+            acknowledge(alert, current_user, form.note.data or "", utcnow())
+        except AlertError as error:
+            flash(str(error), "info")
+        else:
+            flash(f"Alert acknowledged for {alert.patient.user.name}.", "success")
+    db.session.commit()
+    return redirect(safe_next(request.args.get("next")) or url_for("cohorts.dashboard"))
