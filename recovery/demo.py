@@ -12,10 +12,12 @@ from recovery.admin.services import create_staff
 from recovery.auth.models import User
 from recovery.auth.services import set_password
 from recovery.domain.plan import MALIGNANCIES, ORIGINS, PROCEDURES, TUMOR_LOCATIONS
+from recovery.domain.scoring import score_odi
 from recovery.extensions import db
 from recovery.patients.models import Patient
 from recovery.patients.services import add_to_care_team
-from recovery.symptoms.models import SymptomLog
+from recovery.symptoms.models import QuestionnaireResponse, SymptomLog
+from recovery.symptoms.services import record_check_in
 from recovery.timeline.services import recompute_timeline
 
 DEMO_PASSWORD = "recovery-demo"  # noqa: S105 - printed for the demo, documented
@@ -177,10 +179,45 @@ def seed(today: date, now: datetime, seed_value: int = 7) -> list[DemoLogin]:
         recompute_timeline(patient)
         _complete_past_events(rng, patient, today, now)
         _seed_symptoms(rng, patient, max(0, min(day, 60)), now)
+        _seed_odi(rng, patient, today, now)
         if index < 3:
             logins.append(DemoLogin("patient", user.name, email))
+    # A few red flags waiting in the coordinators' queues.
+    patients = list(db.session.scalars(select(Patient).order_by(Patient.id)))
+    for patient, signs in zip(
+        (patients[5], patients[8], patients[11]),
+        (
+            {"bladder_incontinence": True, "back_pain": 7},
+            {"temperature_c": 38.4, "wound": "red", "back_pain": 5},
+            {"leg_weakness": "worse", "back_pain": 6, "leg_pain": 7},
+        ),
+        strict=True,
+    ):
+        check_in = {"leg_pain": None, "notes": "", **signs}
+        record_check_in(patient, check_in, patient.user, now - timedelta(hours=2))
     db.session.flush()
     return logins
+
+
+def _seed_odi(rng: random.Random, patient: Patient, today: date, now: datetime) -> None:
+    """ODI answers for questionnaires already past: disability easing over time."""
+    for event in sorted(patient.events, key=lambda e: e.start_date):
+        if event.kind != "questionnaire" or event.end_date >= today:
+            continue
+        level = max(0, 4 - (event.start_date - patient.surgery_date).days // 60)
+        answers = [min(5, max(0, level + rng.randrange(-1, 2))) for _ in range(10)]
+        result = score_odi(answers)
+        db.session.add(
+            QuestionnaireResponse(
+                patient_id=patient.id,
+                event_id=event.id,
+                answers=answers,
+                score_percent=result.score_percent,
+                band=result.band,
+                recorded_at=now - timedelta(days=(today - event.end_date).days),
+            )
+        )
+        event.status = "done"
 
 
 def _complete_past_events(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from datetime import timedelta
 
 from icalendar import Calendar, Event
+from sqlalchemy import select
 
 from recovery.db import utcnow
+from recovery.extensions import db
 from recovery.patients.models import Patient
 
 
@@ -34,3 +38,30 @@ def timeline_calendar(patient: Patient) -> bytes:
         item.add("categories", [event.kind])
         calendar.add_component(item)
     return calendar.to_ical()
+
+
+def _hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def issue_calendar_token(patient: Patient) -> str:
+    """A new secret feed address; any older one stops working. Flushes."""
+    raw = secrets.token_urlsafe(32)
+    patient.calendar_token_hash = _hash(raw)
+    db.session.flush()
+    return raw
+
+
+def revoke_calendar_token(patient: Patient) -> None:
+    """Switch the feed off."""
+    patient.calendar_token_hash = None
+    db.session.flush()
+
+
+def patient_for_calendar_token(raw: str) -> Patient | None:
+    """The patient whose feed this secret opens, if any."""
+    if not raw or len(raw) > 100:
+        return None
+    return db.session.scalar(
+        select(Patient).where(Patient.calendar_token_hash == _hash(raw))
+    )

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
-from werkzeug.wrappers import Response
 
+from recovery.audit.services import record
 from recovery.auth.routes import safe_next
+from recovery.auth.services import external_url
 from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.interop.ical import (
+    issue_calendar_token,
+    patient_for_calendar_token,
+    revoke_calendar_token,
+    timeline_calendar,
+)
 from recovery.patients.access import get_patient_for
 from recovery.patients.models import Patient
 from recovery.patients.services import change_patient
@@ -45,8 +62,45 @@ def mine() -> str:
     db.session.commit()
     view = timeline_view(patient, local_today(patient.user.timezone, utcnow()))
     return render_template(
-        "timeline/mine.html", patient=patient, view=view, complete_form=CompleteForm()
+        "timeline/mine.html",
+        patient=patient,
+        view=view,
+        complete_form=CompleteForm(),
+        feed_form=CompleteForm(),
+        feed_url=session.pop("new_feed_url", None),
     )
+
+
+@bp.route("/me/calendar", methods=["POST"])
+@roles_required("patient")
+def calendar_feed() -> Response:
+    """Create (or replace) or switch off the private calendar feed."""
+    form = CompleteForm()
+    if not form.validate_on_submit() or current_user.patient is None:
+        abort(400)
+    patient = get_patient_for(current_user, current_user.patient.id, "view_timeline")
+    if request.form.get("action") == "revoke":
+        revoke_calendar_token(patient)
+        record("revoke_calendar_feed", patient_id=patient.id)
+        flash("Your calendar feed is switched off.", "success")
+    else:
+        raw = issue_calendar_token(patient)
+        record("issue_calendar_feed", patient_id=patient.id)
+        # Shown once, on the next page: only its hash is stored.
+        session["new_feed_url"] = external_url("timeline.feed", token=raw)
+    db.session.commit()
+    return redirect(url_for("timeline.mine"))
+
+
+@bp.route("/feed/<token>.ics")
+def feed(token: str) -> Response:
+    """The private iCalendar feed, opened by its secret: calendar apps send no login."""
+    patient = patient_for_calendar_token(token)
+    if patient is None:
+        abort(404)
+    record("read_calendar_feed", patient_id=patient.id, target="feed")
+    db.session.commit()
+    return Response(timeline_calendar(patient), mimetype="text/calendar")
 
 
 @bp.route("/<int:patient_id>/events/<int:event_id>/complete", methods=["POST"])

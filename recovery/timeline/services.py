@@ -261,6 +261,13 @@ class TimelineView:
     upcoming: list[tuple[TimelineEvent, str]]
     limits: Limits
 
+    def next_of(self, kind: str) -> TimelineEvent | None:
+        """The next event of a kind that is not done (today's counts)."""
+        for event, status in (*self.current, *self.upcoming):
+            if event.kind == kind and status in ("due", "upcoming"):
+                return event
+        return None
+
 
 @dataclass(frozen=True)
 class _Row:
@@ -278,7 +285,7 @@ def timeline_view(patient: Patient, today: date) -> TimelineView:
     """Split the patient's events around `today` (in their own timezone)."""
     past, current, upcoming = [], [], []
     rows = []
-    for event in patient.events:
+    for event in sorted(patient.events, key=lambda e: (e.start_date, e.key)):
         status = event.status_on(today)
         rows.append(
             _Row(

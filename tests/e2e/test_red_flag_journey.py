@@ -1,0 +1,74 @@
+"""A patient reports a red flag on their phone; the coordinator sees the alert."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from recovery.extensions import db
+from recovery.patients.models import Patient
+from recovery.timeline.services import recompute_timeline
+
+pytestmark = pytest.mark.e2e
+SHOTS = Path(__file__).resolve().parents[2] / "test-results"
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def clinic(app, make_user, make_patient):
+    coordinator = make_user("coordinator", name="Cora Queue")
+    patient = make_patient(coordinator, make_user("clinician"), name="Rita Redflag")
+    with app.app_context():
+        recompute_timeline(db.session.get(Patient, patient.patient_id))
+        db.session.commit()
+    return coordinator, patient
+
+
+def log_in(page, base, account):
+    page.goto(f"{base}/login")
+    page.get_by_label("Email").fill(account.email)
+    page.get_by_label("Password", exact=True).fill(account.password)
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_bladder_incontinence_reaches_the_coordinator(live_server, chromium, clinic):
+    from playwright.sync_api import expect
+
+    coordinator, patient = clinic
+    SHOTS.mkdir(exist_ok=True)
+    phone = chromium.new_context(viewport=PHONE)
+    page = phone.new_page()
+    log_in(page, live_server, patient)
+    expect(page).to_have_url(f"{live_server}/patients/me")
+    expect(page.get_by_text("Not done yet today.")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "patient-home-390.png"), full_page=True)
+
+    page.get_by_role("button", name="Check in now").click()
+    expect(page.get_by_role("heading", name="How are you today?")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "check-in-390.png"), full_page=True)
+    page.get_by_role("group", name=re.compile("^Back pain")).get_by_label(
+        "6", exact=True
+    ).check()
+    page.get_by_label("I cannot control my bladder (new)").check()
+    page.get_by_role("button", name="Send my check-in").click()
+
+    urgent = page.get_by_role("alert")
+    expect(urgent).to_contain_text("Call your care team now")
+    expect(urgent).to_contain_text("Reported new loss of bladder control.")
+    page.screenshot(path=str(SHOTS / "urgent-390.png"), full_page=True)
+    phone.close()
+
+    desk = chromium.new_context()
+    staff = desk.new_page()
+    log_in(staff, live_server, coordinator)
+    expect(staff).to_have_url(f"{live_server}/cohorts/")
+    queue = staff.locator("article.alert-urgent")
+    expect(queue).to_have_count(1)
+    expect(queue).to_contain_text("Rita Redflag")
+    expect(queue).to_contain_text("Reported new loss of bladder control.")
+    queue.get_by_label("Note (what you did)").fill("Called Rita, sent to ER")
+    queue.get_by_role("button", name="Acknowledge").click()
+    expect(staff.get_by_text("Open alerts (0)")).to_be_visible()
+    desk.close()
