@@ -43,7 +43,7 @@
         datasets: series.map(function (name) {
           return {
             label: labels[name], data: data[name], borderColor: colours[name],
-            backgroundColor: colours[name], pointRadius: 2, tension: 0.2
+            backgroundColor: colours[name], pointRadius: 2, tension: 0
           };
         })
       },
