@@ -191,3 +191,13 @@ class Browser:
 def browser(client: FlaskClient) -> Browser:
     """A Browser over the test client."""
     return Browser(client)
+
+
+def bearer_headers(client: FlaskClient, account: Account) -> dict[str, str]:
+    """Log in through POST /api/v1/auth/tokens; the Authorization header to send."""
+    response = client.post(
+        "/api/v1/auth/tokens",
+        json={"email": account.email, "password": account.password},
+    )
+    assert response.status_code == 201, response.get_json()
+    return {"Authorization": f"Bearer {response.get_json()['token']}"}

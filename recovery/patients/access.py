@@ -62,3 +62,10 @@ def get_patient_for(user: Any, patient_id: int, action: str) -> Patient:
         abort(404 if user.role == "patient" else 403)
     record(action, patient_id=patient.id)
     return patient
+
+
+def own_patient(user: Any, action: str) -> Patient:
+    """The logged-in patient's own record, audited; 404 for an account without one."""
+    if user.patient is None:
+        abort(404)
+    return get_patient_for(user, user.patient.id, action)

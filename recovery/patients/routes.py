@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, render_template
 from flask_login import current_user
 
 from recovery.db import utcnow
 from recovery.domain.plan import post_op_day
 from recovery.extensions import db
-from recovery.patients.access import get_patient_for
+from recovery.patients.access import get_patient_for, own_patient
 from recovery.patients.models import Patient
 from recovery.roles import roles_required
 from recovery.symptoms.forms import AcknowledgeForm
@@ -25,9 +25,7 @@ bp = Blueprint("patients", __name__, url_prefix="/patients")
 @roles_required("patient")
 def home() -> str:
     """The patient's own page."""
-    if current_user.patient is None:
-        abort(404)
-    patient = get_patient_for(current_user, current_user.patient.id, "view_home")
+    patient = own_patient(current_user, "view_home")
     return _render_patient("patients/home.html", patient)
 
 

@@ -19,7 +19,7 @@ from recovery.auth.routes import safe_next
 from recovery.db import utcnow
 from recovery.domain.scoring import ODI_SECTIONS
 from recovery.extensions import db
-from recovery.patients.access import get_patient_for
+from recovery.patients.access import get_patient_for, own_patient
 from recovery.patients.models import Patient
 from recovery.roles import roles_required
 from recovery.symptoms.forms import ODI_QUESTIONS, AcknowledgeForm, CheckInForm, OdiForm
@@ -38,9 +38,7 @@ bp = Blueprint("symptoms", __name__, url_prefix="/symptoms")
 
 
 def _own_patient(action: str) -> Patient:
-    if current_user.patient is None:
-        abort(404)
-    return get_patient_for(current_user, current_user.patient.id, action)
+    return own_patient(current_user, action)
 
 
 @bp.route("/check-in", methods=["GET", "POST"])

@@ -26,7 +26,7 @@ from recovery.interop.ical import (
     revoke_calendar_token,
     timeline_calendar,
 )
-from recovery.patients.access import get_patient_for
+from recovery.patients.access import get_patient_for, own_patient
 from recovery.patients.models import Patient
 from recovery.patients.services import change_patient
 from recovery.roles import roles_required
@@ -56,9 +56,7 @@ def _event_or_404(patient: Patient, event_id: int) -> TimelineEvent:
 @roles_required("patient")
 def mine() -> str:
     """The patient's whole timeline: past, today, next."""
-    if current_user.patient is None:
-        abort(404)
-    patient = get_patient_for(current_user, current_user.patient.id, "view_timeline")
+    patient = own_patient(current_user, "view_timeline")
     db.session.commit()
     view = timeline_view(patient, local_today(patient.user.timezone, utcnow()))
     return render_template(
@@ -76,9 +74,9 @@ def mine() -> str:
 def calendar_feed() -> Response:
     """Create (or replace) or switch off the private calendar feed."""
     form = CompleteForm()
-    if not form.validate_on_submit() or current_user.patient is None:
+    if not form.validate_on_submit():
         abort(400)
-    patient = get_patient_for(current_user, current_user.patient.id, "view_timeline")
+    patient = own_patient(current_user, "view_timeline")
     if request.form.get("action") == "revoke":
         revoke_calendar_token(patient)
         record("revoke_calendar_feed", patient_id=patient.id)

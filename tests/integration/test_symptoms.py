@@ -13,7 +13,7 @@ from recovery.extensions import db
 from recovery.symptoms.models import Alert, QuestionnaireResponse, SymptomLog
 from recovery.timeline.models import TimelineEvent
 from recovery.timeline.services import recompute_timeline
-from tests.conftest import Browser
+from tests.conftest import Browser, bearer_headers
 
 SCRIPT = '<script>alert("x")</script>'
 
@@ -44,14 +44,6 @@ def team(make_user, make_patient, app, today):
     }
 
 
-def token(client, account):
-    raw = client.post(
-        "/api/v1/auth/tokens",
-        json={"email": account.email, "password": account.password},
-    ).get_json()["token"]
-    return {"Authorization": f"Bearer {raw}"}
-
-
 def count(app, model, **where):
     with app.app_context():
         query = select(func.count()).select_from(model)
@@ -66,7 +58,7 @@ def count(app, model, **where):
 def test_patient_posts_a_check_in_and_a_red_flag_opens_an_urgent_alert(
     client, team, app
 ):
-    headers = token(client, team["patient"])
+    headers = bearer_headers(client, team["patient"])
     url = f"/api/v1/patients/{team['patient'].patient_id}/symptoms"
     response = client.post(
         url, json={"back_pain": 6, "bladder_incontinence": True}, headers=headers
@@ -87,7 +79,7 @@ def test_patient_posts_a_check_in_and_a_red_flag_opens_an_urgent_alert(
 
 
 def test_a_patient_posts_only_to_their_own_record(client, team):
-    headers = token(client, team["patient"])
+    headers = bearer_headers(client, team["patient"])
     other = f"/api/v1/patients/{team['other'].patient_id}/symptoms"
     assert client.post(other, json={"back_pain": 2}, headers=headers).status_code == 404
     assert client.get(other, headers=headers).status_code == 404
@@ -95,11 +87,11 @@ def test_a_patient_posts_only_to_their_own_record(client, team):
 
 def test_staff_post_only_for_their_care_team(client, team, make_user):
     url = f"/api/v1/patients/{team['patient'].patient_id}/symptoms"
-    coordinator = token(client, team["coordinator"])
+    coordinator = bearer_headers(client, team["coordinator"])
     assert (
         client.post(url, json={"back_pain": 2}, headers=coordinator).status_code == 201
     )
-    outsider = token(client, make_user("coordinator"))
+    outsider = bearer_headers(client, make_user("coordinator"))
     assert client.post(url, json={"back_pain": 2}, headers=outsider).status_code == 403
 
 
@@ -118,7 +110,7 @@ def test_staff_post_only_for_their_care_team(client, team, make_user):
 def test_bad_symptom_values_are_422_naming_the_field_and_nothing_is_saved(
     client, team, app, body, field
 ):
-    headers = token(client, team["patient"])
+    headers = bearer_headers(client, team["patient"])
     url = f"/api/v1/patients/{team['patient'].patient_id}/symptoms"
     response = client.post(url, json=body, headers=headers)
     assert response.status_code == 422
@@ -127,7 +119,7 @@ def test_bad_symptom_values_are_422_naming_the_field_and_nothing_is_saved(
 
 
 def test_symptoms_since_filters_by_instant(client, team):
-    headers = token(client, team["patient"])
+    headers = bearer_headers(client, team["patient"])
     url = f"/api/v1/patients/{team['patient'].patient_id}/symptoms"
     with time_machine.travel("2026-11-20 10:00 +0000", tick=False):
         client.post(url, json={"back_pain": 5}, headers=headers)
@@ -138,7 +130,7 @@ def test_symptoms_since_filters_by_instant(client, team):
 
 
 def test_odi_through_the_api(client, team, app):
-    headers = token(client, team["patient"])
+    headers = bearer_headers(client, team["patient"])
     url = f"/api/v1/patients/{team['patient'].patient_id}/questionnaires/odi"
     full = client.post(
         url, json={"answers": [2, 2, 2, 2, 2, 2, 2, 2, 2, 2]}, headers=headers
@@ -166,16 +158,16 @@ def test_odi_through_the_api(client, team, app):
 def test_alerts_are_listed_for_the_care_team_and_acknowledged_once(
     client, team, make_user
 ):
-    patient = token(client, team["patient"])
+    patient = bearer_headers(client, team["patient"])
     client.post(
         f"/api/v1/patients/{team['patient'].patient_id}/symptoms",
         json={"back_pain": 3, "temperature_c": 38.5},
         headers=patient,
     )
-    coordinator = token(client, team["coordinator"])
+    coordinator = bearer_headers(client, team["coordinator"])
     alerts = client.get("/api/v1/alerts?status=open", headers=coordinator).get_json()
     assert [(a["rule"], a["severity"]) for a in alerts] == [("fever", "urgent")]
-    outsider = token(client, make_user("coordinator"))
+    outsider = bearer_headers(client, make_user("coordinator"))
     assert client.get("/api/v1/alerts", headers=outsider).get_json() == []
     assert (
         client.post(

@@ -13,17 +13,9 @@ from recovery.audit.models import AuditEvent
 from recovery.extensions import db
 from recovery.patients.models import Patient
 from recovery.timeline.models import TimelineEvent
-from tests.conftest import Account, Browser
+from tests.conftest import Account, Browser, bearer_headers
 
 TODAY = "2026-11-26 15:00 +0000"
-
-
-def token_for(client, account):
-    response = client.post(
-        "/api/v1/auth/tokens",
-        json={"email": account.email, "password": account.password},
-    )
-    return {"Authorization": f"Bearer {response.get_json()['token']}"}
 
 
 def new_patient(**overrides):
@@ -66,7 +58,7 @@ def today():
 
 
 def create(client, clinic, **overrides):
-    headers = token_for(client, clinic["clinician"])
+    headers = bearer_headers(client, clinic["clinician"])
     body = new_patient(
         clinician_id=clinic["clinician"].id,
         coordinator_id=clinic["coordinator"].id,
@@ -232,7 +224,7 @@ def test_a_change_that_does_not_touch_the_plan_does_not_recompute(
 def test_bad_plan_values_are_422_naming_the_field(
     client, clinic, today, changes, field
 ):
-    headers = token_for(client, clinic["clinician"])
+    headers = bearer_headers(client, clinic["clinician"])
     response = client.post(
         "/api/v1/patients", json=new_patient(**changes), headers=headers
     )
@@ -250,7 +242,7 @@ def test_bad_plan_values_are_422_naming_the_field(
 
 def test_duplicate_email_or_mrn_is_409(client, clinic, today):
     create(client, clinic)
-    headers = token_for(client, clinic["clinician"])
+    headers = bearer_headers(client, clinic["clinician"])
     again = client.post(
         "/api/v1/patients",
         json=new_patient(email="other@mail.example.org"),
@@ -269,7 +261,7 @@ def test_only_staff_create_and_only_clinicians_edit_events(
     client, clinic, make_user, today
 ):
     patient, headers = create(client, clinic)
-    coordinator = token_for(client, clinic["coordinator"])
+    coordinator = bearer_headers(client, clinic["coordinator"])
     event_id = client.get(
         f"/api/v1/patients/{patient['id']}/timeline", headers=headers
     ).get_json()["events"][0]["id"]
@@ -279,7 +271,7 @@ def test_only_staff_create_and_only_clinicians_edit_events(
         headers=coordinator,
     )
     assert response.status_code == 403
-    outsider = token_for(client, make_user("clinician"))
+    outsider = bearer_headers(client, make_user("clinician"))
     assert (
         client.get(
             f"/api/v1/patients/{patient['id']}/timeline", headers=outsider
@@ -309,7 +301,7 @@ def test_patient_completes_own_event_but_not_another_patients(
         set_password(patient.user, "patient password", utcnow())
         db.session.commit()
         me = Account(patient.user_id, patient.user.email, "patient", "patient password")
-    mine_token = token_for(client, me)
+    mine_token = bearer_headers(client, me)
     url = f"/api/v1/patients/{mine['id']}"
     events = client.get(f"{url}/timeline", headers=mine_token).get_json()["events"]
     wound = next(e for e in events if e["key"] == "wound_check:0")
