@@ -44,17 +44,18 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+WEBARGS_LOCATIONS = frozenset({"json", "query", "form", "headers"})
+
+
 def flatten_fields(detail: Any, prefix: str = "") -> dict[str, str]:
     """Turn marshmallow's nested messages into {"field.sub": "message"}."""
     fields: dict[str, str] = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
-            # webargs nests messages under the location ("json", "query"): drop it.
-            name = (
-                prefix
-                if key in {"json", "query", "form", "headers"} and not prefix
-                else (f"{prefix}.{key}" if prefix else str(key))
-            )
+            if not prefix and key in WEBARGS_LOCATIONS:
+                name = ""  # webargs nests messages under the location: drop it
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
             fields.update(flatten_fields(value, name))
     elif isinstance(detail, list) and all(isinstance(item, str) for item in detail):
         fields[prefix or "_schema"] = " ".join(detail)

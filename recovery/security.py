@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_talisman import Talisman
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = {
     "default-src": "'self'",
@@ -20,6 +21,11 @@ CSP = {
 
 def init_app(app: Flask) -> None:
     """Apply security headers and secure cookie flags from the configuration."""
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
     https = app.config["FORCE_HTTPS"]
     # One Talisman per app: it keeps its options on itself, so a shared instance
     # would carry one app's settings into another.

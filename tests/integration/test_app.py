@@ -236,3 +236,20 @@ def test_a_bad_protocol_file_stops_start_up_naming_file_item_and_reason(tmp_path
 def test_bad_clinic_holidays_stop_start_up():
     with pytest.raises(RuntimeError, match="CLINIC_HOLIDAYS: '2026-13-01'"):
         create_app("testing", overrides={"CLINIC_HOLIDAYS": "2026-12-25, 2026-13-01"})
+
+
+def test_behind_a_trusted_proxy_https_is_seen_and_not_redirected():
+    app = create_app(
+        "production",
+        overrides={
+            "SECRET_KEY": GOOD_KEY,
+            "DATABASE_URL_SET": True,
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "TRUSTED_PROXIES": 1,
+        },
+    )
+    client = app.test_client()
+    plain = client.get("/login")
+    assert plain.status_code == 302 and plain.headers["Location"].startswith("https://")
+    proxied = client.get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert proxied.status_code == 200
