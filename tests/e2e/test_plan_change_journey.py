@@ -1,0 +1,84 @@
+"""A clinician moves radiation from day 10 to day 14; the patient's page follows."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from recovery.db import utcnow
+from recovery.extensions import db
+from recovery.patients.models import Patient
+from recovery.timeline.services import recompute_timeline
+from recovery.zones import local_today
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def radiation_patient(app, make_user, make_patient):
+    clinician = make_user("clinician", name="Dr. Plan")
+    today = local_today("America/Chicago", utcnow())
+    # Surgery 3 days ago: no session has happened yet.
+    patient = make_patient(
+        clinician,
+        name="Ray Diation",
+        surgery_date=today - timedelta(days=3),
+        radiation_planned=True,
+        radiation_start_day=10,
+        radiation_weeks=2,
+    )
+    with app.app_context():
+        recompute_timeline(db.session.get(Patient, patient.patient_id))
+        db.session.commit()
+    return clinician, patient, today
+
+
+def log_in(page, base, account):
+    page.goto(f"{base}/login")
+    page.get_by_label("Email").fill(account.email)
+    page.get_by_label("Password", exact=True).fill(account.password)
+    page.get_by_role("button", name="Log in").click()
+
+
+def first_session(app, patient_id):
+    with app.app_context():
+        patient = db.session.get(Patient, patient_id)
+        return min(
+            e.start_date
+            for e in patient.events
+            if e.kind == "radiation_session" and e.status != "cancelled"
+        )
+
+
+def test_clinician_moves_radiation_start_and_the_patient_sees_it(
+    app, live_server, chromium, radiation_patient
+):
+    from playwright.sync_api import expect
+
+    clinician, patient, today = radiation_patient
+    before = first_session(app, patient.patient_id)
+    context = chromium.new_context()
+    page = context.new_page()
+    log_in(page, live_server, clinician)
+    page.goto(f"{live_server}/patients/{patient.patient_id}")
+    page.get_by_role("button", name="Change plan").click()
+    start_day = page.get_by_label("First radiation session, days after surgery")
+    expect(start_day).to_have_value("10")
+    start_day.fill("14")
+    page.get_by_role("button", name="Save plan and update the timeline").click()
+    expect(page.get_by_text("Plan saved.")).to_be_visible()
+    expect(page.get_by_text("From day 14, 2 weeks")).to_be_visible()
+    context.close()
+
+    after = first_session(app, patient.patient_id)
+    assert after > before
+    assert after.weekday() < 5
+    assert (after - (today - timedelta(days=3))).days >= 14
+
+    phone = chromium.new_context(viewport={"width": 390, "height": 844})
+    mine = phone.new_page()
+    log_in(mine, live_server, patient)
+    expect(mine.get_by_text("Next radiation session:")).to_be_visible()
+    expect(mine.locator(".next-of")).to_contain_text(after.strftime("%a %d %b %Y"))
+    phone.close()
