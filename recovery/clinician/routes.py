@@ -8,7 +8,7 @@ from flask_login import current_user
 from recovery.audit.services import record
 from recovery.db import utcnow
 from recovery.extensions import db
-from recovery.patients.services import patients_page
+from recovery.patients.services import patient_rows, patients_page
 from recovery.roles import roles_required
 
 bp = Blueprint("clinician", __name__, url_prefix="/clinician")
@@ -22,5 +22,8 @@ def schedule() -> str:
     record("list_patients", target="clinician", details={"page": page.page})
     db.session.commit()
     return render_template(
-        "clinician/schedule.html", page=page, now=utcnow(), title="Your patients"
+        "clinician/schedule.html",
+        page=page,
+        rows=patient_rows(page.items, utcnow()),
+        title="Your patients",
     )

@@ -8,7 +8,7 @@ from flask_login import current_user
 from recovery.audit.services import record
 from recovery.db import utcnow
 from recovery.extensions import db
-from recovery.patients.services import patients_page
+from recovery.patients.services import patient_rows, patients_page
 from recovery.roles import roles_required
 from recovery.symptoms.forms import AcknowledgeForm
 from recovery.symptoms.services import alert_queue
@@ -27,6 +27,7 @@ def dashboard() -> str:
     return render_template(
         "cohorts/dashboard.html",
         page=page,
+        rows=patient_rows(page.items, utcnow()),
         alerts=alerts,
         ack_form=AcknowledgeForm(),
         now=utcnow(),

@@ -115,3 +115,16 @@ def test_admin_cannot_deactivate_themselves(browser, make_user):
     )
     assert "cannot deactivate your own account" in response.get_data(as_text=True)
     assert browser.client.get("/admin/users").status_code == 200
+
+
+def test_staff_list_shows_day_after_surgery_and_phase(browser, make_user, make_patient):
+    import time_machine
+
+    clinician = make_user("clinician")
+    make_patient(clinician, name="Phase Person")  # surgery on 10 Nov 2026
+    with time_machine.travel("2026-11-26 15:00 +0000", tick=False):
+        browser.login(clinician)
+        page = browser.client.get("/clinician/").get_data(as_text=True)
+    row = page[page.index("Phase Person") :]
+    assert "<td>16</td>" in row[:400]
+    assert "<td>Early recovery</td>" in row[:400]
