@@ -62,11 +62,21 @@ def run_migrations_online():
     args = configure_args()
     args.setdefault("process_revision_directives", process_revision_directives)
     with target_db.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a table by copy, drop and rename; with foreign keys
+            # enforced, dropping a referenced table (users) fails once rows exist.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            # End SQLAlchemy's implicit transaction, so Alembic's own commits.
+            connection.commit()
         context.configure(
             connection=connection, target_metadata=target_db.metadata, **args
         )
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 if context.is_offline_mode():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, time
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
@@ -56,6 +56,15 @@ class User(UserMixin, TimestampMixin, db.Model):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
+    # Notification preferences (reminders for patients, alerts for staff).
+    notify_in_app: Mapped[bool] = mapped_column(default=True)
+    notify_email: Mapped[bool] = mapped_column(default=True)
+    # Email says only "you have a reminder" unless the person chose details.
+    email_details: Mapped[bool] = mapped_column(default=False)
+    quiet_start: Mapped[time | None]
+    quiet_end: Mapped[time | None]
+    alert_notifications: Mapped[bool] = mapped_column(default=True)
+    daily_digest: Mapped[bool] = mapped_column(default=False)
 
     patient: Mapped[Patient | None] = relationship(
         back_populates="user", foreign_keys="Patient.user_id"

@@ -33,3 +33,60 @@ def test_upgrade_from_empty_matches_the_models(app):
             )
             diff = compare_metadata(context, db.metadata)
         assert diff == [], diff
+
+
+def test_upgrading_a_database_with_data_keeps_it(app):
+    """Each revision runs on rows written by the first one (SQLite rebuilds tables)."""
+    from sqlalchemy import text
+
+    with app.app_context():
+        downgrade(revision="base")
+        upgrade(revision="350409ce3dc3")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, email, name, role, timezone, active, "
+                    "login_token, failed_logins, created_at, updated_at) VALUES "
+                    "(1, 'p@example.org', 'P', 'patient', 'UTC', true, 't', 0, "
+                    "'2026-11-01 00:00:00', '2026-11-01 00:00:00')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO patients (id, user_id, mrn, date_of_birth, "
+                    "surgery_date, procedure, tumor_location, tumor_type, "
+                    "malignancy, origin, "
+                    "radiation_planned, radiation_start_day, radiation_weeks, "
+                    "radiation_minutes_per_session, brace_required, brace_weeks, "
+                    "created_at, updated_at) VALUES (1, 1, 'M1', '1960-01-01', "
+                    "'2026-11-10', 'biopsy', 'epidural', '', 'benign', 'primary', "
+                    "false, 14, 2, 15, false, 6, '2026-11-01 00:00:00', "
+                    "'2026-11-01 00:00:00')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO timeline_events (patient_id, key, item_id, kind, "
+                    "title, instructions, start_date, end_date, status, overridden, "
+                    "created_at, updated_at) VALUES (1, 'wound_check:0', "
+                    "'wound_check', 'wound_check', 'Wound check', '', "
+                    "'2026-11-20', '2026-11-24', "
+                    "'upcoming', false, '2026-11-01 00:00:00', '2026-11-01 00:00:00')"
+                )
+            )
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 1
+            assert conn.execute(
+                text("SELECT allowed FROM timeline_events")
+            ).scalar() in (
+                "[]",
+                [],
+            )
+            assert conn.execute(text("SELECT notify_email FROM users")).scalar() in (
+                True,
+                1,
+            )
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())

@@ -1,0 +1,144 @@
+"""Reminder planning: which message goes out when, on which channel.
+
+Pure: events, preferences and `now` in, planned reminders out. Local times are
+turned into UTC instants with zoneinfo, so 08:00 stays 08:00 across daylight saving.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+CHANNELS = ("in_app", "email")
+
+# rule -> (days from the event's first day, local time). Defaults from the issue:
+# radiation the evening before and the morning of; imaging and visits 7 days and 1
+# day before; questionnaires when due and again 2 days later if not done.
+RULE_TIMES: dict[str, tuple[int, time]] = {
+    "evening_before": (-1, time(18, 0)),
+    "morning_of": (0, time(7, 30)),
+    "week_before": (-7, time(9, 0)),
+    "day_before": (-1, time(9, 0)),
+    "when_due": (0, time(9, 0)),
+    "again_after_2_days": (2, time(9, 0)),
+}
+# The symptom check-in: each morning for the first 6 weeks, then weekly to day 90.
+CHECK_IN_TIME = time(8, 0)
+CHECK_IN_DAILY_UNTIL = 42
+CHECK_IN_WEEKLY_UNTIL = 90
+FINISHED = frozenset({"done", "cancelled"})
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """How and when a person wants to be reached."""
+
+    timezone: str = "UTC"
+    channels: tuple[str, ...] = CHANNELS
+    quiet_start: time | None = None
+    quiet_end: time | None = None
+
+
+class ReminderEvent(NamedTuple):
+    """What the planner needs of a timeline event."""
+
+    key: str
+    kind: str
+    title: str
+    start_date: date
+    status: str
+    rules: tuple[str, ...]
+
+
+class PlannedReminder(NamedTuple):
+    """One message on one channel at one instant (UTC)."""
+
+    dedupe_key: str
+    event_key: str | None
+    rule: str
+    channel: str
+    send_at: datetime
+
+
+def in_quiet_hours(moment: time, start: time, end: time) -> bool:
+    """Whether a local time falls in [start, end), a window that may pass midnight."""
+    if start <= end:
+        return start <= moment < end
+    return moment >= start or moment < end
+
+
+def local_instant(day: date, at: time, prefs: Preferences) -> datetime:
+    """The UTC instant of a local day and time, moved out of quiet hours."""
+    zone = ZoneInfo(prefs.timezone)
+    if (
+        prefs.quiet_start is not None
+        and prefs.quiet_end is not None
+        and prefs.quiet_start != prefs.quiet_end
+        and in_quiet_hours(at, prefs.quiet_start, prefs.quiet_end)
+    ):
+        # To the end of the quiet window: the same day, or the next when it wraps.
+        if at >= prefs.quiet_end and prefs.quiet_start > prefs.quiet_end:
+            day += timedelta(days=1)
+        at = prefs.quiet_end
+    local = datetime.combine(day, at, zone)
+    # A time skipped by a spring-forward change does not exist: zoneinfo reads it
+    # with the offset before the change, which lands just after the gap.
+    return local.astimezone(UTC)
+
+
+def check_in_days(surgery_date: date) -> list[date]:
+    """The days a check-in reminder goes out."""
+    daily = [
+        surgery_date + timedelta(days=n) for n in range(1, CHECK_IN_DAILY_UNTIL + 1)
+    ]
+    weekly = [
+        surgery_date + timedelta(days=n)
+        for n in range(CHECK_IN_DAILY_UNTIL + 7, CHECK_IN_WEEKLY_UNTIL + 1, 7)
+    ]
+    return daily + weekly
+
+
+def plan_reminders(
+    events: Iterable[ReminderEvent],
+    surgery_date: date,
+    prefs: Preferences,
+    now: datetime,
+    horizon: timedelta = timedelta(days=14),
+    key_prefix: str = "",
+) -> list[PlannedReminder]:
+    """Every reminder due after `now` and within the horizon, ordered by instant.
+
+    Events done or cancelled get none. Each reminder's key names the event, rule,
+    channel and local day, so planning twice gives the same keys.
+    """
+    until = now + horizon
+    channels = [c for c in prefs.channels if c in CHANNELS]
+    planned: list[PlannedReminder] = []
+
+    def add(event_key: str | None, rule: str, day: date, at: time) -> None:
+        send_at = local_instant(day, at, prefs)
+        if now < send_at <= until:
+            name = event_key or "check_in"
+            for channel in channels:
+                key = f"{key_prefix}{name}:{rule}:{channel}:{day.isoformat()}"
+                planned.append(PlannedReminder(key, event_key, rule, channel, send_at))
+
+    for event in events:
+        if event.status in FINISHED:
+            continue
+        for rule in event.rules:
+            if rule in RULE_TIMES:
+                offset, at = RULE_TIMES[rule]
+                add(event.key, rule, event.start_date + timedelta(days=offset), at)
+    for day in check_in_days(surgery_date):
+        add(None, "check_in", day, CHECK_IN_TIME)
+    planned.sort(key=lambda r: (r.send_at, r.dedupe_key))
+    return planned
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Back-off before the next try: 1, 2, 4, 8 minutes..."""
+    return timedelta(minutes=2 ** max(0, attempts - 1))

@@ -1,0 +1,158 @@
+"""Reminder planning: rules, horizon, quiet hours and daylight saving."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from recovery.domain.reminders import (
+    Preferences,
+    ReminderEvent,
+    in_quiet_hours,
+    local_instant,
+    plan_reminders,
+    retry_delay,
+)
+
+NY = ZoneInfo("America/New_York")
+SURGERY = date(2026, 10, 20)
+
+
+def event(
+    key="radiation:0",
+    kind="radiation_session",
+    day=date(2026, 10, 30),
+    status="upcoming",
+    rules=("evening_before", "morning_of"),
+):
+    return ReminderEvent(key, kind, "Radiation session 1 of 10", day, status, rules)
+
+
+def test_radiation_session_the_evening_before_and_the_morning_of():
+    prefs = Preferences("America/New_York", ("in_app",))
+    now = datetime(2026, 10, 28, tzinfo=UTC)
+    planned = [r for r in plan_reminders([event()], SURGERY, prefs, now) if r.event_key]
+    local = [(r.rule, r.send_at.astimezone(NY).replace(tzinfo=None)) for r in planned]
+    assert local == [
+        ("evening_before", datetime(2026, 10, 29, 18, 0)),
+        ("morning_of", datetime(2026, 10, 30, 7, 30)),
+    ]
+
+
+def test_one_reminder_per_channel_with_stable_keys():
+    prefs = Preferences("UTC", ("in_app", "email"))
+    now = datetime(2026, 10, 28, tzinfo=UTC)
+    first = plan_reminders([event()], SURGERY, prefs, now)
+    assert first == plan_reminders([event()], SURGERY, prefs, now)
+    keys = [r.dedupe_key for r in first if r.event_key]
+    assert keys == [
+        "radiation:0:evening_before:email:2026-10-29",
+        "radiation:0:evening_before:in_app:2026-10-29",
+        "radiation:0:morning_of:email:2026-10-30",
+        "radiation:0:morning_of:in_app:2026-10-30",
+    ]
+
+
+@pytest.mark.parametrize("status", ["done", "cancelled"])
+def test_finished_events_get_no_reminders(status):
+    prefs = Preferences()
+    now = datetime(2026, 10, 28, tzinfo=UTC)
+    assert not [
+        r
+        for r in plan_reminders([event(status=status)], SURGERY, prefs, now)
+        if r.event_key
+    ]
+
+
+def test_only_the_future_within_the_horizon():
+    prefs = Preferences("UTC", ("in_app",))
+    now = datetime(2026, 10, 30, 0, 0, tzinfo=UTC)  # after the evening before
+    planned = plan_reminders([event()], SURGERY, prefs, now, horizon=timedelta(days=2))
+    assert [r.rule for r in planned if r.event_key] == ["morning_of"]
+    assert all(now < r.send_at <= now + timedelta(days=2) for r in planned)
+
+
+def test_imaging_week_and_day_before_and_questionnaire_again_after_two_days():
+    prefs = Preferences("UTC", ("email",))
+    mri = ReminderEvent(
+        "imaging:0",
+        "imaging",
+        "MRI",
+        date(2027, 1, 20),
+        "upcoming",
+        ("week_before", "day_before"),
+    )
+    odi = ReminderEvent(
+        "odi:0",
+        "questionnaire",
+        "ODI",
+        date(2027, 1, 20),
+        "upcoming",
+        ("when_due", "again_after_2_days"),
+    )
+    now = datetime(2027, 1, 1, tzinfo=UTC)
+    planned = plan_reminders(
+        [mri, odi], SURGERY, prefs, now, horizon=timedelta(days=30)
+    )
+    days = {(r.event_key, r.rule): r.send_at.date() for r in planned if r.event_key}
+    assert days == {
+        ("imaging:0", "week_before"): date(2027, 1, 13),
+        ("imaging:0", "day_before"): date(2027, 1, 19),
+        ("odi:0", "when_due"): date(2027, 1, 20),
+        ("odi:0", "again_after_2_days"): date(2027, 1, 22),
+    }
+
+
+def test_check_in_each_morning_for_six_weeks_then_weekly_to_day_90():
+    prefs = Preferences("UTC", ("in_app",))
+    now = datetime(2026, 10, 1, tzinfo=UTC)
+    planned = plan_reminders([], SURGERY, prefs, now, horizon=timedelta(days=200))
+    days = [(r.send_at.date() - SURGERY).days for r in planned]
+    assert days[:3] == [1, 2, 3]
+    assert days[41] == 42
+    assert days[42:] == [49, 56, 63, 70, 77, 84]
+
+
+def test_check_in_stays_at_eight_local_across_the_autumn_clock_change():
+    # New York leaves daylight saving on Sunday 1 November 2026.
+    prefs = Preferences("America/New_York", ("in_app",))
+    now = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)
+    planned = plan_reminders([], SURGERY, prefs, now, horizon=timedelta(days=42))
+    local_times = {r.send_at.astimezone(NY).time() for r in planned}
+    assert local_times == {time(8, 0)}
+    by_day = {r.send_at.astimezone(NY).date(): r.send_at for r in planned}
+    assert by_day[date(2026, 10, 31)].hour == 12  # 08:00 EDT = 12:00 UTC
+    assert by_day[date(2026, 11, 1)].hour == 13  # 08:00 EST = 13:00 UTC
+
+
+@pytest.mark.parametrize(
+    ("at", "start", "end", "quiet"),
+    [
+        (time(23, 0), time(22, 0), time(7, 0), True),
+        (time(6, 59), time(22, 0), time(7, 0), True),
+        (time(7, 0), time(22, 0), time(7, 0), False),
+        (time(13, 0), time(12, 0), time(14, 0), True),
+        (time(14, 0), time(12, 0), time(14, 0), False),
+    ],
+)
+def test_quiet_hours_window(at, start, end, quiet):
+    assert in_quiet_hours(at, start, end) is quiet
+
+
+def test_reminders_move_out_of_quiet_hours():
+    prefs = Preferences(
+        "America/New_York", ("in_app",), quiet_start=time(21, 0), quiet_end=time(8, 30)
+    )
+    morning = local_instant(date(2026, 10, 30), time(7, 30), prefs).astimezone(NY)
+    assert morning.replace(tzinfo=None) == datetime(2026, 10, 30, 8, 30)
+    late = Preferences(
+        "UTC", ("in_app",), quiet_start=time(17, 0), quiet_end=time(7, 0)
+    )
+    evening = local_instant(date(2026, 10, 29), time(18, 0), late)
+    assert evening == datetime(2026, 10, 30, 7, 0, tzinfo=UTC)  # the next morning
+
+
+def test_retry_backs_off():
+    assert [retry_delay(n).total_seconds() / 60 for n in (1, 2, 3, 4)] == [1, 2, 4, 8]
