@@ -28,7 +28,7 @@ seed: migrate
 
 ## Serve the app on http://127.0.0.1:5000 with the demo clinic.
 run: seed
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	RECOVERY_START_SCHEDULER=1 $(FLASK) run --host 127.0.0.1 --port 5000
 
 ## Lint, format check, type check of the domain, then the whole test suite.
 test: $(DEV_STAMP)

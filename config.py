@@ -81,6 +81,8 @@ class Config:
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
 
     SCHEDULER_ENABLED = _bool("SCHEDULER_ENABLED", True)
+    # Reminders exist as rows this many days ahead; a nightly job extends them.
+    REMINDER_HORIZON_DAYS = int(os.environ.get("REMINDER_HORIZON_DAYS", "14"))
 
     # Care protocols (TOML); a bad file stops start-up with the file, item and reason.
     PROTOCOL_DIR = os.environ.get(

@@ -97,6 +97,7 @@ def register_blueprints(app: APIFlask) -> None:
     from recovery.clinician.routes import bp as clinician_bp
     from recovery.cohorts.routes import bp as cohorts_bp
     from recovery.patients.routes import bp as patients_bp
+    from recovery.reminders.routes import bp as reminders_bp
     from recovery.symptoms.routes import bp as symptoms_bp
     from recovery.timeline.routes import bp as timeline_bp
 
@@ -104,6 +105,7 @@ def register_blueprints(app: APIFlask) -> None:
     app.register_blueprint(patients_bp)
     app.register_blueprint(timeline_bp)
     app.register_blueprint(symptoms_bp)
+    app.register_blueprint(reminders_bp)
     app.register_blueprint(cohorts_bp)
     app.register_blueprint(clinician_bp)
     app.register_blueprint(admin_bp)

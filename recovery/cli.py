@@ -16,6 +16,47 @@ from recovery.zones import is_timezone, local_today
 users_cli = AppGroup("users", help="Manage staff accounts.")
 demo_cli = AppGroup("demo", help="The demo clinic.")
 timeline_cli = AppGroup("timeline", help="Patients' recovery timelines.")
+scheduler_cli = AppGroup("scheduler", help="The periodic jobs.")
+reminders_cli = AppGroup("reminders", help="Reminders and their dispatch.")
+
+
+@scheduler_cli.command("run")
+def run_scheduler() -> None:
+    """Run the scheduler in the foreground (production: its own process)."""
+    from flask import current_app
+
+    from recovery.scheduler import create_scheduler
+
+    scheduler = create_scheduler(current_app._get_current_object(), blocking=True)
+    click.echo(
+        "Scheduler running: " + ", ".join(job.id for job in scheduler.get_jobs())
+    )
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("Scheduler stopped.")
+
+
+@reminders_cli.command("dispatch")
+def dispatch_once() -> None:
+    """Send every due reminder now, once, then exit (for cron and operators)."""
+    from recovery.notify.channels import default_channels
+    from recovery.reminders.services import dispatch_due
+
+    result = dispatch_due(default_channels(), utcnow())
+    click.echo(
+        f"{result.sent} sent, {result.retried} to retry, {result.failed} failed, "
+        f"{result.expired} expired, {result.skipped} skipped."
+    )
+
+
+@reminders_cli.command("plan")
+def plan_all() -> None:
+    """Plan every patient's reminders up to the horizon."""
+    from recovery.scheduler import plan_ahead
+
+    plan_ahead()
+    click.echo("Reminders planned.")
 
 
 def _password_option(func):  # type: ignore[no-untyped-def]
@@ -122,3 +163,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(timeline_cli)
+    app.cli.add_command(scheduler_cli)
+    app.cli.add_command(reminders_cli)

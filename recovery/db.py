@@ -1,6 +1,8 @@
 """Declarative base with a constraint naming convention, and the UTC clock helper."""
 
+import json
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import DateTime, Dialect, MetaData
@@ -52,6 +54,12 @@ class Base(DeclarativeBase):
         metadata=MetaData(naming_convention=NAMING_CONVENTION),
         type_annotation_map={datetime: UTCDateTime()},
     )
+
+
+@lru_cache(maxsize=4096)
+def json_list(text: str | None) -> tuple[Any, ...]:
+    """A JSON list read as text, as a tuple; each distinct text is decoded once."""
+    return tuple(json.loads(text)) if text else ()
 
 
 def utcnow() -> datetime:

@@ -24,6 +24,11 @@ def is_timezone(name: str) -> bool:
     return True
 
 
+def local_hour(timezone: str, now: datetime) -> int:
+    """The hour of the day at `now` in the given zone."""
+    return now.astimezone(ZoneInfo(timezone)).hour
+
+
 def local_today(timezone: str, now: datetime) -> date:
     """The calendar date at `now` in the given zone (dates of care are local)."""
     return now.astimezone(ZoneInfo(timezone)).date()

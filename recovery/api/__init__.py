@@ -60,4 +60,10 @@ def require_roles(*roles: str) -> None:
 
 
 # The resource modules register their routes on bp.
-from recovery.api import patients, symptoms, timeline, tokens  # noqa: E402,F401
+from recovery.api import (  # noqa: E402,F401
+    patients,
+    reminders,
+    symptoms,
+    timeline,
+    tokens,
+)

@@ -369,3 +369,19 @@ class AckIn(Schema):
     """An acknowledgement note."""
 
     note = String(load_default="", validate=Length(max=1000))
+
+
+class ReminderOut(Schema):
+    """A planned or sent reminder."""
+
+    id = Integer()
+    event_id = Integer(allow_none=True)
+    rule = String()
+    channel = String(metadata={"enum": ["in_app", "email"]})
+    send_at = DateTime()
+    status = String(
+        metadata={
+            "enum": ["pending", "sending", "sent", "failed", "expired", "cancelled"]
+        }
+    )
+    attempts = Integer()

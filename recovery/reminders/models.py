@@ -5,10 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from recovery.db import utcnow
 from recovery.extensions import db
+
+if TYPE_CHECKING:
+    from recovery.patients.models import Patient
 
 REMINDER_STATUSES = ("pending", "sending", "sent", "failed", "expired", "cancelled")
 
@@ -23,7 +28,8 @@ class Reminder(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = mapped_column(
+    # None for a member of staff's own messages (the daily digest).
+    patient_id: Mapped[int | None] = mapped_column(
         ForeignKey("patients.id", ondelete="CASCADE"), index=True
     )
     event_id: Mapped[int | None] = mapped_column(
@@ -44,7 +50,11 @@ class Reminder(db.Model):
     # A claim by one dispatcher: its token and until when it holds the row.
     claim_token: Mapped[str | None] = mapped_column(String(32))
     lease_until: Mapped[datetime | None]
+    # Text fixed when queued (a staff digest); reminders render theirs when sent.
+    body: Mapped[str] = mapped_column(Text, default="")
     last_error: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[datetime | None]
     read_at: Mapped[datetime | None]  # in-app messages: when the inbox showed it
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    patient: Mapped[Patient | None] = relationship()

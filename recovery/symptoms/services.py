@@ -14,10 +14,12 @@ from sqlalchemy import Select, exists, select
 
 from recovery.audit.services import record
 from recovery.auth.models import User
+from recovery.db import utcnow
 from recovery.domain.scoring import OdiResult, score_odi
 from recovery.domain.symptoms import Finding, evaluate, odi_worse
 from recovery.extensions import db
 from recovery.patients.models import CareTeamMember, Patient
+from recovery.reminders.services import notify_care_team, skip_todays_check_in_reminders
 from recovery.symptoms.models import Alert, QuestionnaireResponse, SymptomLog
 from recovery.timeline.models import TimelineEvent
 
@@ -82,6 +84,10 @@ def raise_alerts(
         db.session.add(alert)
         alerts.append(alert)
     db.session.flush()
+    now = utcnow()
+    for alert in alerts:
+        # Reaches the care team within one dispatch cycle.
+        notify_care_team(alert, now)
     return alerts
 
 
@@ -99,6 +105,8 @@ def record_check_in(
     )
     db.session.add(log)
     db.session.flush()
+    if actor.id == patient.user_id:
+        skip_todays_check_in_reminders(patient, now)
     alerts = raise_alerts(patient, evaluate(log.as_check_in(), history), log)
     record(
         "record_symptoms",

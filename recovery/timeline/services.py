@@ -5,11 +5,9 @@ Functions change rows and flush; the request, command or job commits once.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from recovery.audit.services import audit_values, record, record_many
 from recovery.auth.models import User
-from recovery.db import utcnow
+from recovery.db import json_list, utcnow
 from recovery.domain.plan import Plan
 from recovery.domain.protocol import Protocol, load_protocols
 from recovery.domain.timeline import (
@@ -34,6 +32,7 @@ from recovery.domain.timeline import (
 )
 from recovery.extensions import db
 from recovery.patients.models import Patient
+from recovery.reminders.services import replan_reminders
 from recovery.timeline.models import TimelineEvent
 
 
@@ -90,10 +89,7 @@ _STORED_COLUMNS = (
 )
 
 
-@lru_cache(maxsize=4096)
-def _texts(json_text: str | None) -> tuple[str, ...]:
-    """A stored JSON list of strings as a tuple, decoded once per distinct text."""
-    return tuple(json.loads(json_text)) if json_text else ()
+_texts = json_list
 
 
 def _values(event: PlannedEvent) -> dict[str, Any]:
@@ -219,6 +215,8 @@ def recompute_timelines(patients: Sequence[Patient]) -> dict[int, TimelineChange
     record_many(audits)
     _forget_loaded_events(set(ids))
     db.session.flush()
+    # Reminders follow the timeline in the same transaction.
+    replan_reminders([p for p in patients if not results[p.id].is_empty], utcnow())
     return results
 
 
@@ -334,6 +332,7 @@ def complete_event(event: TimelineEvent, actor: User, now: datetime) -> None:
         details={"before": {"status": before}, "after": {"status": "done"}},
     )
     db.session.flush()
+    replan_reminders([event.patient], now)
 
 
 EDITABLE_EVENT_FIELDS = ("start_date", "end_date", "title", "instructions")
@@ -360,6 +359,7 @@ def override_event(event: TimelineEvent, changes: dict[str, Any]) -> None:
         details={"before": before, "after": after},
     )
     db.session.flush()
+    replan_reminders([event.patient], utcnow())
 
 
 def _jsonable(value: Any) -> Any:

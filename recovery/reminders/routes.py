@@ -1,0 +1,66 @@
+"""Notification preferences and the in-app inbox."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from recovery.audit.services import record
+from recovery.db import utcnow
+from recovery.extensions import db
+from recovery.reminders.forms import PreferencesForm
+from recovery.reminders.services import (
+    inbox,
+    load_messages,
+    replan_reminders,
+    unread_count,
+)
+
+bp = Blueprint("reminders", __name__, url_prefix="/reminders")
+
+PREFERENCE_FIELDS = (
+    "notify_in_app",
+    "notify_email",
+    "email_details",
+    "quiet_start",
+    "quiet_end",
+    "alert_notifications",
+    "daily_digest",
+)
+
+
+@bp.app_context_processor
+def inject_unread() -> dict[str, object]:
+    """The unread count shown in the header of every page."""
+    if current_user.is_authenticated:
+        return {"unread_messages": unread_count(current_user)}
+    return {"unread_messages": 0}
+
+
+@bp.route("/preferences", methods=["GET", "POST"])
+@login_required
+def preferences() -> Response | str:
+    """How and when to be reached."""
+    form = PreferencesForm(obj=current_user)
+    if form.validate_on_submit():
+        for name in PREFERENCE_FIELDS:
+            setattr(current_user, name, getattr(form, name).data)
+        current_user.timezone = (form.timezone.data or "UTC").strip()
+        record("update_preferences", target=f"user:{current_user.id}")
+        if current_user.patient is not None:
+            replan_reminders([current_user.patient], utcnow())
+        db.session.commit()
+        flash("Your preferences are saved.", "success")
+        return redirect(url_for("reminders.preferences"))
+    return render_template("reminders/preferences.html", form=form)
+
+
+@bp.route("/inbox")
+@login_required
+def messages() -> str:
+    """In-app messages, newest first; opening the inbox marks them read."""
+    rows = inbox(current_user, utcnow())
+    texts = {m.reminder_id: m for m in load_messages([row.id for row in rows])}
+    db.session.commit()
+    return render_template("reminders/inbox.html", rows=rows, texts=texts)

@@ -1,0 +1,487 @@
+"""Reminders as rows: planned from timelines, claimed and sent once by dispatch.
+
+Planning changes rows and flushes (the caller commits). Dispatch owns its
+transactions: it claims a batch, then marks each reminder right after sending it, so
+a dispatcher killed mid-batch repeats at most the one message it was sending.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Text, and_, bindparam, cast, func, insert, or_, select, update
+
+from sqlalchemy.orm import joinedload
+
+from recovery.auth.models import User
+from recovery.db import json_list
+from recovery.domain.reminders import (
+    Preferences,
+    ReminderEvent,
+    plan_reminders,
+    retry_delay,
+)
+from recovery.extensions import db
+from recovery.notify.channels import Channel, Message, render_message
+from recovery.patients.models import CareTeamMember, Patient
+from recovery.reminders.models import Reminder
+from recovery.symptoms.models import Alert
+from recovery.timeline.models import TimelineEvent
+from recovery.zones import local_today
+
+MAX_ATTEMPTS = 5
+EXPIRE_AFTER = timedelta(hours=12)
+LEASE = timedelta(minutes=5)
+
+
+def preferences(user: User) -> Preferences:
+    """A person's channels, quiet hours and timezone."""
+    channels = tuple(
+        name
+        for name, wanted in (
+            ("in_app", user.notify_in_app),
+            ("email", user.notify_email),
+        )
+        if wanted
+    )
+    return Preferences(user.timezone, channels, user.quiet_start, user.quiet_end)
+
+
+def horizon() -> timedelta:
+    """How far ahead reminders exist as rows; the nightly job extends it."""
+    return timedelta(days=current_app.config["REMINDER_HORIZON_DAYS"])
+
+
+def replan_reminders(patients: Sequence[Patient], now: datetime) -> int:
+    """Bring pending reminders in line with the timelines; returns rows changed.
+
+    New reminders are added, those of moved, done or cancelled events are
+    cancelled (or moved back), sent and failed ones stay as they are.
+    """
+    if not patients:
+        return 0
+    ids = [patient.id for patient in patients]
+    events: dict[int, list[ReminderEvent]] = defaultdict(list)
+    event_ids: dict[tuple[int, str], int] = {}
+    for row in db.session.execute(
+        select(
+            TimelineEvent.id,
+            TimelineEvent.patient_id,
+            TimelineEvent.key,
+            TimelineEvent.kind,
+            TimelineEvent.title,
+            TimelineEvent.start_date,
+            TimelineEvent.status,
+            cast(TimelineEvent.reminder_rules, Text).label("rules"),
+        ).where(TimelineEvent.patient_id.in_(ids))
+    ):
+        events[row.patient_id].append(
+            ReminderEvent(
+                row.key,
+                row.kind,
+                row.title,
+                row.start_date,
+                row.status,
+                json_list(row.rules),
+            )
+        )
+        event_ids[(row.patient_id, row.key)] = row.id
+    existing: dict[str, Any] = {
+        row.dedupe_key: row
+        for row in db.session.execute(
+            select(
+                Reminder.id, Reminder.dedupe_key, Reminder.status, Reminder.send_at
+            ).where(
+                Reminder.patient_id.in_(ids),
+                Reminder.alert_id.is_(None),
+                Reminder.send_at > now,
+            )
+        )
+    }
+    inserts: list[dict[str, Any]] = []
+    moves: list[dict[str, Any]] = []
+    keep: set[str] = set()
+    for patient in patients:
+        plan = plan_reminders(
+            events[patient.id],
+            patient.surgery_date,
+            preferences(patient.user),
+            now,
+            horizon(),
+            key_prefix=f"p{patient.id}:",
+        )
+        for planned in plan:
+            keep.add(planned.dedupe_key)
+            old = existing.get(planned.dedupe_key)
+            if old is None:
+                inserts.append(
+                    {
+                        "patient_id": patient.id,
+                        "user_id": patient.user_id,
+                        "event_id": event_ids.get(
+                            (patient.id, planned.event_key or "")
+                        ),
+                        "rule": planned.rule,
+                        "channel": planned.channel,
+                        "send_at": planned.send_at,
+                        "status": "pending",
+                        "attempts": 0,
+                        "dedupe_key": planned.dedupe_key,
+                        "body": "",
+                        "last_error": "",
+                    }
+                )
+            elif old.status == "cancelled" or (
+                old.status == "pending" and old.send_at != planned.send_at
+            ):
+                moves.append({"rid": old.id, "new_send_at": planned.send_at})
+    cancels = [
+        row.id
+        for key, row in existing.items()
+        if row.status == "pending" and key not in keep
+    ]
+    if inserts:
+        db.session.execute(insert(Reminder), inserts)
+    if moves:
+        db.session.execute(
+            update(Reminder.__table__)
+            .where(Reminder.__table__.c.id == bindparam("rid"))
+            .values(status="pending", attempts=0, send_at=bindparam("new_send_at")),
+            moves,
+        )
+    for start in range(0, len(cancels), 500):
+        db.session.execute(
+            update(Reminder)
+            .where(Reminder.id.in_(cancels[start : start + 500]))
+            .values(status="cancelled"),
+            execution_options={"synchronize_session": False},
+        )
+    db.session.flush()
+    return len(inserts) + len(moves) + len(cancels)
+
+
+def skip_todays_check_in_reminders(patient: Patient, now: datetime) -> None:
+    """The patient just checked in: today's check-in reminder is not needed."""
+    from recovery.symptoms.services import local_day_bounds
+
+    start, end = local_day_bounds(
+        patient.user.timezone, local_today(patient.user.timezone, now)
+    )
+    db.session.execute(
+        update(Reminder)
+        .where(
+            Reminder.patient_id == patient.id,
+            Reminder.rule == "check_in",
+            Reminder.status == "pending",
+            Reminder.send_at >= max(start, now),
+            Reminder.send_at < end,
+        )
+        .values(status="cancelled"),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def notify_care_team(alert: Alert, now: datetime) -> int:
+    """Queue an alert for each member of the care team who wants alerts.
+
+    Urgent alerts go on every channel the person chose, now, quiet hours or not;
+    warnings wait for the in-app inbox.
+    """
+    staff = db.session.scalars(
+        select(User)
+        .join(CareTeamMember, CareTeamMember.user_id == User.id)
+        .where(
+            CareTeamMember.patient_id == alert.patient_id,
+            User.active.is_(True),
+            User.alert_notifications.is_(True),
+        )
+    ).all()
+    rows = []
+    for user in staff:
+        channels = preferences(user).channels
+        if alert.severity != "urgent":
+            channels = tuple(c for c in channels if c == "in_app")
+        for channel in channels:
+            rows.append(
+                {
+                    "patient_id": alert.patient_id,
+                    "user_id": user.id,
+                    "alert_id": alert.id,
+                    "rule": f"alert_{alert.severity}",
+                    "channel": channel,
+                    "send_at": now,
+                    "status": "pending",
+                    "attempts": 0,
+                    "dedupe_key": f"alert:{alert.id}:{user.id}:{channel}",
+                    "body": "",
+                    "last_error": "",
+                }
+            )
+    if rows:
+        db.session.execute(insert(Reminder), rows)
+    return len(rows)
+
+
+def queue_digest(user: User, text: str, now: datetime) -> bool:
+    """Queue one daily digest for a member of staff (once per local day)."""
+    key = f"digest:{user.id}:{local_today(user.timezone, now).isoformat()}"
+    if db.session.scalar(select(Reminder.id).where(Reminder.dedupe_key == key)):
+        return False
+    db.session.add(
+        Reminder(
+            user_id=user.id,
+            rule="digest",
+            channel="email" if user.notify_email else "in_app",
+            send_at=now,
+            status="pending",
+            dedupe_key=key,
+            body=text,
+        )
+    )
+    db.session.flush()
+    return True
+
+
+# -- dispatch -----------------------------------------------------------------------
+
+
+@dataclass
+class DispatchResult:
+    """What one dispatch pass did."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    expired: int = 0
+    skipped: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def expire_overdue(now: datetime) -> int:
+    """Reminders whose moment passed long ago (the scheduler was down) expire."""
+    result = db.session.execute(
+        update(Reminder)
+        .where(Reminder.status == "pending", Reminder.send_at < now - EXPIRE_AFTER)
+        .values(status="expired"),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.commit()
+    return result.rowcount or 0
+
+
+def claim(now: datetime, limit: int, lease: timedelta = LEASE) -> tuple[str, list[int]]:
+    """Atomically take up to `limit` due reminders for this dispatcher.
+
+    Due means pending and due, or sending with a lapsed lease (a dispatcher died).
+    PostgreSQL skips rows another dispatcher has locked; SQLite serialises writers,
+    and the status guard in the UPDATE keeps a row from being taken twice.
+    """
+    token = secrets.token_hex(8)
+    due = or_(
+        and_(Reminder.status == "pending", Reminder.send_at <= now),
+        and_(Reminder.status == "sending", Reminder.lease_until < now),
+    )
+    candidates = (
+        select(Reminder.id)
+        .where(due)
+        .order_by(Reminder.send_at, Reminder.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = db.session.execute(
+        update(Reminder)
+        .where(Reminder.id.in_(candidates.scalar_subquery()), due)
+        .values(
+            status="sending",
+            claim_token=token,
+            lease_until=now + lease,
+            attempts=Reminder.attempts + 1,
+        )
+        .returning(Reminder.id),
+        execution_options={"synchronize_session": False},
+    ).all()
+    db.session.commit()
+    return token, sorted(row.id for row in rows)
+
+
+def _finish(rid: int, token: str, values: dict[str, Any]) -> None:
+    # Only the holder of the claim may finish it.
+    db.session.execute(
+        update(Reminder)
+        .where(Reminder.id == rid, Reminder.claim_token == token)
+        .values(claim_token=None, lease_until=None, **values),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.commit()
+
+
+def send_claimed(
+    token: str,
+    ids: Sequence[int],
+    channels: Mapping[str, Channel],
+    now: datetime,
+    result: DispatchResult,
+) -> None:
+    """Send each claimed reminder and mark it at once: sent, retried or failed."""
+    for message in load_messages(ids):
+        channel = channels.get(message.channel)
+        try:
+            if message.obsolete:
+                _finish(message.reminder_id, token, {"status": "cancelled"})
+                result.skipped += 1
+                continue
+            if channel is None:
+                raise RuntimeError(f"no channel {message.channel!r}")
+            channel.send(message)
+        except Exception as error:  # any failure of a channel is retried
+            reason = f"{type(error).__name__}: {error}"[:500]
+            if message.attempts >= MAX_ATTEMPTS:
+                _finish(
+                    message.reminder_id,
+                    token,
+                    {"status": "failed", "last_error": reason},
+                )
+                result.failed += 1
+            else:
+                _finish(
+                    message.reminder_id,
+                    token,
+                    {
+                        "status": "pending",
+                        "send_at": now + retry_delay(message.attempts),
+                        "last_error": reason,
+                    },
+                )
+                result.retried += 1
+            result.errors.append(reason)
+        else:
+            _finish(message.reminder_id, token, {"status": "sent", "sent_at": now})
+            result.sent += 1
+
+
+def dispatch_due(
+    channels: Mapping[str, Channel],
+    now: datetime,
+    batch: int = 200,
+    max_batches: int | None = None,
+) -> DispatchResult:
+    """One pass: expire the long overdue, then claim and send until nothing is due."""
+    result = DispatchResult(expired=expire_overdue(now))
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        token, ids = claim(now, batch)
+        if not ids:
+            break
+        send_claimed(token, ids, channels, now, result)
+        batches += 1
+    return result
+
+
+def load_messages(ids: Sequence[int]) -> list[Message]:
+    """Everything needed to send these reminders, in one query."""
+    if not ids:
+        return []
+    rows = db.session.execute(
+        select(
+            Reminder.id,
+            Reminder.rule,
+            Reminder.channel,
+            Reminder.attempts,
+            Reminder.send_at,
+            Reminder.body,
+            Reminder.patient_id,
+            User.email,
+            User.name,
+            User.email_details,
+            User.timezone,
+            TimelineEvent.title,
+            TimelineEvent.instructions,
+            TimelineEvent.start_date,
+            TimelineEvent.status.label("event_status"),
+            Alert.message.label("alert_message"),
+            Alert.severity,
+        )
+        .join(User, User.id == Reminder.user_id)
+        .outerjoin(TimelineEvent, TimelineEvent.id == Reminder.event_id)
+        .outerjoin(Alert, Alert.id == Reminder.alert_id)
+        .where(Reminder.id.in_(list(ids)))
+        .order_by(Reminder.send_at, Reminder.id)
+    )
+    return [render_message(row, current_app.config["PUBLIC_URL"]) for row in rows]
+
+
+def reminders_needing_attention(user: User, since: datetime) -> list[Reminder]:
+    """Failed and expired reminders of this person's patients (admins: all)."""
+    query = select(Reminder).where(
+        Reminder.status.in_(("failed", "expired")), Reminder.send_at >= since
+    )
+    if user.role != "admin":
+        query = query.join(
+            CareTeamMember,
+            and_(
+                CareTeamMember.patient_id == Reminder.patient_id,
+                CareTeamMember.user_id == user.id,
+            ),
+        )
+    query = query.options(joinedload(Reminder.patient).joinedload(Patient.user))
+    return list(db.session.scalars(query.order_by(Reminder.send_at.desc()).limit(100)))
+
+
+def inbox(user: User, now: datetime, limit: int = 100) -> list[Reminder]:
+    """The person's in-app messages, newest first; marks them read."""
+    rows = list(
+        db.session.scalars(
+            select(Reminder)
+            .where(
+                Reminder.user_id == user.id,
+                Reminder.channel == "in_app",
+                Reminder.status == "sent",
+            )
+            .order_by(Reminder.sent_at.desc(), Reminder.id.desc())
+            .limit(limit)
+        )
+    )
+    for row in rows:
+        if row.read_at is None:
+            row.read_at = now
+    return rows
+
+
+def unread_count(user: User) -> int:
+    """How many in-app messages the person has not seen."""
+    return int(
+        db.session.scalar(
+            select(func.count())
+            .select_from(Reminder)
+            .where(
+                Reminder.user_id == user.id,
+                Reminder.channel == "in_app",
+                Reminder.status == "sent",
+                Reminder.read_at.is_(None),
+            )
+        )
+        or 0
+    )
+
+
+def mark_missed_events(now: datetime) -> int:
+    """Store 'missed' on single events whose window ended (periods are done instead)."""
+    # A day of margin: the end date is local to each patient, now is UTC.
+    cutoff = (now - timedelta(days=1)).date()
+    result = db.session.execute(
+        update(TimelineEvent)
+        .where(
+            TimelineEvent.status == "upcoming",
+            TimelineEvent.end_date < cutoff,
+            TimelineEvent.kind.not_in(("activity_restriction", "brace")),
+        )
+        .values(status="missed"),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount or 0

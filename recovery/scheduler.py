@@ -1,0 +1,136 @@
+"""APScheduler: the periodic jobs, declared as data; each job calls services.
+
+Never started by create_app: `make run` starts one in-process scheduler (guarded
+against the reloader), production runs `flask --app wsgi scheduler run` on its own.
+Reminder rows, not scheduler jobs, carry the work, so any number of schedulers can
+run: dispatch claims each reminder once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from datetime import UTC, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+from sqlalchemy import select
+
+from recovery.db import utcnow
+from recovery.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def dispatch_reminders() -> None:
+    """Send every due reminder."""
+    from recovery.notify.channels import default_channels
+    from recovery.reminders.services import dispatch_due
+
+    result = dispatch_due(default_channels(), utcnow())
+    if result.sent or result.failed or result.retried or result.expired:
+        # Counts only: no patient data in logs.
+        log.info(
+            "reminders: %s sent, %s retried, %s failed, %s expired",
+            result.sent,
+            result.retried,
+            result.failed,
+            result.expired,
+        )
+
+
+def mark_missed_events() -> None:
+    """Store 'missed' on events whose window has passed."""
+    from recovery.reminders.services import mark_missed_events as mark
+
+    mark(utcnow())
+    db.session.commit()
+
+
+def plan_ahead() -> None:
+    """Extend every patient's reminders to the horizon (one batch, one commit)."""
+    from recovery.reminders.services import replan_reminders
+    from recovery.timeline.services import patients_in_batches
+
+    now = utcnow()
+    for batch in patients_in_batches():
+        replan_reminders(batch, now)
+        db.session.commit()
+        db.session.expunge_all()
+
+
+def staff_digests() -> None:
+    """At 07:00 in each person's timezone: the day's overview for staff who want it."""
+    from recovery.auth.models import User
+    from recovery.reminders.services import queue_digest, reminders_needing_attention
+    from recovery.symptoms.services import alert_queue
+    from recovery.zones import local_hour
+
+    now = utcnow()
+    staff = db.session.scalars(
+        select(User).where(User.daily_digest.is_(True), User.active.is_(True))
+    ).all()
+    for user in staff:
+        if local_hour(user.timezone, now) != 7:
+            continue
+        alerts = alert_queue(user)
+        urgent = sum(a.severity == "urgent" for a in alerts)
+        problems = reminders_needing_attention(user, now - timedelta(days=1))
+        text = (
+            f"Open alerts: {len(alerts)} ({urgent} urgent). "
+            f"Reminders failed or expired: {len(problems)}."
+        )
+        queue_digest(user, text, now)
+    db.session.commit()
+
+
+# The job table: (id, function, trigger arguments).
+JOBS: list[tuple[str, Callable[[], None], dict[str, object]]] = [
+    ("dispatch_reminders", dispatch_reminders, {"trigger": "interval", "minutes": 1}),
+    ("mark_missed_events", mark_missed_events, {"trigger": "cron", "minute": 5}),
+    ("plan_ahead", plan_ahead, {"trigger": "cron", "hour": 2, "minute": 15}),
+    ("staff_digests", staff_digests, {"trigger": "cron", "minute": 2}),
+]
+
+
+def _in_app_context(app: Flask, job: Callable[[], None]) -> Callable[[], None]:
+    def run() -> None:
+        with app.app_context():
+            try:
+                job()
+            finally:
+                db.session.remove()
+
+    run.__name__ = job.__name__
+    return run
+
+
+def create_scheduler(app: Flask, blocking: bool = False) -> BaseScheduler:
+    """A scheduler with the job table; not started."""
+    scheduler_class = BlockingScheduler if blocking else BackgroundScheduler
+    scheduler = scheduler_class(
+        timezone=UTC,
+        # A job that missed runs while busy or down runs once, never piles up.
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 120},
+    )
+    for job_id, func, trigger in JOBS:
+        scheduler.add_job(_in_app_context(app, func), id=job_id, **trigger)  # type: ignore[arg-type]
+    return scheduler
+
+
+def start_in_process(app: Flask) -> BaseScheduler | None:
+    """Start a background scheduler in this process, once, if configured."""
+    if not app.config["SCHEDULER_ENABLED"]:
+        return None
+    # Under the reloader the parent process only watches files: start in the child.
+    if app.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
+        return None
+    if app.extensions.get("scheduler") is not None:
+        return app.extensions["scheduler"]
+    scheduler = create_scheduler(app)
+    scheduler.start()
+    app.extensions["scheduler"] = scheduler
+    return scheduler
