@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-
-from sqlalchemy import ForeignKey, Index, String, Text
 from typing import TYPE_CHECKING
 
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from recovery.db import utcnow

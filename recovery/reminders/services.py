@@ -16,7 +16,6 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import Text, and_, bindparam, cast, func, insert, or_, select, update
-
 from sqlalchemy.orm import joinedload
 
 from recovery.auth.models import User
