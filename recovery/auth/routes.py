@@ -9,6 +9,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    has_request_context,
     redirect,
     render_template,
     request,
@@ -68,7 +69,9 @@ def safe_next(target: str | None) -> str | None:
 def inject_logout_form() -> dict[str, object]:
     """Every page's header has a logout button that needs a CSRF token."""
     # formdata=None: rendering must not read the request body (it may be the
-    # oversized body a 413 page is answering).
+    # oversized body a 413 page is answering). Emails render without a request.
+    if not has_request_context():
+        return {}
     return {"logout_form": LogoutForm(formdata=None)}
 
 

@@ -32,7 +32,13 @@ class PreferencesForm(FlaskForm):
         if not is_timezone((field.data or "").strip()):
             raise ValidationError("Unknown timezone: use a name like America/Chicago.")
 
-    def validate_quiet_end(self, field: TimeField) -> None:
-        """Both ends of the quiet hours, or neither."""
-        if (field.data is None) != (self.quiet_start.data is None):
-            raise ValidationError("Give both the start and the end of quiet hours.")
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+        """Both ends of the quiet hours, or neither (Optional stops field checks)."""
+        valid = super().validate(extra_validators)
+        if (self.quiet_start.data is None) != (self.quiet_end.data is None):
+            self.quiet_end.errors = [
+                *self.quiet_end.errors,
+                "Give both the start and the end of quiet hours.",
+            ]
+            return False
+        return valid

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    flash,
+    has_request_context,
+    redirect,
+    render_template,
+    url_for,
+)
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -33,7 +40,7 @@ PREFERENCE_FIELDS = (
 @bp.app_context_processor
 def inject_unread() -> dict[str, object]:
     """The unread count shown in the header of every page."""
-    if current_user.is_authenticated:
+    if has_request_context() and current_user.is_authenticated:
         return {"unread_messages": unread_count(current_user)}
     return {"unread_messages": 0}
 
