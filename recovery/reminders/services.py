@@ -8,10 +8,11 @@ a dispatcher killed mid-batch repeats at most the one message it was sending.
 from __future__ import annotations
 
 import secrets
+import threading
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -320,6 +321,55 @@ def _finish(rid: int, token: str, values: dict[str, Any]) -> None:
     db.session.commit()
 
 
+class _SentMarker:
+    """Marks one reminder sent in its own committed transaction, cheaply.
+
+    This runs once per message, so it talks to the driver directly: a dispatcher
+    killed after sending repeats only that one message. On PostgreSQL the marks do
+    not wait for the disk (synchronous_commit off): a database crash could forget
+    the last marks, which means a repeated reminder, never a lost one.
+    """
+
+    def __init__(self) -> None:
+        self.connection = db.engine.raw_connection()
+        self.sqlite = db.engine.dialect.name == "sqlite"
+        # Fixed text with the driver's own parameter marks: no value is spliced in.
+        self.sql = (
+            "UPDATE reminders SET status = 'sent', sent_at = ?, claim_token = NULL, "
+            "lease_until = NULL WHERE id = ? AND claim_token = ?"
+        )
+        if not self.sqlite:
+            self.sql = self.sql.replace("?", "%s")
+        # Autocommit: each UPDATE is its own transaction, one round trip.
+        self.driver = self.connection.dbapi_connection
+        if self.sqlite:
+            self.driver.isolation_level = None
+        else:
+            self.driver.autocommit = True
+            self.driver.execute("SET synchronous_commit = off")
+        self.cursor = self.driver.cursor()
+
+    def mark(self, rid: int, token: str, now: datetime) -> None:
+        """Status sent, sent_at now; only while this dispatcher holds the claim."""
+        # SQLite keeps instants as text in SQLAlchemy's format (UTCDateTime).
+        sent_at: Any = (
+            now.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+            if self.sqlite
+            else now
+        )
+        self.cursor.execute(self.sql, (sent_at, rid, token))
+
+    def close(self) -> None:
+        """Restore the connection's defaults and give it back to the pool."""
+        self.cursor.close()
+        if self.sqlite:
+            self.driver.isolation_level = ""
+        else:
+            self.driver.execute("SET synchronous_commit = on")
+            self.driver.autocommit = False
+        self.connection.close()
+
+
 def send_claimed(
     token: str,
     ids: Sequence[int],
@@ -328,6 +378,21 @@ def send_claimed(
     result: DispatchResult,
 ) -> None:
     """Send each claimed reminder and mark it at once: sent, retried or failed."""
+    marker = _SentMarker()
+    try:
+        _send_each(token, ids, channels, now, result, marker)
+    finally:
+        marker.close()
+
+
+def _send_each(
+    token: str,
+    ids: Sequence[int],
+    channels: Mapping[str, Channel],
+    now: datetime,
+    result: DispatchResult,
+    marker: _SentMarker,
+) -> None:
     for message in load_messages(ids):
         channel = channels.get(message.channel)
         try:
@@ -360,7 +425,7 @@ def send_claimed(
                 result.retried += 1
             result.errors.append(reason)
         else:
-            _finish(message.reminder_id, token, {"status": "sent", "sent_at": now})
+            marker.mark(message.reminder_id, token, now)
             result.sent += 1
 
 
@@ -368,18 +433,50 @@ def dispatch_due(
     channels: Mapping[str, Channel],
     now: datetime,
     batch: int = 200,
-    max_batches: int | None = None,
+    workers: int = 1,
 ) -> DispatchResult:
-    """One pass: expire the long overdue, then claim and send until nothing is due."""
+    """One pass: expire the long overdue, then claim and send until nothing is due.
+
+    With several workers, each is a dispatcher of its own (its own session and
+    claims), as several scheduler processes would be: sending is mostly waiting on
+    the mail server or the database, so they overlap.
+    """
     result = DispatchResult(expired=expire_overdue(now))
-    batches = 0
-    while max_batches is None or batches < max_batches:
+    if workers <= 1:
+        _dispatch_loop(channels, now, batch, result)
+        return result
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    results = [DispatchResult() for _ in range(workers)]
+
+    def work(mine: DispatchResult) -> None:
+        with app.app_context():
+            try:
+                _dispatch_loop(channels, now, batch, mine)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=work, args=(r,)) for r in results]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for part in results:
+        result.sent += part.sent
+        result.retried += part.retried
+        result.failed += part.failed
+        result.skipped += part.skipped
+        result.errors.extend(part.errors)
+    return result
+
+
+def _dispatch_loop(
+    channels: Mapping[str, Channel], now: datetime, batch: int, result: DispatchResult
+) -> None:
+    while True:
         token, ids = claim(now, batch)
         if not ids:
-            break
+            return
         send_claimed(token, ids, channels, now, result)
-        batches += 1
-    return result
 
 
 def load_messages(ids: Sequence[int]) -> list[Message]:
@@ -412,7 +509,8 @@ def load_messages(ids: Sequence[int]) -> list[Message]:
         .where(Reminder.id.in_(list(ids)))
         .order_by(Reminder.send_at, Reminder.id)
     )
-    return [render_message(row, current_app.config["PUBLIC_URL"]) for row in rows]
+    public_url = current_app.config["PUBLIC_URL"]
+    return [render_message(row, public_url) for row in rows]
 
 
 def reminders_needing_attention(user: User, since: datetime) -> list[Reminder]:

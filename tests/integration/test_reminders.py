@@ -502,3 +502,26 @@ def test_preferences_page_validates_and_replans(app, radiation_patient):
         for r in pending
         if r.rule == "check_in"
     )
+
+
+def test_dispatch_with_several_workers_sends_each_once(app, make_user):
+    user = make_user("clinician")
+    now = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    with app.app_context():
+        for n in range(300):
+            db.session.add(
+                Reminder(
+                    user_id=user.id,
+                    rule="digest",
+                    channel="in_app",
+                    send_at=now,
+                    status="pending",
+                    dedupe_key=f"workers:{n}",
+                    body="x",
+                )
+            )
+        db.session.commit()
+        channel = Counting()
+        result = dispatch_due(both(channel), now, batch=20, workers=3)
+    assert result.sent == 300
+    assert len(channel.sent) == 300 and set(channel.sent.values()) == {1}
