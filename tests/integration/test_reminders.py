@@ -525,3 +525,42 @@ def test_dispatch_with_several_workers_sends_each_once(app, make_user):
         result = dispatch_due(both(channel), now, batch=20, workers=3)
     assert result.sent == 300
     assert len(channel.sent) == 300 and set(channel.sent.values()) == {1}
+
+
+def test_staff_digest_at_seven_local_once_a_day(app, make_user, radiation_patient):
+    _, coordinator = radiation_patient
+    with app.app_context():
+        user = db.session.get(User, coordinator.id)
+        user.daily_digest, user.timezone = True, "Europe/Berlin"
+        db.session.commit()
+    from recovery.scheduler import staff_digests
+
+    for moment in (
+        "2026-10-22 05:02 +0000",
+        "2026-10-22 06:02 +0000",
+        "2026-10-22 06:40 +0000",
+    ):
+        with time_machine.travel(moment, tick=False), app.app_context():
+            staff_digests()  # 07:02 and 07:40 in Berlin: only one digest
+    digests = reminders(app, rule="digest")
+    assert len(digests) == 1
+    assert digests[0].user_id == coordinator.id
+    assert "Open alerts: 0" in digests[0].body
+
+
+def test_missed_events_are_stored_as_missed(app, radiation_patient):
+    from recovery.scheduler import mark_missed_events
+
+    account, _ = radiation_patient
+    with time_machine.travel("2026-12-20 10:00 +0000", tick=False), app.app_context():
+        mark_missed_events()
+        statuses = dict(
+            db.session.execute(
+                select(TimelineEvent.key, TimelineEvent.status).where(
+                    TimelineEvent.patient_id == account.patient_id
+                )
+            ).all()
+        )
+    assert statuses["wound_check:0"] == "missed"
+    assert statuses["activity_1:0"] == "upcoming"  # periods are never "missed"
+    assert statuses["imaging_benign:0"] == "upcoming"  # still ahead
