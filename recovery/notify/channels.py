@@ -89,9 +89,10 @@ def render_message(row: Any, public_url: str) -> Message:
     In-app messages are inside the logged-in app and say everything; email carries
     event details only when the person opted in, alert emails never do.
     """
-    obsolete = row.event_status in ("done", "cancelled") and row.rule not in (
-        "check_in",
-        "digest",
+    # Nothing to send for an event done or cancelled since, or a closed account.
+    obsolete = not row.active or (
+        row.event_status in ("done", "cancelled")
+        and row.rule not in ("check_in", "digest")
     )
     title = row.title or ""
     subject = RULE_SUBJECTS.get(row.rule, "A reminder from Recovery").format(

@@ -96,11 +96,17 @@ def replan_reminders(patients: Sequence[Patient], now: datetime) -> int:
         row.dedupe_key: row
         for row in db.session.execute(
             select(
-                Reminder.id, Reminder.dedupe_key, Reminder.status, Reminder.send_at
+                Reminder.id,
+                Reminder.dedupe_key,
+                Reminder.status,
+                Reminder.send_at,
+                Reminder.attempts,
             ).where(
                 Reminder.patient_id.in_(ids),
                 Reminder.alert_id.is_(None),
-                Reminder.send_at > now,
+                # Quiet hours can move a reminder by under a day: rows from just
+                # before now may share a key with one planned just after it.
+                Reminder.send_at > now - timedelta(days=2),
             )
         )
     }
@@ -138,13 +144,16 @@ def replan_reminders(patients: Sequence[Patient], now: datetime) -> int:
                     }
                 )
             elif old.status == "cancelled" or (
-                old.status == "pending" and old.send_at != planned.send_at
+                # A reminder waiting for a retry keeps its back-off and attempts.
+                old.status == "pending"
+                and old.attempts == 0
+                and old.send_at != planned.send_at
             ):
                 moves.append({"rid": old.id, "new_send_at": planned.send_at})
     cancels = [
         row.id
         for key, row in existing.items()
-        if row.status == "pending" and key not in keep
+        if row.status == "pending" and row.send_at > now and key not in keep
     ]
     if inserts:
         db.session.execute(insert(Reminder), inserts)
@@ -496,6 +505,7 @@ def load_messages(ids: Sequence[int]) -> list[Message]:
             User.name,
             User.email_details,
             User.timezone,
+            User.active,
             TimelineEvent.title,
             TimelineEvent.instructions,
             TimelineEvent.start_date,

@@ -564,3 +564,36 @@ def test_missed_events_are_stored_as_missed(app, radiation_patient):
     assert statuses["wound_check:0"] == "missed"
     assert statuses["activity_1:0"] == "upcoming"  # periods are never "missed"
     assert statuses["imaging_benign:0"] == "upcoming"  # still ahead
+
+
+def test_replanning_keeps_a_retry_back_off_and_survives_quiet_hours_changes(
+    app, radiation_patient
+):
+    account, _ = radiation_patient
+    from recovery.reminders.services import replan_reminders
+
+    first = datetime(2026, 10, 21, 12, 1, tzinfo=UTC)
+    with app.app_context():
+        dispatch_due({"in_app": InAppChannel(), "email": Counting(fail_on=1)}, first)
+        # The patient moves quiet hours so today's 08:00 falls inside them.
+        user = db.session.get(User, account.id)
+        user.quiet_start, user.quiet_end = time(21, 0), time(8, 30)
+        replan_reminders([db.session.get(Patient, account.patient_id)], first)
+        db.session.commit()
+    email = next(
+        r
+        for r in reminders(app, rule="check_in", channel="email")
+        if r.dedupe_key.endswith("2026-10-21")
+    )
+    assert (email.status, email.attempts) == ("pending", 1)
+    assert email.send_at == first + timedelta(minutes=1)  # its back-off, not 08:30
+
+
+def test_no_reminder_goes_to_a_deactivated_account(app, radiation_patient):
+    account, _ = radiation_patient
+    with app.app_context():
+        db.session.get(User, account.id).active = False
+        db.session.commit()
+        channel = Counting()
+        result = dispatch_due(both(channel), datetime(2026, 10, 21, 12, 1, tzinfo=UTC))
+    assert channel.sent == Counter() and result.skipped == 2
