@@ -117,8 +117,14 @@ def plan_reminders(
     until = now + horizon
     channels = [c for c in prefs.channels if c in CHANNELS]
     planned: list[PlannedReminder] = []
+    # Days that cannot fall in (now, until] in any timezone or quiet-hours shift are
+    # skipped before the costlier local-time arithmetic.
+    first_day = (now - timedelta(days=2)).date()
+    last_day = (until + timedelta(days=2)).date()
 
     def add(event_key: str | None, rule: str, day: date, at: time) -> None:
+        if not first_day <= day <= last_day:
+            return
         send_at = local_instant(day, at, prefs)
         if now < send_at <= until:
             name = event_key or "check_in"
@@ -137,6 +143,15 @@ def plan_reminders(
         add(None, "check_in", day, CHECK_IN_TIME)
     planned.sort(key=lambda r: (r.send_at, r.dedupe_key))
     return planned
+
+
+def event_window(now: datetime, horizon: timedelta) -> tuple[date, date]:
+    """First days of the events that can have a reminder in (now, now + horizon]."""
+    offsets = [offset for offset, _ in RULE_TIMES.values()]
+    # Two days of slack either side for timezones and quiet hours.
+    first = (now - timedelta(days=max(offsets) + 2)).date()
+    last = (now + horizon + timedelta(days=-min(offsets) + 2)).date()
+    return first, last
 
 
 def retry_delay(attempts: int) -> timedelta:

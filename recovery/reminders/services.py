@@ -24,6 +24,7 @@ from recovery.db import json_list
 from recovery.domain.reminders import (
     Preferences,
     ReminderEvent,
+    event_window,
     plan_reminders,
     retry_delay,
 )
@@ -58,17 +59,14 @@ def horizon() -> timedelta:
     return timedelta(days=current_app.config["REMINDER_HORIZON_DAYS"])
 
 
-def replan_reminders(patients: Sequence[Patient], now: datetime) -> int:
-    """Bring pending reminders in line with the timelines; returns rows changed.
+# What the planner needs of one patient's events: (event id, event), by patient.
+KnownEvents = dict[int, list[tuple[int, ReminderEvent]]]
 
-    New reminders are added, those of moved, done or cancelled events are
-    cancelled (or moved back), sent and failed ones stay as they are.
-    """
-    if not patients:
-        return 0
-    ids = [patient.id for patient in patients]
-    events: dict[int, list[ReminderEvent]] = defaultdict(list)
-    event_ids: dict[tuple[int, str], int] = {}
+
+def load_reminder_events(patient_ids: Sequence[int], now: datetime) -> KnownEvents:
+    """The stored events of these patients that can have a reminder soon."""
+    first, last = event_window(now, horizon())
+    events: KnownEvents = defaultdict(list)
     for row in db.session.execute(
         select(
             TimelineEvent.id,
@@ -79,19 +77,46 @@ def replan_reminders(patients: Sequence[Patient], now: datetime) -> int:
             TimelineEvent.start_date,
             TimelineEvent.status,
             cast(TimelineEvent.reminder_rules, Text).label("rules"),
-        ).where(TimelineEvent.patient_id.in_(ids))
+        ).where(
+            TimelineEvent.patient_id.in_(list(patient_ids)),
+            TimelineEvent.start_date.between(first, last),
+        )
     ):
         events[row.patient_id].append(
-            ReminderEvent(
-                row.key,
-                row.kind,
-                row.title,
-                row.start_date,
-                row.status,
-                json_list(row.rules),
+            (
+                row.id,
+                ReminderEvent(
+                    row.key,
+                    row.kind,
+                    row.title,
+                    row.start_date,
+                    row.status,
+                    json_list(row.rules),
+                ),
             )
         )
-        event_ids[(row.patient_id, row.key)] = row.id
+    return events
+
+
+def replan_reminders(
+    patients: Sequence[Patient], now: datetime, known: KnownEvents | None = None
+) -> int:
+    """Bring pending reminders in line with the timelines; returns rows changed.
+
+    New reminders are added, those of moved, done or cancelled events are
+    cancelled (or moved back), sent and failed ones stay as they are. `known`
+    spares reading events a caller (recompute) already has in hand.
+    """
+    if not patients:
+        return 0
+    ids = [patient.id for patient in patients]
+    known = load_reminder_events(ids, now) if known is None else known
+    events = {pid: [event for _, event in known.get(pid, [])] for pid in ids}
+    event_ids = {
+        (pid, event.key): event_id
+        for pid in ids
+        for event_id, event in known.get(pid, [])
+    }
     existing: dict[str, Any] = {
         row.dedupe_key: row
         for row in db.session.execute(
@@ -115,7 +140,7 @@ def replan_reminders(patients: Sequence[Patient], now: datetime) -> int:
     keep: set[str] = set()
     for patient in patients:
         plan = plan_reminders(
-            events[patient.id],
+            events.get(patient.id, []),
             patient.surgery_date,
             preferences(patient.user),
             now,

@@ -20,6 +20,7 @@ from recovery.auth.models import User
 from recovery.db import json_list, utcnow
 from recovery.domain.plan import Plan
 from recovery.domain.protocol import Protocol, load_protocols
+from recovery.domain.reminders import ReminderEvent, event_window
 from recovery.domain.timeline import (
     Limits,
     PlannedEvent,
@@ -32,7 +33,8 @@ from recovery.domain.timeline import (
 )
 from recovery.extensions import db
 from recovery.patients.models import Patient
-from recovery.reminders.services import replan_reminders
+from recovery.reminders.services import KnownEvents, replan_reminders
+from recovery.reminders.services import horizon as reminder_horizon
 from recovery.timeline.models import TimelineEvent
 
 
@@ -76,6 +78,7 @@ _STORED_COLUMNS = (
     TimelineEvent.id,
     TimelineEvent.patient_id,
     TimelineEvent.key,
+    TimelineEvent.kind,
     TimelineEvent.status,
     TimelineEvent.overridden,
     TimelineEvent.start_date,
@@ -137,6 +140,7 @@ def recompute_timelines(patients: Sequence[Patient]) -> dict[int, TimelineChange
     cancels: list[int] = []
     audits: list[dict[str, Any]] = []
     results: dict[int, TimelineChanges] = {}
+    planned_by: dict[int, list[PlannedEvent]] = {}
     for patient in patients:
         protocol = protocol_for(patient)
         rows = stored[patient.id]
@@ -156,7 +160,7 @@ def recompute_timelines(patients: Sequence[Patient]) -> dict[int, TimelineChange
                 )
                 for r in rows.values()
             ),
-            build(plan_for(patient), protocol),
+            planned_by.setdefault(patient.id, build(plan_for(patient), protocol)),
         )
         results[patient.id] = changes
         for event in changes.added:
@@ -216,8 +220,92 @@ def recompute_timelines(patients: Sequence[Patient]) -> dict[int, TimelineChange
     _forget_loaded_events(set(ids))
     db.session.flush()
     # Reminders follow the timeline in the same transaction.
-    replan_reminders([p for p in patients if not results[p.id].is_empty], utcnow())
+    changed = [p for p in patients if not results[p.id].is_empty]
+    replan_reminders(changed, utcnow(), _events_after(changed, stored, planned_by))
     return results
+
+
+def _events_after(
+    patients: Sequence[Patient],
+    stored: dict[int, dict[str, Any]],
+    planned_by: dict[int, list[PlannedEvent]],
+) -> KnownEvents:
+    """Each changed patient's events as they now stand, for the reminder planner."""
+    first, last = event_window(utcnow(), reminder_horizon())
+    added = [
+        (p.id, event.key)
+        for p in patients
+        for event in planned_by[p.id]
+        if event.key not in stored[p.id] and first <= event.start_date <= last
+    ]
+    new_ids: dict[tuple[int, str], int] = {}
+    if added:
+        wanted = {pid for pid, _ in added}
+        new_ids = {
+            (row.patient_id, row.key): row.id
+            for row in db.session.execute(
+                select(
+                    TimelineEvent.id, TimelineEvent.patient_id, TimelineEvent.key
+                ).where(TimelineEvent.patient_id.in_(wanted))
+            )
+        }
+    known: KnownEvents = {}
+    first, last = event_window(utcnow(), reminder_horizon())
+    for patient in patients:
+        rows = stored[patient.id]
+        events = []
+        for event in planned_by[patient.id]:
+            if not first <= event.start_date <= last:
+                continue  # no reminder of it falls in the horizon
+            row = rows.get(event.key)
+            if row is None:
+                status, event_id = "upcoming", new_ids[(patient.id, event.key)]
+            elif row.overridden or row.status == "done":
+                # Untouched by recompute: its stored dates and status stand.
+                status, event_id = row.status, row.id
+                event = event._replace(start_date=row.start_date, title=row.title)
+            else:
+                status = (
+                    "upcoming" if row.status in ("missed", "cancelled") else row.status
+                )
+                event_id = row.id
+            events.append(
+                (
+                    event_id,
+                    ReminderEvent(
+                        event.key,
+                        event.kind,
+                        event.title,
+                        event.start_date,
+                        status,
+                        event.reminders,
+                    ),
+                )
+            )
+        planned_keys = {event.key for event in planned_by[patient.id]}
+        for key, row in rows.items():
+            # A clinician's event the plan no longer has: it stays, with its reminders.
+            if (
+                key not in planned_keys
+                and row.overridden
+                and row.status != "cancelled"
+                and first <= row.start_date <= last
+            ):
+                events.append(
+                    (
+                        row.id,
+                        ReminderEvent(
+                            key,
+                            row.kind,
+                            row.title,
+                            row.start_date,
+                            row.status,
+                            _texts(row.reminder_rules),
+                        ),
+                    )
+                )
+        known[patient.id] = events
+    return known
 
 
 def _forget_loaded_events(patient_ids: set[int]) -> None:

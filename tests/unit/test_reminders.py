@@ -156,3 +156,24 @@ def test_reminders_move_out_of_quiet_hours():
 
 def test_retry_backs_off():
     assert [retry_delay(n).total_seconds() / 60 for n in (1, 2, 3, 4)] == [1, 2, 4, 8]
+
+
+def test_events_outside_the_window_could_not_have_a_reminder():
+    from recovery.domain.reminders import event_window
+
+    now = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    first, last = event_window(now, timedelta(days=14))
+    prefs = Preferences("Pacific/Kiritimati", ("in_app",), time(0, 0), time(23, 59))
+    rules = (
+        "evening_before",
+        "morning_of",
+        "week_before",
+        "day_before",
+        "when_due",
+        "again_after_2_days",
+    )
+    for offset in range(-30, 60):
+        day = now.date() + timedelta(days=offset)
+        planned = plan_reminders([event(day=day, rules=rules)], SURGERY, prefs, now)
+        if any(r.event_key for r in planned):
+            assert first <= day <= last, day
