@@ -356,25 +356,31 @@ def test_two_dispatchers_at_once_send_each_reminder_exactly_once(app, make_user)
         )
 
 
+def add_due(app, account, count, now):
+    """`count` due in-app messages for one account."""
+    with app.app_context():
+        db.session.add_all(
+            Reminder(
+                user_id=account.id,
+                rule="digest",
+                channel="in_app",
+                send_at=now,
+                status="pending",
+                dedupe_key=f"due:{now.isoformat()}:{n}",
+                body="x",
+            )
+            for n in range(count)
+        )
+        db.session.commit()
+
+
 def test_a_dispatcher_killed_mid_batch_loses_nothing_and_repeats_only_the_in_flight(
     app, make_user
 ):
     user = make_user("clinician")
     now = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    add_due(app, user, 50, now)
     with app.app_context():
-        for n in range(50):
-            db.session.add(
-                Reminder(
-                    user_id=user.id,
-                    rule="digest",
-                    channel="in_app",
-                    send_at=now,
-                    status="pending",
-                    dedupe_key=f"kill:{n}",
-                    body="x",
-                )
-            )
-        db.session.commit()
         dying = Counting(die_on=11)
         token, ids = claim(now, 50)
         assert len(ids) == 50
@@ -507,20 +513,8 @@ def test_preferences_page_validates_and_replans(app, radiation_patient):
 def test_dispatch_with_several_workers_sends_each_once(app, make_user):
     user = make_user("clinician")
     now = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    add_due(app, user, 300, now)
     with app.app_context():
-        for n in range(300):
-            db.session.add(
-                Reminder(
-                    user_id=user.id,
-                    rule="digest",
-                    channel="in_app",
-                    send_at=now,
-                    status="pending",
-                    dedupe_key=f"workers:{n}",
-                    body="x",
-                )
-            )
-        db.session.commit()
         channel = Counting()
         result = dispatch_due(both(channel), now, batch=20, workers=3)
     assert result.sent == 300
