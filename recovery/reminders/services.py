@@ -178,7 +178,11 @@ def replan_reminders(
     cancels = [
         row.id
         for key, row in existing.items()
-        if row.status == "pending" and row.send_at > now and key not in keep
+        # A reminder already tried is finishing its retries: it is not re-planned.
+        if row.status == "pending"
+        and row.attempts == 0
+        and row.send_at > now
+        and key not in keep
     ]
     if inserts:
         db.session.execute(insert(Reminder), inserts)

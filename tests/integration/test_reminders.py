@@ -583,6 +583,31 @@ def test_replanning_keeps_a_retry_back_off_and_survives_quiet_hours_changes(
     assert email.send_at == first + timedelta(minutes=1)  # its back-off, not 08:30
 
 
+def test_a_retry_survives_replanning_after_its_planned_moment(app, radiation_patient):
+    account, _ = radiation_patient
+    from recovery.reminders.services import replan_reminders
+
+    first = datetime(2026, 10, 21, 12, 1, tzinfo=UTC)  # 08:01 in New York
+    with app.app_context():
+        dispatch_due({"in_app": InAppChannel(), "email": Counting(fail_on=1)}, first)
+        # 08:00 is past: the planner no longer plans it, the retry must stay.
+        replan_reminders(
+            [db.session.get(Patient, account.patient_id)], first + timedelta(seconds=30)
+        )
+        db.session.commit()
+        result = dispatch_due(
+            {"in_app": InAppChannel(), "email": InAppChannel()},
+            first + timedelta(minutes=2),
+        )
+    assert result.sent == 1
+    email = next(
+        r
+        for r in reminders(app, rule="check_in", channel="email")
+        if r.dedupe_key.endswith("2026-10-21")
+    )
+    assert (email.status, email.attempts) == ("sent", 2)
+
+
 def test_no_reminder_goes_to_a_deactivated_account(app, radiation_patient):
     account, _ = radiation_patient
     with app.app_context():
