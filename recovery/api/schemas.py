@@ -72,9 +72,8 @@ class TokenOut(Schema):
     expires_at = DateTime(required=True)
 
 
-def _between(bounds: tuple[int, int], what: str) -> Range:
-    low, high = bounds
-    return Range(low, high, error=f"{what} must be from {low} to {high}.")
+def _range(low: float, high: float, what: str) -> Range:
+    return Range(low, high, error=f"{what} must be from {low:g} to {high:g}.")
 
 
 class Radiation(Schema):
@@ -82,11 +81,11 @@ class Radiation(Schema):
 
     planned = Boolean(required=True)
     start_day = Integer(
-        load_default=14, validate=_between(RADIATION_START_DAYS, "The start day")
+        load_default=14, validate=_range(*RADIATION_START_DAYS, "The start day")
     )
-    weeks = Integer(load_default=2, validate=_between(RADIATION_WEEKS, "Weeks"))
+    weeks = Integer(load_default=2, validate=_range(*RADIATION_WEEKS, "Weeks"))
     minutes_per_session = Integer(
-        load_default=15, validate=_between(RADIATION_MINUTES, "Minutes per session")
+        load_default=15, validate=_range(*RADIATION_MINUTES, "Minutes per session")
     )
 
 
@@ -94,10 +93,10 @@ class RadiationPatch(Radiation):
     """Radiation changes: only what is sent changes."""
 
     planned = Boolean()
-    start_day = Integer(validate=_between(RADIATION_START_DAYS, "The start day"))
-    weeks = Integer(validate=_between(RADIATION_WEEKS, "Weeks"))
+    start_day = Integer(validate=_range(*RADIATION_START_DAYS, "The start day"))
+    weeks = Integer(validate=_range(*RADIATION_WEEKS, "Weeks"))
     minutes_per_session = Integer(
-        validate=_between(RADIATION_MINUTES, "Minutes per session")
+        validate=_range(*RADIATION_MINUTES, "Minutes per session")
     )
 
 
@@ -105,14 +104,14 @@ class Brace(Schema):
     """Brace part of a plan."""
 
     required = Boolean(required=True)
-    weeks = Integer(load_default=6, validate=_between(BRACE_WEEKS, "Weeks"))
+    weeks = Integer(load_default=6, validate=_range(*BRACE_WEEKS, "Weeks"))
 
 
 class BracePatch(Brace):
     """Brace changes: only what is sent changes."""
 
     required = Boolean()
-    weeks = Integer(validate=_between(BRACE_WEEKS, "Weeks"))
+    weeks = Integer(validate=_range(*BRACE_WEEKS, "Weeks"))
 
 
 def _choice(values: tuple[str, ...]) -> OneOf:
@@ -299,10 +298,6 @@ class AlertOut(Schema):
     status = String(metadata={"enum": ["open", "acknowledged"]})
     acknowledged_at = DateTime(allow_none=True)
     acknowledge_note = String()
-
-
-def _range(low: float, high: float, what: str) -> Range:
-    return Range(low, high, error=f"{what} must be from {low:g} to {high:g}.")
 
 
 class SymptomIn(Schema):

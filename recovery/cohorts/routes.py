@@ -35,6 +35,5 @@ def dashboard() -> str:
         alerts=alerts,
         troubles=troubles,
         ack_form=AcknowledgeForm(),
-        now=utcnow(),
         title="Your cohort",
     )

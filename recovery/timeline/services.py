@@ -85,14 +85,11 @@ _STORED_COLUMNS = (
     TimelineEvent.end_date,
     TimelineEvent.title,
     TimelineEvent.instructions,
-    # JSON lists as their text: the few distinct texts are decoded once (_texts).
+    # JSON lists as their text: the few distinct texts are decoded once (json_list).
     cast(TimelineEvent.allowed, Text).label("allowed"),
     cast(TimelineEvent.not_allowed, Text).label("not_allowed"),
     cast(TimelineEvent.reminder_rules, Text).label("reminder_rules"),
 )
-
-
-_texts = json_list
 
 
 def _values(event: PlannedEvent) -> dict[str, Any]:
@@ -110,7 +107,7 @@ def _values(event: PlannedEvent) -> dict[str, Any]:
 def _current(row: Any, column: str) -> Any:
     """A stored value in the shape _values() gives it."""
     value = getattr(row, column)
-    return list(_texts(value)) if column in _LIST_COLUMNS else value
+    return list(json_list(value)) if column in _LIST_COLUMNS else value
 
 
 _LIST_COLUMNS = frozenset({"allowed", "not_allowed", "reminder_rules"})
@@ -154,9 +151,9 @@ def recompute_timelines(patients: Sequence[Patient]) -> dict[int, TimelineChange
                     r.end_date,
                     r.title,
                     r.instructions,
-                    _texts(r.allowed),
-                    _texts(r.not_allowed),
-                    _texts(r.reminder_rules),
+                    json_list(r.allowed),
+                    json_list(r.not_allowed),
+                    json_list(r.reminder_rules),
                 )
                 for r in rows.values()
             ),
@@ -300,7 +297,7 @@ def _events_after(
                             row.title,
                             row.start_date,
                             row.status,
-                            _texts(row.reminder_rules),
+                            json_list(row.reminder_rules),
                         ),
                     )
                 )
