@@ -59,6 +59,7 @@ MODEL_MODULES = (
     "recovery.symptoms.models",
     "recovery.reminders.models",
     "recovery.audit.models",
+    "recovery.cohorts.models",
 )
 
 

@@ -61,6 +61,7 @@ def require_roles(*roles: str) -> None:
 
 # The resource modules register their routes on bp.
 from recovery.api import (  # noqa: E402,F401
+    cohort,
     patients,
     reminders,
     symptoms,

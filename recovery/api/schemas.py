@@ -22,7 +22,9 @@ from flask import current_app
 from marshmallow import ValidationError, validates, validates_schema
 
 from recovery.auth.services import MAX_PASSWORD_LENGTH
+from recovery.cohorts.filters import DEFAULT_SORT, SORTS
 from recovery.db import utcnow
+from recovery.domain.cohort import PHASES
 from recovery.domain.plan import (
     BRACE_WEEKS,
     MALIGNANCIES,
@@ -380,3 +382,72 @@ class ReminderOut(Schema):
         }
     )
     attempts = Integer()
+
+
+SORT_CHOICES = (*SORTS, *(f"-{name}" for name in SORTS))
+
+
+class CohortQuery(PageQuery):
+    """Filters, sort and page of the cohort (GET /cohort, /cohort.csv, the page)."""
+
+    phase = String(validate=_choice(PHASES))
+    procedure = String(validate=_choice(PROCEDURES))
+    tumor_location = String(validate=_choice(TUMOR_LOCATIONS))
+    malignancy = String(validate=_choice(MALIGNANCIES))
+    clinician_id = Integer(validate=Range(min=1, error="Must be a staff id."))
+    surgery_from = Date()
+    surgery_to = Date()
+    overdue = Boolean(
+        metadata={"description": "true: only patients with overdue items"}
+    )
+    open_alerts = Boolean(metadata={"description": "true: only patients with alerts"})
+    no_checkin_days = Integer(
+        validate=_range(1, 365, "Days without a check-in"),
+        metadata={"description": "Only patients with no check-in for this many days"},
+    )
+    sort = String(
+        load_default=DEFAULT_SORT,
+        validate=_choice(SORT_CHOICES),
+        metadata={"description": "A column; a leading '-' sorts descending."},
+    )
+
+    @validates_schema
+    def _range_in_order(self, data: dict[str, Any], **_: Any) -> None:
+        start, end = data.get("surgery_from"), data.get("surgery_to")
+        if start and end and end < start:
+            raise ValidationError("Must not be before surgery_from.", "surgery_to")
+
+
+class NextEventOut(Schema):
+    """The next follow-up item still to do."""
+
+    id = Integer()
+    title = String()
+    kind = String(metadata={"enum": list(EVENT_KINDS)})
+    date = Date(metadata={"description": "When its window opens"})
+    due_by = Date(metadata={"description": "When its window closes"})
+
+
+class CohortRowOut(Schema):
+    """One patient of the cohort."""
+
+    patient_id = Integer()
+    name = String()
+    mrn = String()
+    surgery_date = Date()
+    post_op_day = Integer()
+    phase = String(metadata={"enum": list(PHASES)})
+    next_event = Nested(NextEventOut, allow_none=True)
+    overdue_count = Integer()
+    open_alerts = Integer()
+    last_symptom_at = DateTime(allow_none=True)
+    last_back_pain = Integer(allow_none=True)
+
+
+class CohortPageOut(Schema):
+    """One page of the cohort."""
+
+    total = Integer()
+    page = Integer()
+    per_page = Integer()
+    items = List(Nested(CohortRowOut))

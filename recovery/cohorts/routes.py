@@ -1,39 +1,241 @@
-"""The coordinator's landing page: the patients they follow."""
+"""The coordinator's dashboard: alert queue, cohort table, CSV, charts, saved views."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
+from marshmallow import ValidationError
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
+from recovery.api.schemas import CohortQuery
 from recovery.audit.services import record
+from recovery.auth.models import User
+from recovery.cohorts.filters import CohortFilter
+from recovery.cohorts.models import SavedCohort
+from recovery.cohorts.services import cohort_page, cohort_summary, csv_lines
 from recovery.db import utcnow
+from recovery.domain.plan import MALIGNANCIES, PROCEDURES, TUMOR_LOCATIONS
+from recovery.errors import flatten_fields
 from recovery.extensions import db
-from recovery.patients.services import patient_rows, patients_page
 from recovery.reminders.services import reminders_needing_attention
 from recovery.roles import roles_required
 from recovery.symptoms.forms import AcknowledgeForm
 from recovery.symptoms.services import alert_queue
+from recovery.timeline.services import PHASE_NAMES
 
 bp = Blueprint("cohorts", __name__, url_prefix="/cohorts")
 
+STAFF = ("coordinator", "clinician", "admin")
+
+
+def parse_view(
+    args: MultiDict[str, str],
+) -> tuple[CohortFilter, int, int, dict[str, str]]:
+    """Filters, page and page size from a query string; errors by field name.
+
+    Blank form fields mean "any". On errors the filters fall back to none, so the
+    page still shows the whole cohort under the messages.
+    """
+    known = CohortQuery().fields
+    wanted = {k: v for k, v in args.items() if k in known and v.strip()}
+    try:
+        data = CohortQuery().load(wanted)
+    except ValidationError as error:
+        errors = flatten_fields(error.messages)
+        if errors.keys() - {"page", "per_page"}:
+            return CohortFilter(), 1, 25, errors
+        # A mangled page number in a hand-edited URL: the first page will do.
+        wanted.pop("page", None)
+        wanted.pop("per_page", None)
+        data = CohortQuery().load(wanted)
+    return CohortFilter.from_query(data), data["page"], data["per_page"], {}
+
+
+def _choices() -> dict[str, Any]:
+    """What the filter form's selects offer."""
+    clinicians = db.session.execute(
+        select(User.id, User.name)
+        .where(User.role == "clinician", User.active)
+        .order_by(User.name)
+    ).all()
+    return {
+        "phases": PHASE_NAMES,
+        "procedures": _labelled(PROCEDURES),
+        "locations": _labelled(TUMOR_LOCATIONS),
+        "malignancies": _labelled(MALIGNANCIES),
+        "clinicians": clinicians,
+    }
+
+
+def _labelled(values: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(value, value.replace("_", " ").capitalize()) for value in values]
+
+
+@bp.app_template_filter("phase_label")
+def phase_label(phase: str) -> str:
+    """A phase's name for people."""
+    return PHASE_NAMES.get(phase, phase)
+
 
 @bp.route("/")
-@roles_required("coordinator", "admin")
-def dashboard() -> str:
-    """The coordinator's patients, one page at a time."""
-    page = patients_page(current_user, request.args.get("page", 1, type=int))
+@roles_required(*STAFF)
+def dashboard() -> tuple[str, int]:
+    """Open alerts first, then the filtered, sorted cohort table."""
+    view, page_number, per_page, errors = parse_view(request.args)
+    now = utcnow()
+    page = cohort_page(current_user, view, now, page_number, per_page)
+    if page.page > page.pages:
+        abort(404)
+    record(
+        "view_cohort",
+        target="cohorts",
+        details={
+            "filters": view.params(),
+            "page": page.page,
+            "patient_ids": [row.patient_id for row in page.rows],
+        },
+    )
+    saved = db.session.scalars(
+        select(SavedCohort)
+        .where(SavedCohort.user_id == current_user.id)
+        .order_by(SavedCohort.name)
+    ).all()
     alerts = alert_queue(current_user)
-    troubles = reminders_needing_attention(current_user, utcnow() - timedelta(days=7))
-    record("list_patients", target="cohorts", details={"page": page.page})
+    troubles = reminders_needing_attention(current_user, now - timedelta(days=7))
     db.session.commit()
     return render_template(
         "cohorts/dashboard.html",
+        view=view,
         page=page,
-        rows=patient_rows(page.items, utcnow()),
+        errors=errors,
+        saved=saved,
         alerts=alerts,
         troubles=troubles,
         ack_form=AcknowledgeForm(),
+        choices=_choices(),
         title="Your cohort",
+    ), (400 if errors else 200)
+
+
+@bp.route("/export.csv")
+@roles_required(*STAFF)
+def export_csv() -> Response:
+    """The current filtered view as CSV, streamed a chunk of patients at a time."""
+    view, _, _, errors = parse_view(request.args)
+    if errors:
+        flash("Fix the filters before exporting: " + " ".join(errors.values()), "error")
+        return redirect(url_for("cohorts.dashboard"))
+    return csv_response(current_user, view)
+
+
+def csv_response(user: User, view: CohortFilter) -> Response:
+    """Audit the export, then stream it (shared with GET /api/v1/cohort.csv)."""
+    now = utcnow()
+    record("export_cohort", target="cohorts", details={"filters": view.params()})
+    db.session.commit()
+    stamp = now.strftime("%Y%m%d-%H%M")
+    return Response(
+        stream_with_context(csv_lines(user, view, now)),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="cohort-{stamp}.csv"',
+            "Cache-Control": "no-store",
+        },
     )
+
+
+@bp.route("/summary")
+@roles_required(*STAFF)
+def summary() -> tuple[str, int]:
+    """Charts (and their numbers as tables) for the current filtered view."""
+    view, _, _, errors = parse_view(request.args)
+    figures = cohort_summary(current_user, view, utcnow())
+    record("view_cohort_summary", target="cohorts", details={"filters": view.params()})
+    db.session.commit()
+    return render_template(
+        "cohorts/summary.html",
+        view=view,
+        errors=errors,
+        summary=figures,
+        phase_names=PHASE_NAMES,
+        choices=_choices(),
+        chart={
+            "weeks": [s.week + 1 for s in figures.pain],
+            "median": [s.median for s in figures.pain],
+            "q1": [s.q1 for s in figures.pain],
+            "q3": [s.q3 for s in figures.pain],
+            "adherence_weeks": [a.week + 1 for a in figures.adherence],
+            "adherence": [a.percent for a in figures.adherence],
+            "phases": [PHASE_NAMES[p] for p, _ in figures.phases],
+            "phase_counts": [n for _, n in figures.phases],
+        },
+        title="Cohort summary",
+    ), (400 if errors else 200)
+
+
+@bp.route("/saved", methods=["POST"])
+@roles_required(*STAFF)
+def save_view() -> Response:
+    """Save the current filters by name (the same name replaces the old view)."""
+    name = (request.form.get("name") or "").strip()
+    view, _, _, errors = parse_view(MultiDict(_query_pairs(request.form.get("query"))))
+    if not name or len(name) > 100:
+        flash("Give the saved cohort a name of at most 100 characters.", "error")
+    elif errors:
+        flash("These filters are not valid and were not saved.", "error")
+    else:
+        saved = db.session.scalar(
+            select(SavedCohort).where(
+                SavedCohort.user_id == current_user.id, SavedCohort.name == name
+            )
+        )
+        if saved is None:
+            db.session.add(
+                SavedCohort(
+                    user_id=current_user.id, name=name, query=view.query_string()
+                )
+            )
+            flash(f"Saved “{name}”.", "success")
+        else:
+            saved.query = view.query_string()
+            flash(f"Updated “{name}”.", "success")
+        db.session.commit()
+    return redirect(url_for("cohorts.dashboard") + _suffix(view.query_string()))
+
+
+@bp.route("/saved/<int:saved_id>/delete", methods=["POST"])
+@roles_required(*STAFF)
+def delete_view(saved_id: int) -> Response:
+    """Forget one of the user's own saved cohorts."""
+    saved = db.session.get(SavedCohort, saved_id)
+    if saved is None or saved.user_id != current_user.id:
+        flash("That saved cohort does not exist.", "error")
+    else:
+        db.session.delete(saved)
+        db.session.commit()
+        flash(f"Removed “{saved.name}”.", "success")
+    return redirect(url_for("cohorts.dashboard"))
+
+
+def _query_pairs(query: str | None) -> list[tuple[str, str]]:
+    from urllib.parse import parse_qsl
+
+    return parse_qsl(query or "", keep_blank_values=False)[:50]
+
+
+def _suffix(query: str) -> str:
+    return f"?{query}" if query else ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort
-from sqlalchemy import Select, exists, select
+from sqlalchemy import ColumnElement, Select, exists, select
 
 from recovery.audit.services import record
 from recovery.auth.models import User
@@ -33,18 +33,22 @@ def can_view(user: Any, patient: Patient) -> bool:
     )
 
 
+def visible_condition(user: User) -> ColumnElement[bool] | None:
+    """The WHERE that limits patients to this user's (None: admins see all)."""
+    if user.role == "admin":
+        return None
+    if user.role == "patient":
+        return Patient.user_id == user.id
+    return exists().where(
+        CareTeamMember.patient_id == Patient.id, CareTeamMember.user_id == user.id
+    )
+
+
 def visible_patients(user: User) -> Select[tuple[Patient]]:
     """A query of the patients this user may see, for lists."""
+    condition = visible_condition(user)
     query = select(Patient)
-    if user.role == "admin":
-        return query
-    if user.role == "patient":
-        return query.where(Patient.user_id == user.id)
-    return query.where(
-        exists().where(
-            CareTeamMember.patient_id == Patient.id, CareTeamMember.user_id == user.id
-        )
-    )
+    return query if condition is None else query.where(condition)
 
 
 def get_patient_for(user: Any, patient_id: int, action: str) -> Patient:

@@ -2,21 +2,46 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask_login import current_user
+from typing import Any
 
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from marshmallow import ValidationError
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from recovery.api.schemas import PatientIn
+from recovery.auth.models import User
+from recovery.auth.services import send_link
 from recovery.db import utcnow
-from recovery.domain.plan import post_op_day
+from recovery.domain.plan import (
+    MALIGNANCIES,
+    ORIGINS,
+    PROCEDURES,
+    TUMOR_LOCATIONS,
+    post_op_day,
+)
+from recovery.errors import flatten_fields
 from recovery.extensions import db
 from recovery.patients.access import get_patient_for, own_patient
 from recovery.patients.models import Patient
+from recovery.patients.services import PatientError, enrol_patient
 from recovery.roles import roles_required
 from recovery.symptoms.forms import AcknowledgeForm
 from recovery.symptoms.services import checked_in_on, due_questionnaire, patient_alerts
 from recovery.symptoms.trends import trend_data
 from recovery.timeline.forms import CompleteForm
 from recovery.timeline.services import PHASE_NAMES, phase_of, timeline_view
-from recovery.zones import local_today
+from recovery.zones import local_today, timezone_names
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
 
@@ -27,6 +52,102 @@ def home() -> str:
     """The patient's own page."""
     patient = own_patient(current_user, "view_home")
     return _render_patient("patients/home.html", patient)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required("coordinator", "clinician", "admin")
+def new() -> Response | tuple[str, int]:
+    """Enrol a patient with their whole plan; they get an invitation email."""
+    errors: dict[str, str] = {}
+    values: dict[str, str] = dict(request.form) if request.method == "POST" else {}
+    if request.method == "POST":
+        try:
+            # The API's own schema: the page and POST /patients validate alike.
+            data = PatientIn().load(enrolment_body(request.form))
+            patient = enrol_patient(data, current_user)
+        except ValidationError as error:
+            errors = flatten_fields(error.messages)
+        except PatientError as error:
+            db.session.rollback()
+            errors = {error.field: error.message}
+        else:
+            db.session.commit()
+            send_link(patient.user, "invitation")
+            flash(
+                f"{patient.user.name} is enrolled; an invitation went to "
+                f"{patient.user.email}.",
+                "success",
+            )
+            return redirect(url_for("patients.detail", patient_id=patient.id))
+    else:
+        values = {
+            "timezone": current_app.config["CLINIC_TIMEZONE"],
+            "radiation_start_day": "14",
+            "radiation_weeks": "2",
+            "radiation_minutes_per_session": "15",
+            "brace_weeks": "6",
+            "coordinator_id": (
+                str(current_user.id) if current_user.role == "coordinator" else ""
+            ),
+            "clinician_id": (
+                str(current_user.id) if current_user.role == "clinician" else ""
+            ),
+        }
+    staff = db.session.execute(
+        select(User.id, User.name, User.role)
+        .where(User.role.in_(("clinician", "coordinator")), User.active)
+        .order_by(User.name)
+    ).all()
+    return render_template(
+        "patients/new.html",
+        values=values,
+        errors=errors,
+        clinicians=[(i, name) for i, name, role in staff if role == "clinician"],
+        coordinators=[(i, name) for i, name, role in staff if role == "coordinator"],
+        zones=timezone_names(),
+        choices={
+            name: [(v, v.replace("_", " ").capitalize()) for v in options]
+            for name, options in (
+                ("procedure", PROCEDURES),
+                ("tumor_location", TUMOR_LOCATIONS),
+                ("malignancy", MALIGNANCIES),
+                ("origin", ORIGINS),
+            )
+        },
+        title="Enrol a patient",
+    ), (400 if errors else 200)
+
+
+def enrolment_body(form: MultiDict[str, str]) -> dict[str, Any]:
+    """The enrolment form in POST /patients' shape; blanks are left out."""
+    body: dict[str, Any] = {
+        key: form[key].strip()
+        for key in (
+            "name",
+            "email",
+            "mrn",
+            "date_of_birth",
+            "timezone",
+            "surgery_date",
+            "procedure",
+            "tumor_location",
+            "tumor_type",
+            "malignancy",
+            "origin",
+        )
+        if form.get(key, "").strip()
+    }
+    for key in ("clinician_id", "coordinator_id"):
+        body[key] = form.get(key) or None
+    radiation: dict[str, Any] = {"planned": "radiation_planned" in form}
+    for key in ("start_day", "weeks", "minutes_per_session"):
+        if form.get(f"radiation_{key}", "").strip():
+            radiation[key] = form[f"radiation_{key}"].strip()
+    brace: dict[str, Any] = {"required": "brace_required" in form}
+    if form.get("brace_weeks", "").strip():
+        brace["weeks"] = form["brace_weeks"].strip()
+    body["radiation"], body["brace"] = radiation, brace
+    return body
 
 
 @bp.route("/<int:patient_id>")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from recovery.db import TimestampMixin
@@ -15,6 +15,13 @@ from recovery.extensions import db
 if TYPE_CHECKING:
     from recovery.patients.models import Patient
 
+# Radiation sessions that count for the patient's phase.
+RADIATION_SESSION_SQL = "kind = 'radiation_session' AND status <> 'cancelled'"
+# Follow-up items still to do: not periods (limits, brace), not done or cancelled.
+OPEN_ITEM_SQL = (
+    "status IN ('upcoming', 'missed') AND kind NOT IN ('activity_restriction', 'brace')"
+)
+
 
 class TimelineEvent(TimestampMixin, db.Model):
     """One event of a patient's timeline, identified by a stable key."""
@@ -23,6 +30,24 @@ class TimelineEvent(TimestampMixin, db.Model):
     __table_args__ = (
         UniqueConstraint("patient_id", "key"),
         Index("ix_timeline_events_patient_start", "patient_id", "start_date"),
+        # Partial indexes for the cohort dashboard's per-patient look-ups over
+        # 10,000 patients: the radiation window (phase) and open follow-up items
+        # (next event, overdue). Queries must repeat the predicate's exact text.
+        Index(
+            "ix_timeline_events_radiation",
+            "patient_id",
+            "start_date",
+            sqlite_where=text(RADIATION_SESSION_SQL),
+            postgresql_where=text(RADIATION_SESSION_SQL),
+        ),
+        Index(
+            "ix_timeline_events_open_item",
+            "patient_id",
+            "end_date",
+            "start_date",
+            sqlite_where=text(OPEN_ITEM_SQL),
+            postgresql_where=text(OPEN_ITEM_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,0 +1,61 @@
+"""The cohort: filtered, sorted pages of the patients staff follow, and CSV."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask_login import current_user
+
+from recovery.api import auth, bp, require_roles
+from recovery.api.schemas import CohortPageOut, CohortQuery
+from recovery.audit.services import record
+from recovery.cohorts.filters import CohortFilter
+from recovery.cohorts.routes import csv_response
+from recovery.cohorts.services import cohort_page
+from recovery.db import utcnow
+from recovery.extensions import db
+
+STAFF = ("coordinator", "clinician", "admin")
+
+
+@bp.get("/cohort")
+@bp.auth_required(auth)
+@bp.input(CohortQuery, location="query", arg_name="query")
+@bp.output(CohortPageOut)
+@bp.doc(responses=[400, 401, 403, 422])
+def cohort(query: dict[str, Any]) -> dict[str, Any]:
+    """Patients of the caller's care teams with phase, next event and alerts."""
+    require_roles(*STAFF)
+    view = CohortFilter.from_query(query)
+    page = cohort_page(current_user, view, utcnow(), query["page"], query["per_page"])
+    record(
+        "view_cohort",
+        target="api",
+        details={
+            "filters": view.params(),
+            "page": page.page,
+            "patient_ids": [row.patient_id for row in page.rows],
+        },
+    )
+    db.session.commit()
+    return {
+        "total": page.total,
+        "page": page.page,
+        "per_page": page.per_page,
+        "items": [row.document() for row in page.rows],
+    }
+
+
+@bp.get("/cohort.csv")
+@bp.auth_required(auth)
+@bp.input(CohortQuery, location="query", arg_name="query")
+@bp.doc(
+    responses={
+        200: {"description": "CSV, one row per patient", "content": {"text/csv": {}}}
+    }
+)
+def cohort_csv(query: dict[str, Any]) -> Response:
+    """The same view as CSV, every page, streamed."""
+    require_roles(*STAFF)
+    return csv_response(current_user, CohortFilter.from_query(query))

@@ -1,0 +1,518 @@
+"""The cohort: patients staff follow, filtered and sorted in SQL, a page at a time.
+
+Every figure that filters or sorts (phase, next event, overdue items, open alerts,
+last check-in) is a SQL expression over the patient's own calendar day, so one
+query pages 10,000 patients. Each expression mirrors a pure rule of
+recovery.domain.timeline (phase_on, status_on); tests hold the two together.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import defusedcsv.csv as safe_csv
+from flask import current_app
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    Select,
+    and_,
+    case,
+    cast,
+    distinct,
+    exists,
+    func,
+    literal,
+    select,
+    text,
+)
+
+from recovery.auth.models import User
+from recovery.cohorts.filters import PHASE_ORDER, CohortFilter
+from recovery.domain.cohort import (
+    DAILY_CHECKIN_WEEKS,
+    PHASES,
+    SUMMARY_WEEKS,
+    Adherence,
+    Spread,
+    adherence_by_week,
+    pain_spread,
+)
+from recovery.domain.plan import post_op_day
+from recovery.extensions import db
+from recovery.patients.access import visible_condition
+from recovery.patients.models import Patient
+from recovery.symptoms.models import Alert, SymptomLog
+from recovery.timeline.models import OPEN_ITEM_SQL, RADIATION_SESSION_SQL, TimelineEvent
+from recovery.zones import local_today
+
+
+class Cohort:
+    """The SQL expressions of one cohort view, bound to a user and an instant."""
+
+    def __init__(self, user: User, cohort_filter: CohortFilter, now: datetime):
+        self.user = user
+        self.filter = cohort_filter
+        self.now = now
+        clinic_zone = current_app.config["CLINIC_TIMEZONE"]
+        # Dates of care are the patient's own: one "today" per timezone in use.
+        zones = db.session.scalars(
+            select(distinct(User.timezone)).where(User.role == "patient")
+        ).all()
+        self.today_by_zone = {zone: local_today(zone, now) for zone in zones}
+        self.clinic_today = local_today(clinic_zone, now)
+        self._build()
+
+    def today_of(self, timezone: str) -> date:
+        """A patient's today, from their timezone."""
+        return self.today_by_zone.get(timezone) or self.clinic_today
+
+    def day(self, days_back: int = 0) -> ColumnElement[date]:
+        """The patient's today minus `days_back`, as a SQL value per row."""
+        shift = timedelta(days=days_back)
+        whens = {
+            zone: literal(day - shift, Date) for zone, day in self.today_by_zone.items()
+        }
+        fallback = literal(self.clinic_today - shift, Date)
+        if not whens:
+            return fallback
+        return case(whens, value=User.timezone, else_=fallback)
+
+    def _build(self) -> None:
+        event = TimelineEvent
+        today = self.day()
+        mine = event.patient_id == Patient.id
+
+        def radiation(bound: Any) -> Any:
+            return (
+                select(bound(event.start_date))
+                .where(mine, text(RADIATION_SESSION_SQL))
+                .scalar_subquery()
+            )
+
+        first, last = radiation(func.min), radiation(func.max)
+        # recovery.domain.timeline.phase_on, in SQL.
+        self.phase = case(
+            (Patient.discharged_at.is_not(None), "completed"),
+            (today < Patient.surgery_date, "pre_op"),
+            (and_(first.is_not(None), today < first), "early_recovery"),
+            (and_(first.is_not(None), today <= last), "radiation"),
+            (
+                and_(first.is_(None), Patient.surgery_date >= self.day(42)),
+                "early_recovery",
+            ),
+            (Patient.surgery_date > self.day(90), "rehabilitation"),
+            else_="surveillance",
+        )
+        open_item = and_(mine, text(OPEN_ITEM_SQL))
+        # status_on: an open item whose window has passed is missed (overdue).
+        self.overdue_where = and_(open_item, event.end_date < today)
+        self.overdue_count = (
+            select(func.count()).where(self.overdue_where).scalar_subquery()
+        )
+        upcoming = and_(open_item, event.end_date >= today)
+        self.next_event_date = (
+            select(func.min(event.start_date)).where(upcoming).scalar_subquery()
+        )
+        self.next_event_id = (
+            select(event.id)
+            .where(upcoming)
+            .order_by(event.start_date, event.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+        self.open_alert_where = and_(
+            Alert.patient_id == Patient.id, Alert.status == "open"
+        )
+        self.open_alerts = (
+            select(func.count()).where(self.open_alert_where).scalar_subquery()
+        )
+        logs = SymptomLog.patient_id == Patient.id
+        self.last_symptom_at = (
+            select(func.max(SymptomLog.recorded_at)).where(logs).scalar_subquery()
+        )
+        self.last_back_pain = (
+            select(SymptomLog.back_pain)
+            .where(logs)
+            .order_by(SymptomLog.recorded_at.desc(), SymptomLog.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        """The WHERE of this view: care-team scope and every filter set."""
+        f = self.filter
+        where: list[ColumnElement[bool]] = [User.id == Patient.user_id]
+        scope = visible_condition(self.user)
+        if scope is not None:
+            where.append(scope)
+        for name in ("procedure", "tumor_location", "malignancy", "clinician_id"):
+            value = getattr(f, name)
+            if value is not None:
+                where.append(getattr(Patient, name) == value)
+        if f.phase is not None:
+            where.append(self.phase == f.phase)
+        if f.surgery_from is not None:
+            where.append(Patient.surgery_date >= f.surgery_from)
+        if f.surgery_to is not None:
+            where.append(Patient.surgery_date <= f.surgery_to)
+        if f.overdue is not None:
+            overdue = exists().where(self.overdue_where)
+            where.append(overdue if f.overdue else ~overdue)
+        if f.open_alerts is not None:
+            alerts = exists().where(self.open_alert_where)
+            where.append(alerts if f.open_alerts else ~alerts)
+        if f.no_checkin_days is not None:
+            since = self.now - timedelta(days=f.no_checkin_days)
+            where.append(
+                ~exists().where(
+                    SymptomLog.patient_id == Patient.id,
+                    SymptomLog.recorded_at >= since,
+                )
+            )
+        return where
+
+    def order_by(self) -> list[Any]:
+        """The sort asked for (a leading '-' reverses), then a stable tie-break."""
+        name = self.filter.sort.lstrip("-")
+        descending = self.filter.sort.startswith("-")
+        if name == "post_op_day":
+            # A later surgery is an earlier post-operative day.
+            name, descending = "surgery_date", not descending
+        key: Any = {
+            "name": func.lower(User.name),
+            "surgery_date": Patient.surgery_date,
+            "phase": case(PHASE_ORDER, value=self.phase),
+            "next_event": self.next_event_date,
+            "overdue_count": self.overdue_count,
+            "open_alerts": self.open_alerts,
+            "last_symptom_at": self.last_symptom_at,
+            "last_back_pain": self.last_back_pain,
+        }[name]
+        key = key.desc() if descending else key.asc()
+        return [key.nulls_last(), Patient.id.desc() if descending else Patient.id]
+
+    def ids(self) -> Select[tuple[int]]:
+        """The patient ids of this view, sorted."""
+        return (
+            select(Patient.id)
+            .select_from(Patient)
+            .join(User, User.id == Patient.user_id)
+            .where(*self.conditions())
+            .order_by(*self.order_by())
+        )
+
+    def count(self) -> int:
+        """How many patients this view holds."""
+        return (
+            db.session.scalar(
+                select(func.count())
+                .select_from(Patient)
+                .join(User, User.id == Patient.user_id)
+                .where(*self.conditions())
+            )
+            or 0
+        )
+
+    def rows(self, ids: Sequence[int]) -> list[CohortRow]:
+        """The table's columns for these patients, in the order given."""
+        if not ids:
+            return []
+        found = db.session.execute(
+            select(
+                Patient.id,
+                User.name,
+                User.timezone,
+                Patient.mrn,
+                Patient.surgery_date,
+                self.phase,
+                self.next_event_id,
+                self.overdue_count,
+                self.open_alerts,
+                self.last_symptom_at,
+                self.last_back_pain,
+            )
+            .join(User, User.id == Patient.user_id)
+            .where(Patient.id.in_(ids))
+        ).all()
+        event_ids = [row[6] for row in found if row[6] is not None]
+        events = {
+            event.id: event
+            for event in db.session.execute(
+                select(
+                    TimelineEvent.id,
+                    TimelineEvent.title,
+                    TimelineEvent.kind,
+                    TimelineEvent.start_date,
+                    TimelineEvent.end_date,
+                ).where(TimelineEvent.id.in_(event_ids))
+            )
+        }
+        by_id = {}
+        for (
+            patient_id,
+            name,
+            timezone,
+            mrn,
+            surgery_date,
+            phase,
+            event_id,
+            overdue,
+            alerts,
+            last_at,
+            last_pain,
+        ) in found:
+            event = events.get(event_id)
+            by_id[patient_id] = CohortRow(
+                patient_id=patient_id,
+                name=name,
+                mrn=mrn,
+                surgery_date=surgery_date,
+                post_op_day=post_op_day(surgery_date, self.today_of(timezone)),
+                phase=phase,
+                next_event=NextEvent(*event) if event else None,
+                overdue_count=overdue,
+                open_alerts=alerts,
+                last_symptom_at=last_at,
+                last_back_pain=last_pain,
+            )
+        return [by_id[i] for i in ids if i in by_id]
+
+
+@dataclass(frozen=True)
+class NextEvent:
+    """The next follow-up item still to do."""
+
+    id: int
+    title: str
+    kind: str
+    date: date
+    due_by: date
+
+
+@dataclass(frozen=True)
+class CohortRow:
+    """One line of the cohort table (and of its CSV and API)."""
+
+    patient_id: int
+    name: str
+    mrn: str
+    surgery_date: date
+    post_op_day: int
+    phase: str
+    next_event: NextEvent | None
+    overdue_count: int
+    open_alerts: int
+    last_symptom_at: datetime | None
+    last_back_pain: int | None
+
+    def document(self) -> dict[str, Any]:
+        """The API's shape."""
+        return asdict(self)
+
+    @property
+    def today(self) -> date:
+        """The patient's own calendar day this row was computed for."""
+        return self.surgery_date + timedelta(days=self.post_op_day)
+
+
+@dataclass(frozen=True)
+class CohortPage:
+    """One page of the cohort."""
+
+    rows: list[CohortRow]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages there are (at least one)."""
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        """Whether a page comes before."""
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        """Whether a page comes after."""
+        return self.page < self.pages
+
+
+def cohort_page(
+    user: User, cohort_filter: CohortFilter, now: datetime, page: int, per_page: int
+) -> CohortPage:
+    """One page of the cohort: a count, the page's ids, then their columns."""
+    cohort = Cohort(user, cohort_filter, now)
+    total = cohort.count()
+    ids = db.session.scalars(
+        cohort.ids().limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return CohortPage(cohort.rows(ids), total, page, per_page)
+
+
+CSV_HEADER = (
+    "patient_id",
+    "name",
+    "mrn",
+    "surgery_date",
+    "post_op_day",
+    "phase",
+    "next_event",
+    "next_event_date",
+    "next_event_due_by",
+    "overdue_count",
+    "open_alerts",
+    "last_check_in",
+    "last_back_pain",
+)
+
+
+def csv_lines(
+    user: User, cohort_filter: CohortFilter, now: datetime, chunk: int = 500
+) -> Iterator[str]:
+    """The whole filtered view as CSV, produced a chunk of patients at a time.
+
+    defusedcsv prefixes cells that a spreadsheet would run as a formula
+    (=, +, -, @ ...), so a patient named "=HYPERLINK(...)" stays text.
+    """
+    cohort = Cohort(user, cohort_filter, now)
+    ids = db.session.scalars(cohort.ids()).all()
+    buffer = io.StringIO()
+    writer = safe_csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for start in range(0, len(ids), chunk):
+        for row in cohort.rows(ids[start : start + chunk]):
+            event = row.next_event
+            writer.writerow(
+                (
+                    row.patient_id,
+                    row.name,
+                    row.mrn,
+                    row.surgery_date.isoformat(),
+                    row.post_op_day,
+                    row.phase,
+                    event.title if event else "",
+                    event.date.isoformat() if event else "",
+                    event.due_by.isoformat() if event else "",
+                    row.overdue_count,
+                    row.open_alerts,
+                    row.last_symptom_at.isoformat() if row.last_symptom_at else "",
+                    "" if row.last_back_pain is None else row.last_back_pain,
+                )
+            )
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()
+
+
+# -- Summary charts --------------------------------------------------------
+
+
+def _days(later: Any, earlier: Any) -> ColumnElement[int]:
+    """Whole days from `earlier` to `later` (two SQL dates)."""
+    if db.engine.dialect.name == "sqlite":
+        return cast(func.julianday(later) - func.julianday(earlier), Integer)
+    return cast(later - earlier, Integer)
+
+
+def _log_date() -> ColumnElement[date]:
+    """The UTC calendar date of a check-in."""
+    if db.engine.dialect.name == "sqlite":
+        return func.date(SymptomLog.recorded_at)
+    return cast(func.timezone("UTC", SymptomLog.recorded_at), Date)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the cohort summary page charts and tabulates."""
+
+    patients: int
+    phases: list[tuple[str, int]]
+    pain: list[Spread]
+    adherence: list[Adherence]
+
+
+def cohort_summary(user: User, cohort_filter: CohortFilter, now: datetime) -> Summary:
+    """Patients per phase, back pain by post-op week, adherence by week."""
+    cohort = Cohort(user, cohort_filter, now)
+    where = cohort.conditions()
+    phase_rows = select(cohort.phase.label("phase")).where(*where).subquery()
+    per_phase = dict(
+        db.session.execute(
+            select(phase_rows.c.phase, func.count()).group_by(phase_rows.c.phase)
+        ).all()
+    )
+    members = select(Patient.id).join(User, User.id == Patient.user_id).where(*where)
+    log_day = _days(_log_date(), Patient.surgery_date)
+    # Only weeks that are over count: this week's check-ins are not all in yet.
+    weeks_over = _days(cohort.day(), Patient.surgery_date) // 7
+    logs = (
+        select(
+            SymptomLog.patient_id.label("patient_id"),
+            SymptomLog.back_pain.label("pain"),
+            log_day.label("day"),
+            (log_day // 7).label("week"),
+        )
+        .join(Patient, Patient.id == SymptomLog.patient_id)
+        .join(User, User.id == Patient.user_id)
+        .where(
+            SymptomLog.patient_id.in_(members),
+            log_day >= 0,
+            log_day < 7 * SUMMARY_WEEKS,
+            log_day // 7 < weeks_over,
+        )
+        .subquery()
+    )
+    pain = pain_spread(
+        db.session.execute(
+            select(logs.c.week, logs.c.pain, func.count()).group_by(
+                logs.c.week, logs.c.pain
+            )
+        ).all()
+    )
+    # Distinct days a patient checked in, per week: at most 7 count in the daily
+    # weeks and at most 1 in the weekly ones (recovery.domain.cohort).
+    days = (
+        select(
+            logs.c.week.label("week"),
+            func.count(distinct(logs.c.day)).label("days"),
+        )
+        .group_by(logs.c.patient_id, logs.c.week)
+        .subquery()
+    )
+    made = dict(
+        db.session.execute(
+            select(
+                days.c.week,
+                func.sum(
+                    case((days.c.week < DAILY_CHECKIN_WEEKS, days.c.days), else_=1)
+                ),
+            ).group_by(days.c.week)
+        ).all()
+    )
+    surgeries = db.session.execute(
+        select(Patient.surgery_date, User.timezone)
+        .join(User, User.id == Patient.user_id)
+        .where(*where)
+    ).all()
+    completed = (
+        post_op_day(surgery, cohort.today_of(zone)) // 7 for surgery, zone in surgeries
+    )
+    return Summary(
+        patients=len(surgeries),
+        phases=[(phase, per_phase.get(phase, 0)) for phase in PHASES],
+        pain=pain,
+        adherence=adherence_by_week(
+            {int(k): int(v) for k, v in made.items()}, completed
+        ),
+    )

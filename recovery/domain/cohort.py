@@ -1,0 +1,124 @@
+"""Cohort figures: phases in order, pain quartiles by week, check-in adherence.
+
+Pure: the database hands over counts, this module turns them into the figures
+that the summary page charts and tabulates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+# In the order a patient passes through them (the dashboard sorts by this).
+PHASES = (
+    "pre_op",
+    "early_recovery",
+    "radiation",
+    "rehabilitation",
+    "surveillance",
+    "completed",
+)
+# Check-ins are asked for each morning for the first six weeks, then weekly
+# (the reminder rules in recovery.domain.reminders).
+DAILY_CHECKIN_WEEKS = 6
+# The summary looks at the first half year after surgery.
+SUMMARY_WEEKS = 26
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Median and interquartile range of one week's back pain scores."""
+
+    week: int
+    count: int
+    q1: float
+    median: float
+    q3: float
+
+
+def quantile(histogram: Mapping[int, int], fraction: float) -> float:
+    """The `fraction` quantile of integer scores given as {score: count}.
+
+    Linear interpolation between closest ranks, as statistics.quantiles(...,
+    method="inclusive") and NumPy's default do.
+    """
+    total = sum(histogram.values())
+    if total == 0:
+        raise ValueError("no scores")
+    position = fraction * (total - 1)
+    low_rank = int(position)
+    high_rank = min(low_rank + 1, total - 1)
+    low = high = None
+    seen = 0
+    for score in sorted(histogram):
+        seen += histogram[score]
+        if low is None and low_rank < seen:
+            low = score
+        if high_rank < seen:
+            high = score
+            break
+    assert low is not None and high is not None
+    return low + (high - low) * (position - low_rank)
+
+
+def pain_spread(counts: Iterable[tuple[int, int, int]]) -> list[Spread]:
+    """(week, score, count) rows -> one Spread per week that has scores."""
+    weeks: dict[int, dict[int, int]] = {}
+    for week, score, count in counts:
+        scores = weeks.setdefault(week, {})
+        scores[score] = scores.get(score, 0) + count
+    return [
+        Spread(
+            week,
+            sum(scores.values()),
+            quantile(scores, 0.25),
+            quantile(scores, 0.5),
+            quantile(scores, 0.75),
+        )
+        for week, scores in sorted(weeks.items())
+    ]
+
+
+def expected_checkins(week: int) -> int:
+    """Check-ins asked of one patient in a post-operative week."""
+    return 7 if week < DAILY_CHECKIN_WEEKS else 1
+
+
+@dataclass(frozen=True)
+class Adherence:
+    """Check-ins made against check-ins asked, over the patients who lived the week."""
+
+    week: int
+    patients: int
+    expected: int
+    made: int
+
+    @property
+    def percent(self) -> float:
+        """Share of asked check-ins made, 0-100."""
+        return round(100 * self.made / self.expected, 1) if self.expected else 0.0
+
+
+def adherence_by_week(
+    made: Mapping[int, int], completed_weeks: Iterable[int], weeks: int = SUMMARY_WEEKS
+) -> list[Adherence]:
+    """Adherence per finished post-operative week.
+
+    `made[w]` counts the check-ins that count in week w (at most one a day in the
+    daily weeks, at most one a week after). `completed_weeks` gives, per patient,
+    how many weeks since surgery are over; the current week is not judged yet.
+    """
+    reached = [0] * weeks
+    for done in completed_weeks:
+        for week in range(min(max(done, 0), weeks)):
+            reached[week] += 1
+    return [
+        Adherence(
+            week,
+            reached[week],
+            reached[week] * expected_checkins(week),
+            min(made.get(week, 0), reached[week] * expected_checkins(week)),
+        )
+        for week in range(weeks)
+        if reached[week]
+    ]

@@ -1,0 +1,60 @@
+// Cohort summary charts, drawn from the JSON block on the page. The same numbers
+// are in the tables beside each chart, for screen readers and without JS.
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("cohort-data").textContent);
+  var blue = "#1565c0", band = "rgba(21, 101, 192, 0.15)";
+
+  var pain = document.getElementById("pain-chart");
+  if (pain) {
+    new Chart(pain, {
+      type: "line",
+      data: {
+        labels: data.weeks,
+        datasets: [
+          // The band: the 75th percentile line filled down to the 25th.
+          { label: "75th percentile", data: data.q3, borderColor: band, backgroundColor: band, fill: "+1", pointRadius: 0 },
+          { label: "25th percentile", data: data.q1, borderColor: band, backgroundColor: band, fill: false, pointRadius: 0 },
+          { label: "Median", data: data.median, borderColor: blue, backgroundColor: blue, fill: false, pointRadius: 2 }
+        ]
+      },
+      options: {
+        animation: false,
+        scales: {
+          x: { title: { display: true, text: "Week after surgery" } },
+          y: { min: 0, max: 10, title: { display: true, text: "Back pain (0-10)" } }
+        }
+      }
+    });
+  }
+
+  var adherence = document.getElementById("adherence-chart");
+  if (adherence) {
+    new Chart(adherence, {
+      type: "bar",
+      data: {
+        labels: data.adherence_weeks,
+        datasets: [{ label: "Check-ins made (%)", data: data.adherence, backgroundColor: "#2e7d32" }]
+      },
+      options: {
+        animation: false,
+        scales: {
+          x: { title: { display: true, text: "Week after surgery" } },
+          y: { min: 0, max: 100, title: { display: true, text: "%" } }
+        }
+      }
+    });
+  }
+
+  var phases = document.getElementById("phase-chart");
+  if (phases) {
+    new Chart(phases, {
+      type: "bar",
+      data: {
+        labels: data.phases,
+        datasets: [{ label: "Patients", data: data.phase_counts, backgroundColor: "#6a1b9a" }]
+      },
+      options: { animation: false, indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { ticks: { precision: 0 } } } }
+    });
+  }
+})();
