@@ -93,9 +93,12 @@ def phase_label(phase: str) -> str:
 
 @bp.route("/")
 @roles_required(*STAFF)
-def dashboard() -> tuple[str, int]:
+def dashboard() -> Response | tuple[str, int]:
     """Open alerts first, then the filtered, sorted cohort table."""
     view, page_number, per_page, errors = parse_view(request.args)
+    if not errors and any(not value.strip() for value in request.args.values()):
+        # The filter form sends blank fields: keep bookmarks short and clean.
+        return redirect(_canonical("cohorts.dashboard", view, page_number, per_page))
     now = utcnow()
     page = cohort_page(current_user, view, now, page_number, per_page)
     if page.page > page.pages:
@@ -116,8 +119,9 @@ def dashboard() -> tuple[str, int]:
     ).all()
     alerts = alert_queue(current_user)
     troubles = reminders_needing_attention(current_user, now - timedelta(days=7))
-    db.session.commit()
-    return render_template(
+    # Rendered before the audit row is committed: a commit expires what was loaded,
+    # and the template would then reload each alert on its own.
+    html = render_template(
         "cohorts/dashboard.html",
         view=view,
         page=page,
@@ -128,7 +132,9 @@ def dashboard() -> tuple[str, int]:
         ack_form=AcknowledgeForm(),
         choices=_choices(),
         title="Your cohort",
-    ), (400 if errors else 200)
+    )
+    db.session.commit()
+    return html, (400 if errors else 200)
 
 
 @bp.route("/export.csv")
@@ -160,9 +166,11 @@ def csv_response(user: User, view: CohortFilter) -> Response:
 
 @bp.route("/summary")
 @roles_required(*STAFF)
-def summary() -> tuple[str, int]:
+def summary() -> Response | tuple[str, int]:
     """Charts (and their numbers as tables) for the current filtered view."""
     view, _, _, errors = parse_view(request.args)
+    if not errors and any(not value.strip() for value in request.args.values()):
+        return redirect(_canonical("cohorts.summary", view))
     figures = cohort_summary(current_user, view, utcnow())
     record("view_cohort_summary", target="cohorts", details={"filters": view.params()})
     db.session.commit()
@@ -229,6 +237,16 @@ def delete_view(saved_id: int) -> Response:
         db.session.commit()
         flash(f"Removed “{saved.name}”.", "success")
     return redirect(url_for("cohorts.dashboard"))
+
+
+def _canonical(
+    endpoint: str, view: CohortFilter, page: int = 1, per_page: int = 25
+) -> str:
+    """The view's URL with only the filters set."""
+    extra = {"page": page} if page > 1 else {}
+    if per_page != 25:
+        extra["per_page"] = per_page
+    return url_for(endpoint, **view.params(), **extra)
 
 
 def _query_pairs(query: str | None) -> list[tuple[str, str]]:

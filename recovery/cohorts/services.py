@@ -48,7 +48,7 @@ from recovery.extensions import db
 from recovery.patients.access import visible_condition
 from recovery.patients.models import Patient
 from recovery.symptoms.models import Alert, SymptomLog
-from recovery.timeline.models import OPEN_ITEM_SQL, RADIATION_SESSION_SQL, TimelineEvent
+from recovery.timeline.models import OPEN_ITEM_SQL, TimelineEvent
 from recovery.zones import local_today
 
 
@@ -88,14 +88,7 @@ class Cohort:
         today = self.day()
         mine = event.patient_id == Patient.id
 
-        def radiation(bound: Any) -> Any:
-            return (
-                select(bound(event.start_date))
-                .where(mine, text(RADIATION_SESSION_SQL))
-                .scalar_subquery()
-            )
-
-        first, last = radiation(func.min), radiation(func.max)
+        first, last = Patient.radiation_first_session, Patient.radiation_last_session
         # recovery.domain.timeline.phase_on, in SQL.
         self.phase = case(
             (Patient.discharged_at.is_not(None), "completed"),
@@ -383,8 +376,14 @@ def csv_lines(
     defusedcsv prefixes cells that a spreadsheet would run as a formula
     (=, +, -, @ ...), so a patient named "=HYPERLINK(...)" stays text.
     """
+    # The ids are read now, while the request's user is still loaded; the chunks
+    # are produced as the response streams.
     cohort = Cohort(user, cohort_filter, now)
     ids = db.session.scalars(cohort.ids()).all()
+    return _csv_chunks(cohort, ids, chunk)
+
+
+def _csv_chunks(cohort: Cohort, ids: Sequence[int], chunk: int) -> Iterator[str]:
     buffer = io.StringIO()
     writer = safe_csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)

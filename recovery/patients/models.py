@@ -64,6 +64,10 @@ class Patient(TimestampMixin, db.Model):
     protocol_id: Mapped[str | None] = mapped_column(String(64))
     protocol_version: Mapped[str | None] = mapped_column(String(32))
     discharged_at: Mapped[datetime | None]
+    # First and last radiation session not cancelled, kept by the timeline services
+    # (refresh_radiation_windows) so the cohort's phase is a plain row expression.
+    radiation_first_session: Mapped[date | None]
+    radiation_last_session: Mapped[date | None]
     # The private calendar feed: only a hash of its secret is kept; None = no feed.
     calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import Text, bindparam, cast, insert, select, update
+from sqlalchemy import Text, bindparam, cast, func, insert, select, text, update
 from sqlalchemy.orm import selectinload
 
 from recovery.audit.services import audit_values, record, record_many
@@ -35,7 +35,7 @@ from recovery.extensions import db
 from recovery.patients.models import Patient
 from recovery.reminders.services import KnownEvents, replan_reminders
 from recovery.reminders.services import horizon as reminder_horizon
-from recovery.timeline.models import TimelineEvent
+from recovery.timeline.models import RADIATION_SESSION_SQL, TimelineEvent
 
 
 class TimelineError(ValueError):
@@ -216,6 +216,7 @@ def recompute_timelines(patients: Sequence[Patient]) -> dict[int, TimelineChange
     record_many(audits)
     _forget_loaded_events(set(ids))
     db.session.flush()
+    refresh_radiation_windows([p for p in patients if not results[p.id].is_empty])
     # Reminders follow the timeline in the same transaction.
     changed = [p for p in patients if not results[p.id].is_empty]
     replan_reminders(changed, utcnow(), _events_after(changed, stored, planned_by))
@@ -444,7 +445,39 @@ def override_event(event: TimelineEvent, changes: dict[str, Any]) -> None:
         details={"before": before, "after": after},
     )
     db.session.flush()
+    if event.kind == "radiation_session":
+        refresh_radiation_windows([event.patient])
     replan_reminders([event.patient], utcnow())
+
+
+def refresh_radiation_windows(patients: Sequence[Patient]) -> None:
+    """Store each patient's first and last radiation session from their events."""
+
+    def session(bound: Any) -> Any:
+        return (
+            select(bound(TimelineEvent.start_date))
+            .where(
+                TimelineEvent.patient_id == Patient.__table__.c.id,
+                text(RADIATION_SESSION_SQL),
+            )
+            .scalar_subquery()
+        )
+
+    table = Patient.__table__
+    ids = [patient.id for patient in patients]
+    for start in range(0, len(ids), 500):
+        db.session.execute(
+            update(table)
+            .where(table.c.id.in_(ids[start : start + 500]))
+            .values(
+                radiation_first_session=session(func.min),
+                radiation_last_session=session(func.max),
+            )
+        )
+    for patient in patients:
+        db.session.expire(
+            patient, ["radiation_first_session", "radiation_last_session"]
+        )
 
 
 def _jsonable(value: Any) -> Any:

@@ -74,6 +74,24 @@ def test_upgrading_a_database_with_data_keeps_it(app):
                     "'upcoming', false, '2026-11-01 00:00:00', '2026-11-01 00:00:00')"
                 )
             )
+            for n, (day, status) in enumerate(
+                [
+                    ("2026-11-24", "done"),
+                    ("2026-11-25", "upcoming"),
+                    ("2026-11-26", "cancelled"),
+                ]
+            ):
+                conn.execute(
+                    text(
+                        "INSERT INTO timeline_events (patient_id, key, item_id, "
+                        "kind, title, instructions, start_date, end_date, status, "
+                        "overridden, created_at, updated_at) VALUES (1, :key, "
+                        "'radiation', 'radiation_session', 'R', '', :day, :day, "
+                        ":status, false, '2026-11-01 00:00:00', "
+                        "'2026-11-01 00:00:00')"
+                    ),
+                    {"key": f"radiation:{n}", "day": day, "status": status},
+                )
         upgrade()
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 1
@@ -87,6 +105,14 @@ def test_upgrading_a_database_with_data_keeps_it(app):
                 True,
                 1,
             )
+            # The radiation window is filled from the stored, not cancelled, sessions.
+            window = conn.execute(
+                text(
+                    "SELECT radiation_first_session, radiation_last_session "
+                    "FROM patients"
+                )
+            ).one()
+            assert [str(day) for day in window] == ["2026-11-24", "2026-11-25"]
         with db.engine.begin() as conn:
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(table.delete())
