@@ -60,6 +60,7 @@ MODEL_MODULES = (
     "recovery.reminders.models",
     "recovery.audit.models",
     "recovery.cohorts.models",
+    "recovery.notes.models",
 )
 
 
@@ -97,6 +98,7 @@ def register_blueprints(app: APIFlask) -> None:
     from recovery.auth.routes import bp as auth_bp
     from recovery.clinician.routes import bp as clinician_bp
     from recovery.cohorts.routes import bp as cohorts_bp
+    from recovery.notes.routes import bp as notes_bp
     from recovery.patients.routes import bp as patients_bp
     from recovery.reminders.routes import bp as reminders_bp
     from recovery.symptoms.routes import bp as symptoms_bp
@@ -109,6 +111,7 @@ def register_blueprints(app: APIFlask) -> None:
     app.register_blueprint(reminders_bp)
     app.register_blueprint(cohorts_bp)
     app.register_blueprint(clinician_bp)
+    app.register_blueprint(notes_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
     # Every documented error response uses the spec's error document.

@@ -1,9 +1,15 @@
 """Admin forms."""
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, SubmitField
+from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from recovery.auth.forms import email_field
 from recovery.zones import is_timezone
@@ -45,3 +51,32 @@ class AccountActionForm(FlaskForm):
     """A CSRF-protected button acting on one account."""
 
     submit = SubmitField("Apply")
+
+
+class AuditFilterForm(FlaskForm):
+    """Filters of the audit log (a GET form: nothing changes, no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    actor = StringField(
+        "Who (email or user id)",
+        validators=[Optional(), Length(max=254, message="Too long.")],
+    )
+    action = StringField(
+        "Action", validators=[Optional(), Length(max=64, message="Too long.")]
+    )
+    patient_id = IntegerField(
+        "Patient id",
+        validators=[
+            Optional(),
+            NumberRange(min=1, message="A patient id is 1 or more."),
+        ],
+    )
+    since = DateField("From", validators=[Optional()])
+    until = DateField("Until", validators=[Optional()])
+
+    def validate_until(self, field: DateField) -> None:
+        """Not before the start."""
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError("Must not be before the start date.")

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from recovery.admin.forms import AccountActionForm, StaffForm
+from recovery.admin.forms import AccountActionForm, AuditFilterForm, StaffForm
 from recovery.admin.services import create_staff, set_active, users_page
-from recovery.audit.services import record
+from recovery.audit.services import AuditFilter, audit_csv_lines, audit_query, record
 from recovery.auth.models import User
 from recovery.auth.services import AccountError, send_link
+from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.roles import roles_required
 
@@ -79,3 +89,63 @@ def account_action(user_id: int, action: str) -> Response:
     record(f"{action}_user", target=f"user:{user.id}")
     db.session.commit()
     return redirect(url_for("admin.users"))
+
+
+def _audit_filter() -> tuple[AuditFilterForm, AuditFilter | None]:
+    form = AuditFilterForm(request.args)
+    if not form.validate():
+        return form, None
+    return form, AuditFilter(
+        actor=form.actor.data or None,
+        action=form.action.data or None,
+        patient_id=form.patient_id.data,
+        since=form.since.data,
+        until=form.until.data,
+    )
+
+
+@bp.route("/audit")
+@roles_required("admin")
+def audit_log() -> tuple[str, int]:
+    """Every read and change of patient data: who, what, whose, when, from where."""
+    form, where = _audit_filter()
+    page = None
+    if where is not None:
+        page = db.paginate(
+            audit_query(where),
+            page=request.args.get("page", 1, type=int),
+            per_page=50,
+            error_out=False,
+            count=True,
+        )
+        record("view_audit_log", target="admin", details={"filters": where.params()})
+    html = render_template(
+        "admin/audit.html",
+        form=form,
+        page=page,
+        params=where.params() if where else {},
+        title="Audit log",
+    )
+    db.session.commit()
+    return html, (200 if where is not None else 400)
+
+
+@bp.route("/audit.csv")
+@roles_required("admin")
+def audit_csv() -> Response:
+    """The filtered audit log as CSV, streamed."""
+    _, where = _audit_filter()
+    if where is None:
+        flash("Fix the filters before exporting.", "error")
+        return redirect(url_for("admin.audit_log"))
+    record("export_audit_log", target="admin", details={"filters": where.params()})
+    db.session.commit()
+    stamp = utcnow().strftime("%Y%m%d-%H%M")
+    return Response(
+        stream_with_context(audit_csv_lines(where)),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="audit-{stamp}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )

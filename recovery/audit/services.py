@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import defusedcsv.csv as safe_csv
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import insert
+from sqlalchemy import Select, insert, select
+from sqlalchemy.orm import aliased
 
 from recovery.audit.models import AuditEvent
 from recovery.auth.models import User
@@ -50,3 +57,104 @@ def record_many(rows: list[dict[str, Any]]) -> None:
     """Insert many rows from audit_values() in one statement; the caller commits."""
     if rows:
         db.session.execute(insert(AuditEvent), rows)
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """The admin's audit-log filters; None means any."""
+
+    actor: str | None = None
+    action: str | None = None
+    patient_id: int | None = None
+    since: date | None = None
+    until: date | None = None
+
+    def params(self) -> dict[str, str]:
+        """Set filters as URL parameters."""
+        return {
+            key: value.isoformat() if isinstance(value, date) else str(value)
+            for key, value in asdict(self).items()
+            if value not in (None, "")
+        }
+
+
+def audit_query(where: AuditFilter) -> Select[tuple[AuditEvent, User | None]]:
+    """Audit rows with their actor, newest first, filtered."""
+    actor = aliased(User)
+    query = select(AuditEvent, actor).outerjoin(actor, actor.id == AuditEvent.actor_id)
+    if where.actor:
+        wanted = where.actor.strip().lower()
+        query = query.where(
+            actor.id == int(wanted) if wanted.isdigit() else actor.email == wanted
+        )
+    if where.action:
+        query = query.where(AuditEvent.action == where.action.strip())
+    if where.patient_id is not None:
+        query = query.where(AuditEvent.patient_id == where.patient_id)
+    if where.since is not None:
+        query = query.where(AuditEvent.at >= _midnight(where.since))
+    if where.until is not None:
+        query = query.where(AuditEvent.at < _midnight(where.until + timedelta(days=1)))
+    return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+AUDIT_CSV_HEADER = (
+    "at",
+    "actor_id",
+    "actor_email",
+    "actor_role",
+    "action",
+    "patient_id",
+    "target",
+    "ip",
+    "details",
+)
+
+
+def audit_csv_lines(where: AuditFilter, chunk: int = 1000) -> Iterator[str]:
+    """The filtered log as CSV, read and written a chunk at a time."""
+    buffer = io.StringIO()
+    writer = safe_csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(AUDIT_CSV_HEADER)
+    rows = db.session.execute(
+        audit_query(where).execution_options(yield_per=chunk)
+    ).tuples()
+    for count, (event, actor) in enumerate(rows, start=1):
+        writer.writerow(
+            (
+                event.at.isoformat(),
+                event.actor_id or "",
+                actor.email if actor else "",
+                actor.role if actor else "",
+                event.action,
+                event.patient_id or "",
+                event.target,
+                event.ip,
+                json.dumps(event.details, sort_keys=True, default=str),
+            )
+        )
+        if count % chunk == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def record_views(
+    patient_id: int, exclude_user_id: int
+) -> Select[tuple[AuditEvent, User]]:
+    """Who read or changed this patient's record, other than the patient."""
+    actor = aliased(User)
+    return (
+        select(AuditEvent, actor)
+        .join(actor, actor.id == AuditEvent.actor_id)
+        .where(
+            AuditEvent.patient_id == patient_id,
+            AuditEvent.actor_id != exclude_user_id,
+        )
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    )

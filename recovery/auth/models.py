@@ -65,6 +65,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     quiet_end: Mapped[time | None]
     alert_notifications: Mapped[bool] = mapped_column(default=True)
     daily_digest: Mapped[bool] = mapped_column(default=False)
+    # A clinician's private schedule feed: only a hash of its secret is kept.
+    schedule_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     patient: Mapped[Patient | None] = relationship(
         back_populates="user", foreign_keys="Patient.user_id"

@@ -9,6 +9,8 @@ from datetime import timedelta
 from icalendar import Calendar, Event
 from sqlalchemy import select
 
+from recovery.auth.models import User
+from recovery.clinician.services import ScheduleItem
 from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.patients.models import Patient
@@ -65,3 +67,46 @@ def patient_for_calendar_token(raw: str) -> Patient | None:
     return db.session.scalar(
         select(Patient).where(Patient.calendar_token_hash == _hash(raw))
     )
+
+
+def schedule_calendar(items: list[ScheduleItem], clinic_zone: str) -> bytes:
+    """A clinician's schedule: one all-day VEVENT per follow-up item.
+
+    Items are due on calendar days of the patient's own calendar, so they are
+    DATE values (the same day in every zone, RFC 5545 3.3.4); the calendar names
+    the clinic's zone for apps that show it. Summaries carry the MRN, not the
+    name: subscribed feeds end up on phones and third-party calendar servers.
+    """
+    calendar = Calendar()
+    calendar.add("prodid", "-//Recovery//Recovery schedule//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", "Recovery follow-up schedule")
+    calendar.add("x-wr-timezone", clinic_zone)
+    stamp = utcnow()
+    for item in items:
+        entry = Event()
+        entry.add("uid", f"recovery-schedule-{item.event_id}@recovery")
+        entry.add("dtstamp", stamp)
+        entry.add("summary", f"{item.label}: MRN {item.mrn}")
+        entry.add("description", f"{item.title} ({item.status})")
+        entry.add("dtstart", item.start_date)
+        entry.add("dtend", item.end_date + timedelta(days=1))
+        entry.add("categories", [item.kind])
+        calendar.add_component(entry)
+    return calendar.to_ical()
+
+
+def issue_schedule_token(user: User) -> str:
+    """A new secret address of the user's schedule feed; older ones stop working."""
+    raw = secrets.token_urlsafe(32)
+    user.schedule_token_hash = _hash(raw)
+    db.session.flush()
+    return raw
+
+
+def user_for_schedule_token(raw: str) -> User | None:
+    """The active member of staff whose schedule feed this secret opens."""
+    if not raw or len(raw) > 100:
+        return None
+    user = db.session.scalar(select(User).where(User.schedule_token_hash == _hash(raw)))
+    return user if user is not None and user.active and user.is_staff else None

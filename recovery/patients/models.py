@@ -15,7 +15,7 @@ from recovery.extensions import db
 if TYPE_CHECKING:
     from recovery.auth.models import User
     from recovery.symptoms.models import Alert, SymptomLog
-    from recovery.timeline.models import TimelineEvent
+    from recovery.timeline.models import Episode, TimelineEvent
 
 
 class Patient(TimestampMixin, db.Model):
@@ -68,6 +68,8 @@ class Patient(TimestampMixin, db.Model):
     # (refresh_radiation_windows) so the cohort's phase is a plain row expression.
     radiation_first_session: Mapped[date | None]
     radiation_last_session: Mapped[date | None]
+    # The current treatment episode (1 until a recurrence starts a new one).
+    episode: Mapped[int] = mapped_column(default=1, server_default="1")
     # The private calendar feed: only a hash of its secret is kept; None = no feed.
     calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
@@ -77,10 +79,20 @@ class Patient(TimestampMixin, db.Model):
     care_team: Mapped[list[CareTeamMember]] = relationship(
         back_populates="patient", cascade="all, delete-orphan"
     )
+    # The current episode's events; events are written by the timeline services'
+    # bulk statements and removed with the patient by the database's cascade.
     events: Mapped[list[TimelineEvent]] = relationship(
-        back_populates="patient",
-        cascade="all, delete-orphan",
+        primaryjoin="and_(Patient.id == foreign(TimelineEvent.patient_id), "
+        "Patient.episode == foreign(TimelineEvent.episode))",
+        viewonly=True,
         order_by="TimelineEvent.start_date",
+    )
+    # Every episode's events, for reading a finished episode.
+    all_events: Mapped[list[TimelineEvent]] = relationship(
+        viewonly=True, order_by="(TimelineEvent.episode, TimelineEvent.start_date)"
+    )
+    episodes: Mapped[list[Episode]] = relationship(
+        viewonly=True, order_by="Episode.number"
     )
     symptom_logs: WriteOnlyMapped[SymptomLog] = relationship(
         back_populates="patient", cascade="all, delete-orphan", passive_deletes=True

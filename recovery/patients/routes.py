@@ -20,9 +20,11 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from recovery.api.schemas import PatientIn
+from recovery.audit.services import record_views
 from recovery.auth.models import User
 from recovery.auth.services import send_link
 from recovery.db import utcnow
+from recovery.domain.notes import EDIT_WINDOW
 from recovery.domain.plan import (
     MALIGNANCIES,
     ORIGINS,
@@ -32,6 +34,8 @@ from recovery.domain.plan import (
 )
 from recovery.errors import flatten_fields
 from recovery.extensions import db
+from recovery.notes.forms import NoteForm
+from recovery.notes.services import patient_notes
 from recovery.patients.access import get_patient_for, own_patient
 from recovery.patients.models import Patient
 from recovery.patients.services import PatientError, enrol_patient
@@ -39,7 +43,7 @@ from recovery.roles import roles_required
 from recovery.symptoms.forms import AcknowledgeForm
 from recovery.symptoms.services import checked_in_on, due_questionnaire, patient_alerts
 from recovery.symptoms.trends import trend_data
-from recovery.timeline.forms import CompleteForm
+from recovery.timeline.forms import CompleteForm, ReviewForm
 from recovery.timeline.services import PHASE_NAMES, phase_of, timeline_view
 from recovery.zones import local_today, timezone_names
 
@@ -52,6 +56,48 @@ def home() -> str:
     """The patient's own page."""
     patient = own_patient(current_user, "view_home")
     return _render_patient("patients/home.html", patient)
+
+
+# What each audited action means, said to the patient whose record it touched.
+ACCESS_WORDS = {
+    "view_patient": "opened your record",
+    "view_timeline": "looked at your timeline",
+    "view_symptoms": "looked at your check-ins",
+    "view_alerts": "looked at your alerts",
+    "view_notes": "looked at the notes on your record",
+    "view_reminders": "looked at your reminders",
+    "update_patient": "changed your plan or details",
+    "recompute_timeline": "updated your timeline",
+    "override_event": "changed an item of your timeline",
+    "add_event": "added an item to your timeline",
+    "review_event": "signed off an item of your timeline",
+    "complete_event": "marked an item done",
+    "acknowledge_alert": "acknowledged an alert",
+    "add_note": "added a note",
+    "edit_note": "changed a note",
+    "correct_note": "added a correction to a note",
+    "start_episode": "started a new treatment episode",
+    "access_denied": "tried to open your record and was refused",
+    "create_patient": "enrolled you",
+}
+
+
+@bp.route("/me/access")
+@roles_required("patient")
+def access_log() -> str:
+    """Who on the staff read or changed this patient's record, newest first."""
+    patient = own_patient(current_user, "view_access_log")
+    page = db.paginate(
+        record_views(patient.id, current_user.id),
+        page=request.args.get("page", 1, type=int),
+        per_page=50,
+        error_out=False,
+    )
+    html = render_template(
+        "patients/access.html", page=page, words=ACCESS_WORDS, title="Who saw my record"
+    )
+    db.session.commit()
+    return html
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -176,4 +222,9 @@ def _render_patient(template: str, patient: Patient) -> str:
         trend=trend_data(patient) if staff_view else None,
         alerts=patient_alerts(patient) if staff_view else [],
         ack_form=AcknowledgeForm() if staff_view else None,
+        notes=patient_notes(patient) if staff_view else [],
+        note_form=NoteForm() if staff_view else None,
+        review_form=ReviewForm() if staff_view else None,
+        now=utcnow(),
+        note_window=EDIT_WINDOW,
     )

@@ -9,6 +9,7 @@ from wtforms import (
     BooleanField,
     DateField,
     IntegerField,
+    SelectField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -24,6 +25,7 @@ from wtforms.validators import (
 
 from recovery.domain.plan import (
     BRACE_WEEKS,
+    PROCEDURES,
     RADIATION_MINUTES,
     RADIATION_START_DAYS,
     RADIATION_WEEKS,
@@ -126,3 +128,43 @@ class CompleteForm(FlaskForm):
     """The one-tap "done" button."""
 
     submit = SubmitField("Done")
+
+
+class ReviewForm(FlaskForm):
+    """A clinician's sign-off of one follow-up item."""
+
+    note = StringField(
+        "Review note",
+        validators=[Length(max=1000, message="Use at most 1000 characters.")],
+    )
+    submit = SubmitField("Mark reviewed")
+
+
+class ExtraEventForm(EventForm):
+    """An extra imaging or visit, outside the protocol."""
+
+    kind = SelectField(
+        "What",
+        choices=[("imaging", "Imaging (MRI or CT)"), ("follow_up_visit", "Visit")],
+        validators=[InputRequired("Choose imaging or visit.")],
+    )
+    submit = SubmitField("Add to the timeline")
+
+
+class RecurrenceForm(PlanForm):
+    """Tumor regrowth: the plan of the next episode, and why."""
+
+    reason = StringField(
+        "What happened",
+        default="Tumor regrowth: repeat removal",
+        validators=[
+            DataRequired("Say why a new episode starts."),
+            Length(max=500, message="Use at most 500 characters."),
+        ],
+    )
+    procedure = SelectField(
+        "Procedure of the new surgery",
+        choices=[(p, p.replace("_", " ").capitalize()) for p in PROCEDURES],
+        validators=[InputRequired("Choose the procedure.")],
+    )
+    submit = SubmitField("Start the new episode")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,6 +13,7 @@ from recovery.domain.timeline import status_on
 from recovery.extensions import db
 
 if TYPE_CHECKING:
+    from recovery.auth.models import User
     from recovery.patients.models import Patient
 
 # Radiation sessions that count for the patient's phase.
@@ -74,9 +75,43 @@ class TimelineEvent(TimestampMixin, db.Model):
     allowed: Mapped[list[str]] = mapped_column(JSON, default=list)
     not_allowed: Mapped[list[str]] = mapped_column(JSON, default=list)
     reminder_rules: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Which treatment episode of the patient this belongs to (a recurrence starts
+    # the next one; the old events stay, readable).
+    episode: Mapped[int] = mapped_column(default=1, server_default="1")
+    # A clinician's sign-off of this follow-up item.
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    review_note: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     def status_on(self, today: date) -> str:
         """The status on the patient's `today`."""
         return status_on(self.status, self.kind, self.start_date, self.end_date, today)
 
-    patient: Mapped[Patient] = relationship(back_populates="events")
+    patient: Mapped[Patient] = relationship()
+    reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
+
+
+class Episode(db.Model):
+    """A finished treatment episode: the plan it followed, kept when a recurrence
+    starts the next one. The current episode's plan lives on the patient."""
+
+    __tablename__ = "episodes"
+    __table_args__ = (UniqueConstraint("patient_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int]
+    surgery_date: Mapped[date]
+    procedure: Mapped[str] = mapped_column(String(40))
+    plan: Mapped[dict[str, Any]] = mapped_column(JSON)
+    ended_at: Mapped[datetime]
+    ended_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    ended_by: Mapped[User | None] = relationship()

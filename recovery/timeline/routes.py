@@ -30,14 +30,24 @@ from recovery.patients.access import get_patient_for, own_patient
 from recovery.patients.models import Patient
 from recovery.patients.services import change_patient
 from recovery.roles import roles_required
-from recovery.timeline.forms import CompleteForm, EventForm, PlanForm
+from recovery.timeline.forms import (
+    CompleteForm,
+    EventForm,
+    ExtraEventForm,
+    PlanForm,
+    RecurrenceForm,
+    ReviewForm,
+)
 from recovery.timeline.models import TimelineEvent
 from recovery.timeline.services import (
     EDITABLE_EVENT_FIELDS,
     TimelineError,
+    add_event,
     complete_event,
     find_event,
     override_event,
+    review_event,
+    start_episode,
     timeline_view,
 )
 from recovery.zones import local_today
@@ -170,3 +180,87 @@ def plan(patient_id: int) -> Response | str:
         return redirect(url_for("patients.detail", patient_id=patient.id))
     db.session.commit()
     return render_template("timeline/plan.html", patient=patient, form=form)
+
+
+@bp.route("/<int:patient_id>/events/<int:event_id>/review", methods=["POST"])
+@roles_required("clinician", "admin")
+def review(patient_id: int, event_id: int) -> Response:
+    """Sign off a follow-up item with a note; the care team sees who and when."""
+    patient = get_patient_for(current_user, patient_id, "view_timeline")
+    event = _event_or_404(patient, event_id)
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        flash(" ".join(form.note.errors) or "The form expired; try again.", "error")
+    else:
+        try:
+            review_event(event, current_user, form.note.data or "", utcnow())
+        except TimelineError as error:
+            flash(str(error), "error")
+        else:
+            flash(f"Reviewed: {event.title}.", "success")
+    db.session.commit()
+    back = safe_next(request.args.get("next"))
+    return redirect(back or url_for("patients.detail", patient_id=patient.id))
+
+
+@bp.route("/<int:patient_id>/events/new", methods=["GET", "POST"])
+@roles_required("clinician", "admin")
+def add_extra(patient_id: int) -> Response | tuple[str, int]:
+    """Add an extra imaging or visit to the current episode."""
+    patient = get_patient_for(current_user, patient_id, "view_timeline")
+    form = ExtraEventForm()
+    if form.validate_on_submit():
+        values = {f: getattr(form, f).data for f in EDITABLE_EVENT_FIELDS}
+        try:
+            event = add_event(patient, form.kind.data, values, utcnow())
+        except TimelineError as error:
+            form.kind.errors = [str(error)]
+        else:
+            db.session.commit()
+            flash(f"Added: {event.title} on {event.start_date:%d %b %Y}.", "success")
+            return redirect(url_for("patients.detail", patient_id=patient.id))
+    db.session.commit()
+    return render_template("timeline/add_event.html", patient=patient, form=form), (
+        400 if form.errors else 200
+    )
+
+
+@bp.route("/<int:patient_id>/recurrence", methods=["GET", "POST"])
+@roles_required("clinician", "admin")
+def recurrence(patient_id: int) -> Response | tuple[str, int]:
+    """Start a new episode (tumor regrowth); the old timeline stays readable."""
+    patient = get_patient_for(current_user, patient_id, "view_patient")
+    today = local_today(patient.user.timezone, utcnow())
+    form = RecurrenceForm(obj=patient, today=today)
+    if request.method == "GET":
+        form.surgery_date.data = None  # the new surgery's date is asked for afresh
+    if form.validate_on_submit():
+        changes = form.changes()
+        reason = changes.pop("reason")
+        start_episode(patient, changes, reason, current_user, utcnow())
+        db.session.commit()
+        flash(
+            f"Episode {patient.episode} started; episode {patient.episode - 1} "
+            "is kept below, read-only.",
+            "success",
+        )
+        return redirect(url_for("patients.detail", patient_id=patient.id))
+    db.session.commit()
+    return render_template("timeline/recurrence.html", patient=patient, form=form), (
+        400 if form.errors else 200
+    )
+
+
+@bp.route("/<int:patient_id>/episodes/<int:number>")
+@roles_required("coordinator", "clinician", "admin")
+def episode(patient_id: int, number: int) -> str:
+    """A finished episode's plan and timeline, read-only."""
+    patient = get_patient_for(current_user, patient_id, "view_timeline")
+    past = next((e for e in patient.episodes if e.number == number), None)
+    if past is None:
+        abort(404)
+    events = [e for e in patient.all_events if e.episode == number]
+    db.session.commit()
+    return render_template(
+        "timeline/episode.html", patient=patient, episode=past, events=events
+    )

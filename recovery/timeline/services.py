@@ -5,6 +5,7 @@ Functions change rows and flush; the request, command or job commits once.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -35,7 +36,7 @@ from recovery.extensions import db
 from recovery.patients.models import Patient
 from recovery.reminders.services import KnownEvents, replan_reminders
 from recovery.reminders.services import horizon as reminder_horizon
-from recovery.timeline.models import RADIATION_SESSION_SQL, TimelineEvent
+from recovery.timeline.models import RADIATION_SESSION_SQL, Episode, TimelineEvent
 
 
 class TimelineError(ValueError):
@@ -128,7 +129,13 @@ def recompute_timelines(patients: Sequence[Patient]) -> dict[int, TimelineChange
     ids = [patient.id for patient in patients]
     stored: dict[int, dict[str, Any]] = {pid: {} for pid in ids}
     for row in db.session.execute(
-        select(*_STORED_COLUMNS).where(TimelineEvent.patient_id.in_(ids))
+        select(*_STORED_COLUMNS)
+        .join(Patient, Patient.id == TimelineEvent.patient_id)
+        .where(
+            TimelineEvent.patient_id.in_(ids),
+            # Earlier episodes are history: recompute never touches them.
+            TimelineEvent.episode == Patient.episode,
+        )
     ):
         stored[row.patient_id][row.key] = row
     inserts: list[dict[str, Any]] = []
@@ -157,7 +164,7 @@ def recompute_timelines(patients: Sequence[Patient]) -> dict[int, TimelineChange
                 )
                 for r in rows.values()
             ),
-            planned_by.setdefault(patient.id, build(plan_for(patient), protocol)),
+            planned_by.setdefault(patient.id, planned_events(patient, protocol)),
         )
         results[patient.id] = changes
         for event in changes.added:
@@ -168,6 +175,7 @@ def recompute_timelines(patients: Sequence[Patient]) -> dict[int, TimelineChange
                     "item_id": event.item_id,
                     "kind": event.kind,
                     "status": "upcoming",
+                    "episode": patient.episode,
                     **_values(event),
                 }
             )
@@ -221,6 +229,19 @@ def recompute_timelines(patients: Sequence[Patient]) -> dict[int, TimelineChange
     changed = [p for p in patients if not results[p.id].is_empty]
     replan_reminders(changed, utcnow(), _events_after(changed, stored, planned_by))
     return results
+
+
+def planned_events(patient: Patient, protocol: Protocol) -> list[PlannedEvent]:
+    """The plan's events for the current episode.
+
+    Keys of later episodes carry the episode ("e2/wound_check:0"), so they never
+    meet an earlier episode's event or its reminders.
+    """
+    events = build(plan_for(patient), protocol)
+    if patient.episode == 1:
+        return events
+    prefix = f"e{patient.episode}/"
+    return [event._replace(key=prefix + event.key) for event in events]
 
 
 def _events_after(
@@ -458,6 +479,7 @@ def refresh_radiation_windows(patients: Sequence[Patient]) -> None:
             select(bound(TimelineEvent.start_date))
             .where(
                 TimelineEvent.patient_id == Patient.__table__.c.id,
+                TimelineEvent.episode == Patient.__table__.c.episode,
                 text(RADIATION_SESSION_SQL),
             )
             .scalar_subquery()
@@ -507,3 +529,128 @@ def phase_of(patient: Patient, today: date) -> str:
         (sessions[0], sessions[-1]) if sessions else None,
         discharged=patient.discharged_at is not None,
     )
+
+
+def review_event(
+    event: TimelineEvent, reviewer: User, note: str, now: datetime
+) -> None:
+    """A clinician's sign-off of a follow-up item, with their note; audited."""
+    if event.status == "cancelled":
+        raise TimelineError("A cancelled item cannot be signed off.")
+    before = {
+        "reviewed_at": _jsonable(event.reviewed_at),
+        "reviewed_by_id": event.reviewed_by_id,
+        "review_note": event.review_note,
+    }
+    event.reviewed_at, event.reviewed_by_id, event.review_note = now, reviewer.id, note
+    record(
+        "review_event",
+        patient_id=event.patient_id,
+        target=f"event:{event.id}",
+        details={
+            "before": before,
+            "after": {
+                "reviewed_at": now.isoformat(),
+                "reviewed_by_id": reviewer.id,
+                "review_note": note,
+            },
+        },
+    )
+    db.session.flush()
+
+
+# What a clinician may add by hand: an extra scan or visit.
+EXTRA_KINDS = {"imaging": "Extra imaging", "follow_up_visit": "Extra visit"}
+
+
+def add_event(
+    patient: Patient, kind: str, values: dict[str, Any], now: datetime
+) -> TimelineEvent:
+    """Add an extra imaging or visit to the current episode; recompute keeps it."""
+    if kind not in EXTRA_KINDS:
+        raise TimelineError("Only an extra imaging or visit can be added.")
+    if values["end_date"] < values["start_date"]:
+        raise TimelineError("The end date is before the start date.")
+    event = TimelineEvent(
+        patient_id=patient.id,
+        episode=patient.episode,
+        key=f"{'' if patient.episode == 1 else f'e{patient.episode}/'}"
+        f"extra:{secrets.token_hex(6)}",
+        item_id="extra",
+        kind=kind,
+        title=values["title"],
+        instructions=values.get("instructions", ""),
+        start_date=values["start_date"],
+        end_date=values["end_date"],
+        status="upcoming",
+        overridden=True,  # not from the plan: recompute leaves it alone
+        # As the protocols remind of imaging and visits: a week and a day before.
+        reminder_rules=["week_before", "day_before"],
+    )
+    db.session.add(event)
+    db.session.flush()
+    record(
+        "add_event",
+        patient_id=patient.id,
+        target=f"event:{event.id}",
+        details={
+            "before": {},
+            "after": {
+                "kind": kind,
+                **{f: _jsonable(getattr(event, f)) for f in EDITABLE_EVENT_FIELDS},
+            },
+        },
+    )
+    _forget_loaded_events({patient.id})
+    replan_reminders([patient], now)
+    return event
+
+
+def start_episode(
+    patient: Patient, changes: dict[str, Any], reason: str, actor: User, now: datetime
+) -> TimelineChanges:
+    """A recurrence: keep the finished episode readable, start the next one.
+
+    The old episode's plan is kept in `episodes`; its open items are cancelled
+    (their reminders with them); the patient's plan takes the changes and a new
+    timeline is built for the new episode.
+    """
+    from recovery.patients.services import PLAN_FIELDS, update_patient
+
+    old = patient.episode
+    db.session.add(
+        Episode(
+            patient_id=patient.id,
+            number=old,
+            surgery_date=patient.surgery_date,
+            procedure=patient.procedure,
+            plan={f: _jsonable(getattr(patient, f)) for f in PLAN_FIELDS},
+            ended_at=now,
+            ended_by_id=actor.id,
+            reason=reason,
+        )
+    )
+    table = TimelineEvent.__table__
+    closed = db.session.execute(
+        update(table)
+        .where(
+            table.c.patient_id == patient.id,
+            table.c.episode == old,
+            table.c.status.in_(("upcoming", "missed")),
+        )
+        .values(status="cancelled", updated_at=now)
+    ).rowcount
+    patient.episode = old + 1
+    changed = update_patient(patient, changes)
+    record(
+        "start_episode",
+        patient_id=patient.id,
+        details={
+            "before": {"episode": old, **changed["before"]},
+            "after": {"episode": old + 1, **changed["after"]},
+            "reason": reason,
+            "cancelled_open_items": closed,
+        },
+    )
+    _forget_loaded_events({patient.id})
+    return recompute_timeline(patient)

@@ -124,7 +124,7 @@ def test_staff_list_shows_day_after_surgery_and_phase(browser, make_user, make_p
     make_patient(clinician, name="Phase Person")  # surgery on 10 Nov 2026
     with time_machine.travel("2026-11-26 15:00 +0000", tick=False):
         browser.login(clinician)
-        page = browser.client.get("/clinician/").get_data(as_text=True)
+        page = browser.client.get("/cohorts/").get_data(as_text=True)
     row = page[page.index("Phase Person") :]
     assert "<td>16</td>" in row[:400]
     assert "<td>Early recovery</td>" in row[:400]

@@ -18,7 +18,7 @@ from tests.conftest import csrf_from
     ("role", "landing", "heading"),
     [
         ("coordinator", "/cohorts/", "Your cohort"),
-        ("clinician", "/clinician/", "Your patients"),
+        ("clinician", "/clinician/", "Follow-up schedule"),
         ("admin", "/admin/users", "Accounts"),
     ],
 )

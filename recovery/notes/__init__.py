@@ -1,0 +1,1 @@
+"""Clinical notes on a patient: timestamped, authored, corrected by appending."""
