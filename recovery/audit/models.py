@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from recovery.db import utcnow
 from recovery.extensions import db
+
+if TYPE_CHECKING:
+    from recovery.auth.models import User
 
 
 class AuditEvent(db.Model):
@@ -29,3 +32,5 @@ class AuditEvent(db.Model):
     target: Mapped[str] = mapped_column(String(200), default="")
     ip: Mapped[str] = mapped_column(String(45), default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    actor: Mapped[User | None] = relationship()

@@ -13,7 +13,7 @@ import defusedcsv.csv as safe_csv
 from flask import has_request_context, request
 from flask_login import current_user
 from sqlalchemy import Select, insert, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, contains_eager
 
 from recovery.audit.models import AuditEvent
 from recovery.auth.models import User
@@ -78,10 +78,14 @@ class AuditFilter:
         }
 
 
-def audit_query(where: AuditFilter) -> Select[tuple[AuditEvent, User | None]]:
-    """Audit rows with their actor, newest first, filtered."""
+def audit_query(where: AuditFilter) -> Select[tuple[AuditEvent]]:
+    """Audit rows with their actor loaded, newest first, filtered."""
     actor = aliased(User)
-    query = select(AuditEvent, actor).outerjoin(actor, actor.id == AuditEvent.actor_id)
+    query = (
+        select(AuditEvent)
+        .outerjoin(actor, actor.id == AuditEvent.actor_id)
+        .options(contains_eager(AuditEvent.actor.of_type(actor)))
+    )
     if where.actor:
         wanted = where.actor.strip().lower()
         query = query.where(
@@ -120,10 +124,9 @@ def audit_csv_lines(where: AuditFilter, chunk: int = 1000) -> Iterator[str]:
     buffer = io.StringIO()
     writer = safe_csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(AUDIT_CSV_HEADER)
-    rows = db.session.execute(
-        audit_query(where).execution_options(yield_per=chunk)
-    ).tuples()
-    for count, (event, actor) in enumerate(rows, start=1):
+    rows = db.session.scalars(audit_query(where).execution_options(yield_per=chunk))
+    for count, event in enumerate(rows, start=1):
+        actor = event.actor
         writer.writerow(
             (
                 event.at.isoformat(),
@@ -144,14 +147,13 @@ def audit_csv_lines(where: AuditFilter, chunk: int = 1000) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def record_views(
-    patient_id: int, exclude_user_id: int
-) -> Select[tuple[AuditEvent, User]]:
+def record_views(patient_id: int, exclude_user_id: int) -> Select[tuple[AuditEvent]]:
     """Who read or changed this patient's record, other than the patient."""
     actor = aliased(User)
     return (
-        select(AuditEvent, actor)
+        select(AuditEvent)
         .join(actor, actor.id == AuditEvent.actor_id)
+        .options(contains_eager(AuditEvent.actor.of_type(actor)))
         .where(
             AuditEvent.patient_id == patient_id,
             AuditEvent.actor_id != exclude_user_id,

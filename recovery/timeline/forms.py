@@ -14,6 +14,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -145,7 +146,10 @@ class ExtraEventForm(EventForm):
 
     kind = SelectField(
         "What",
-        choices=[("imaging", "Imaging (MRI or CT)"), ("follow_up_visit", "Visit")],
+        choices=[
+            SelectChoice("imaging", "Imaging (MRI or CT)"),
+            SelectChoice("follow_up_visit", "Visit"),
+        ],
         validators=[InputRequired("Choose imaging or visit.")],
     )
     submit = SubmitField("Add to the timeline")
@@ -164,7 +168,7 @@ class RecurrenceForm(PlanForm):
     )
     procedure = SelectField(
         "Procedure of the new surgery",
-        choices=[(p, p.replace("_", " ").capitalize()) for p in PROCEDURES],
+        choices=[SelectChoice(p, p.replace("_", " ").capitalize()) for p in PROCEDURES],
         validators=[InputRequired("Choose the procedure.")],
     )
     submit = SubmitField("Start the new episode")

@@ -35,11 +35,18 @@ def test_demo_clinician_logs_in_and_lands_on_their_page(live_server, page, demo_
     page.get_by_role("button", name="Log in").click()
 
     expect(page).to_have_url(f"{live_server}/clinician/")
-    expect(page.get_by_role("heading", name="Your patients")).to_be_visible()
-    rows = page.locator("table tbody tr")
+    expect(page.get_by_role("heading", name="Follow-up schedule")).to_be_visible()
+    items = page.locator("table.schedule tbody tr")
+    expect(items.first).to_be_visible()
+    page.screenshot(path=str(SHOTS / "clinician-landing.png"), full_page=True)
+    scheduled = set(items.locator("td:nth-child(2) a").all_inner_texts())
+
+    page.get_by_role("link", name="All your patients").click()
+    rows = page.locator("table.cohort tbody tr")
     expect(rows.first).to_be_visible()
     assert rows.count() == 10  # the demo clinician follows every third patient
-    page.screenshot(path=str(SHOTS / "clinician-landing.png"), full_page=True)
+    followed = set(rows.locator("td:first-child a").all_inner_texts())
+    assert scheduled and scheduled <= followed
 
     first = rows.first.locator("td a")
     name = first.inner_text()

@@ -1,14 +1,17 @@
-"""A clinician moves radiation from day 10 to day 14; the patient's page follows."""
+"""A clinician moves radiation from day 10 to 14: timeline, page, reminders follow."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.patients.models import Patient
+from recovery.reminders.models import Reminder
 from recovery.timeline.services import recompute_timeline
 from recovery.zones import local_today
 
@@ -69,12 +72,33 @@ def test_clinician_moves_radiation_start_and_the_patient_sees_it(
     page.get_by_role("button", name="Save plan and update the timeline").click()
     expect(page.get_by_text("Plan saved.")).to_be_visible()
     expect(page.get_by_text("From day 14, 2 weeks")).to_be_visible()
-    context.close()
 
     after = first_session(app, patient.patient_id)
     assert after > before
     assert after.weekday() < 5
     assert (after - (today - timedelta(days=3))).days >= 14
+    # The staff timeline lists the first session on its new day, none on the old.
+    sessions = page.locator("tr", has_text="Radiation session 1 of")
+    expect(sessions.first).to_contain_text(after.strftime("%a %d %b %Y"))
+    old_day = page.locator("tr:not(.cancelled)", has_text="Radiation session")
+    expect(old_day.filter(has_text=before.strftime("%a %d %b %Y"))).to_have_count(0)
+    context.close()
+
+    # Pending reminders follow: the evening before the new first session, none
+    # left for the old day.
+    with app.app_context():
+        pending = db.session.scalars(
+            select(Reminder).where(
+                Reminder.patient_id == patient.patient_id,
+                Reminder.status == "pending",
+                Reminder.rule.in_(("evening_before", "morning_of")),
+            )
+        ).all()
+        zone = ZoneInfo("America/Chicago")
+        days = {(r.rule, r.send_at.astimezone(zone).date()) for r in pending}
+    assert ("evening_before", after - timedelta(days=1)) in days
+    assert ("morning_of", after) in days
+    assert ("morning_of", before) not in days
 
     phone = chromium.new_context(viewport={"width": 390, "height": 844})
     mine = phone.new_page()
