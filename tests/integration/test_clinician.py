@@ -62,7 +62,9 @@ def events_of(app, patient_id: int, episode: int | None = None) -> list[Timeline
         query = select(TimelineEvent).where(TimelineEvent.patient_id == patient_id)
         if episode is not None:
             query = query.where(TimelineEvent.episode == episode)
-        rows = db.session.scalars(query.order_by(TimelineEvent.start_date)).all()
+        rows = db.session.scalars(
+            query.order_by(TimelineEvent.start_date, TimelineEvent.id)
+        ).all()
         db.session.expunge_all()
         return list(rows)
 
