@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from apiflask import abort
-from flask import Response
+from flask import Response, current_app
 from flask_login import current_user
 
 from recovery.api import auth, bp, require_roles
 from recovery.api.schemas import EventOut, EventPatch, TimelineOut
 from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.interop.fhir import patient_bundle
 from recovery.interop.ical import timeline_calendar
 from recovery.patients.access import get_patient_for
 from recovery.patients.models import Patient
+from recovery.symptoms.services import odi_responses, symptom_logs
 from recovery.timeline.models import TimelineEvent
 from recovery.timeline.services import (
     TimelineError,
@@ -116,3 +119,35 @@ def calendar(patient_id: int) -> Response:
         mimetype="text/calendar",
         headers={"Content-Disposition": 'attachment; filename="recovery.ics"'},
     )
+
+
+@bp.get("/patients/<int:patient_id>/fhir")
+@bp.auth_required(auth)
+@bp.doc(
+    responses={
+        200: {
+            "description": "A FHIR R4 Bundle (type collection): Patient, CarePlan "
+            "(one activity per timeline event), pain Observations (LOINC 72514-3), "
+            "ODI QuestionnaireResponses.",
+            "content": {"application/fhir+json": {"schema": {"type": "object"}}},
+        },
+        401: "Not logged in",
+        403: "Not in the care team",
+        404: "No such patient",
+    }
+)
+def get_fhir(patient_id: int) -> Response:
+    """The patient's record as a FHIR R4 Bundle, validated before it is sent."""
+    patient = get_patient_for(current_user, patient_id, "api_export_fhir")
+    db.session.commit()
+    now = utcnow()
+    bundle = patient_bundle(
+        patient,
+        sorted(patient.events, key=lambda e: (e.start_date, e.key)),
+        symptom_logs(patient, limit=100_000),
+        odi_responses(patient),
+        _today(patient),
+        now,
+        current_app.config["PUBLIC_URL"].rstrip("/") + "/api/v1/fhir",
+    )
+    return Response(json.dumps(bundle), mimetype="application/fhir+json")
