@@ -8,6 +8,7 @@ from apiflask import abort
 from flask_login import current_user
 
 from recovery.api import auth, bp, require_roles
+from recovery.api.conditional import claim, not_modified, patient_etag, tagged
 from recovery.api.schemas import (
     PageQuery,
     PatientIn,
@@ -105,26 +106,35 @@ def list_patients(query: dict[str, Any]) -> dict[str, Any]:
 @bp.auth_required(auth)
 @bp.output(PatientOut)
 @bp.doc(responses=[401, 403, 404])
-def get_patient(patient_id: int) -> dict[str, Any]:
-    """One patient with their plan (a patient may read only their own)."""
+def get_patient(patient_id: int) -> Any:
+    """One patient with their plan (a patient may read only their own).
+
+    Sends an ETag; send it back in If-Match when you PATCH, or in If-None-Match
+    to get 304 when nothing changed.
+    """
     patient = get_patient_for(current_user, patient_id, "api_view_patient")
     db.session.commit()
-    return patient_document(patient)
+    tag = patient_etag(patient)
+    return not_modified(tag) or tagged(patient_document(patient), tag)
 
 
 @bp.patch("/patients/<int:patient_id>")
 @bp.auth_required(auth)
 @bp.input(PatientPatch, arg_name="body")
 @bp.output(PatientOut)
-@bp.doc(responses=[400, 401, 403, 404, 409, 422])
-def update_patient(patient_id: int, body: dict[str, Any]) -> dict[str, Any]:
-    """Change any field; a change of surgery date, radiation or brace recomputes."""
+@bp.doc(responses=[400, 401, 403, 404, 409, 412, 422])
+def update_patient(patient_id: int, body: dict[str, Any]) -> Any:
+    """Change any field; a change of surgery date, radiation or brace recomputes.
+
+    With If-Match (the ETag of GET), a change made by someone else since gives 412.
+    """
     require_roles(*STAFF)
     patient = get_patient_for(current_user, patient_id, "api_view_patient")
+    claim(patient, patient_etag(patient))
     try:
         change_patient(patient, body)
     except PatientError as error:
         db.session.rollback()
         _refuse(error)
     db.session.commit()
-    return patient_document(patient)
+    return tagged(patient_document(patient), patient_etag(patient))

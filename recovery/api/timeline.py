@@ -10,6 +10,7 @@ from flask import Response, current_app
 from flask_login import current_user
 
 from recovery.api import auth, bp, require_roles
+from recovery.api.conditional import claim, not_modified, tagged, timeline_etag
 from recovery.api.schemas import EventOut, EventPatch, TimelineOut
 from recovery.db import utcnow
 from recovery.extensions import db
@@ -60,17 +61,22 @@ def _event_or_404(patient: Patient, event_id: int) -> TimelineEvent:
 @bp.auth_required(auth)
 @bp.output(TimelineOut)
 @bp.doc(responses=[401, 403, 404])
-def get_timeline(patient_id: int) -> dict[str, Any]:
-    """Every event of the patient's timeline, ordered by start date."""
+def get_timeline(patient_id: int) -> Any:
+    """Every event of the patient's timeline, ordered by start date (with an ETag)."""
     patient = get_patient_for(current_user, patient_id, "api_view_timeline")
     db.session.commit()
     today = _today(patient)
+    tag = timeline_etag(patient, today)
+    cached = not_modified(tag)
+    if cached is not None:
+        return cached
     events = sorted(patient.events, key=lambda e: (e.start_date, e.key))
-    return {
+    body = {
         "surgery_date": patient.surgery_date,
         "protocol": {"id": patient.protocol_id, "version": patient.protocol_version},
         "events": [event_document(e, today) for e in events],
     }
+    return tagged(body, tag)
 
 
 @bp.post("/patients/<int:patient_id>/events/<int:event_id>/complete")
@@ -93,18 +99,23 @@ def complete(patient_id: int, event_id: int) -> dict[str, Any]:
 @bp.auth_required(auth)
 @bp.input(EventPatch, arg_name="body")
 @bp.output(EventOut)
-@bp.doc(responses=[400, 401, 403, 404, 422])
-def edit_event(patient_id: int, event_id: int, body: dict[str, Any]) -> dict[str, Any]:
-    """A clinician reschedules or rewords one event; recompute keeps the change."""
+@bp.doc(responses=[400, 401, 403, 404, 412, 422])
+def edit_event(patient_id: int, event_id: int, body: dict[str, Any]) -> Any:
+    """A clinician reschedules or rewords one event; recompute keeps the change.
+
+    With If-Match (the timeline's ETag), a change since gives 412.
+    """
     require_roles("clinician", "admin")
     patient = get_patient_for(current_user, patient_id, "api_view_timeline")
     event = _event_or_404(patient, event_id)
+    claim(patient, timeline_etag(patient, _today(patient)))
     try:
         override_event(event, body)
     except TimelineError as error:
         abort(422, str(error), detail={"end_date": [str(error)]})
     db.session.commit()
-    return event_document(event, _today(patient))
+    today = _today(patient)
+    return tagged(event_document(event, today), timeline_etag(patient, today))
 
 
 @bp.get("/patients/<int:patient_id>/calendar.ics")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -70,6 +71,9 @@ class Patient(TimestampMixin, db.Model):
     radiation_last_session: Mapped[date | None]
     # The current treatment episode (1 until a recurrence starts a new one).
     episode: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Bumped by every change of the record or its timeline: the API's ETags, and
+    # If-Match claims it atomically (UPDATE ... WHERE version = expected).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     # The private calendar feed: only a hash of its secret is kept; None = no feed.
     calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
@@ -143,3 +147,20 @@ class CareTeamMember(db.Model):
 
     patient: Mapped[Patient] = relationship(back_populates="care_team")
     user: Mapped[User] = relationship()
+
+
+def bump_versions(patient_ids: Iterable[int]) -> None:
+    """Mark these patients' records changed (new ETags); the caller commits."""
+    from sqlalchemy import update
+
+    table = Patient.__table__
+    ids = sorted(set(patient_ids))
+    for start in range(0, len(ids), 500):
+        db.session.execute(
+            update(table)
+            .where(table.c.id.in_(ids[start : start + 500]))
+            .values(version=table.c.version + 1)
+        )
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Patient) and obj.id in ids:
+            db.session.expire(obj, ["version"])

@@ -16,7 +16,7 @@ from recovery.domain.plan import post_op_day
 from recovery.domain.timeline import TimelineChanges
 from recovery.extensions import db
 from recovery.patients.access import visible_patients
-from recovery.patients.models import CareTeamMember, Patient
+from recovery.patients.models import CareTeamMember, Patient, bump_versions
 from recovery.timeline.services import PHASE_NAMES, phase_of, recompute_timeline
 from recovery.zones import local_today
 
@@ -202,6 +202,8 @@ def update_patient(patient: Patient, data: dict[str, Any]) -> dict[str, dict[str
     if patient.date_of_birth >= patient.surgery_date:
         raise PatientError("date_of_birth", "Must be before the surgery date.")
     db.session.flush()
+    if after:
+        bump_versions([patient.id])
     return {"before": before, "after": after}
 
 

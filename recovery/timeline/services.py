@@ -33,7 +33,7 @@ from recovery.domain.timeline import (
     phase_on,
 )
 from recovery.extensions import db
-from recovery.patients.models import Patient
+from recovery.patients.models import Patient, bump_versions
 from recovery.reminders.services import KnownEvents, replan_reminders
 from recovery.reminders.services import horizon as reminder_horizon
 from recovery.timeline.models import RADIATION_SESSION_SQL, Episode, TimelineEvent
@@ -225,6 +225,7 @@ def recompute_timelines(patients: Sequence[Patient]) -> dict[int, TimelineChange
     _forget_loaded_events(set(ids))
     db.session.flush()
     refresh_radiation_windows([p for p in patients if not results[p.id].is_empty])
+    bump_versions(p.id for p in patients if not results[p.id].is_empty)
     # Reminders follow the timeline in the same transaction.
     changed = [p for p in patients if not results[p.id].is_empty]
     replan_reminders(changed, utcnow(), _events_after(changed, stored, planned_by))
@@ -439,6 +440,7 @@ def complete_event(event: TimelineEvent, actor: User, now: datetime) -> None:
         details={"before": {"status": before}, "after": {"status": "done"}},
     )
     db.session.flush()
+    bump_versions([event.patient_id])
     replan_reminders([event.patient], now)
 
 
@@ -466,6 +468,7 @@ def override_event(event: TimelineEvent, changes: dict[str, Any]) -> None:
         details={"before": before, "after": after},
     )
     db.session.flush()
+    bump_versions([event.patient_id])
     if event.kind == "radiation_session":
         refresh_radiation_windows([event.patient])
     replan_reminders([event.patient], utcnow())
@@ -557,6 +560,7 @@ def review_event(
         },
     )
     db.session.flush()
+    bump_versions([event.patient_id])
 
 
 # What a clinician may add by hand: an extra scan or visit.
@@ -602,6 +606,7 @@ def add_event(
         },
     )
     _forget_loaded_events({patient.id})
+    bump_versions([patient.id])
     replan_reminders([patient], now)
     return event
 

@@ -1,0 +1,149 @@
+"""ETags and If-Match: two staff edit one record; the second gets 412, none lost."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+import time_machine
+
+from recovery.extensions import db
+from recovery.patients.models import Patient
+from tests.conftest import bearer_headers
+from tests.integration.test_cohort import build_timeline
+
+NOW = "2026-11-26 15:00 +0000"
+
+
+def setup(app, client, make_user, make_patient):
+    clinician = make_user("clinician")
+    account = make_patient(clinician, surgery_date=date(2026, 11, 10))
+    build_timeline(app, account.patient_id)
+    return account.patient_id, bearer_headers(client, clinician)
+
+
+def test_get_sends_an_etag_and_304_when_unchanged(app, client, make_user, make_patient):
+    pid, headers = setup(app, client, make_user, make_patient)
+    for path in (f"/api/v1/patients/{pid}", f"/api/v1/patients/{pid}/timeline"):
+        first = client.get(path, headers=headers)
+        tag = first.headers["ETag"]
+        assert tag.startswith('"') and first.status_code == 200
+        again = client.get(path, headers={**headers, "If-None-Match": tag})
+        assert again.status_code == 304 and again.data == b""
+
+
+def test_a_change_gives_new_etags_to_the_patient_and_the_timeline(
+    app, client, make_user, make_patient
+):
+    pid, headers = setup(app, client, make_user, make_patient)
+    before = [
+        client.get(p, headers=headers).headers["ETag"]
+        for p in (f"/api/v1/patients/{pid}", f"/api/v1/patients/{pid}/timeline")
+    ]
+    events = client.get(f"/api/v1/patients/{pid}/timeline", headers=headers).get_json()
+    event = events["events"][3]
+    done = client.post(
+        f"/api/v1/patients/{pid}/events/{event['id']}/complete", headers=headers
+    )
+    assert done.status_code == 200
+    after = [
+        client.get(p, headers=headers).headers["ETag"]
+        for p in (f"/api/v1/patients/{pid}", f"/api/v1/patients/{pid}/timeline")
+    ]
+    assert before[0] != after[0] and before[1] != after[1]
+
+
+def test_the_second_patch_with_the_same_etag_gets_412_and_nothing_is_lost(
+    app, client, make_user, make_patient
+):
+    pid, headers = setup(app, client, make_user, make_patient)
+    tag = client.get(f"/api/v1/patients/{pid}", headers=headers).headers["ETag"]
+    first = client.patch(
+        f"/api/v1/patients/{pid}",
+        json={"tumor_type": "schwannoma"},
+        headers={**headers, "If-Match": tag},
+    )
+    assert first.status_code == 200
+    second = client.patch(
+        f"/api/v1/patients/{pid}",
+        json={"tumor_type": "meningioma"},
+        headers={**headers, "If-Match": tag},
+    )
+    assert second.status_code == 412
+    assert second.get_json()["error"]["code"] == "precondition_failed"
+    assert "If-Match" in second.get_json()["error"]["fields"]
+    current = client.get(f"/api/v1/patients/{pid}", headers=headers)
+    assert current.get_json()["tumor_type"] == "schwannoma"
+    # Re-read, retry with the new tag: it goes through.
+    retry = client.patch(
+        f"/api/v1/patients/{pid}",
+        json={"tumor_type": "meningioma"},
+        headers={**headers, "If-Match": current.headers["ETag"]},
+    )
+    assert retry.status_code == 200 and retry.get_json()["tumor_type"] == "meningioma"
+
+
+def test_concurrent_patches_with_the_same_etag_one_wins_one_gets_412(
+    app, client, make_user, make_patient
+):
+    pid, headers = setup(app, client, make_user, make_patient)
+    tag = client.get(f"/api/v1/patients/{pid}", headers=headers).headers["ETag"]
+    barrier = threading.Barrier(2)
+    results: dict[str, int] = {}
+
+    def patch(value: str) -> None:
+        mine = app.test_client()
+        barrier.wait()
+        response = mine.patch(
+            f"/api/v1/patients/{pid}",
+            json={"tumor_type": value},
+            headers={**headers, "If-Match": tag},
+        )
+        results[value] = response.status_code
+
+    threads = [threading.Thread(target=patch, args=(v,)) for v in ("one", "two")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results.values()) == [200, 412], results
+    winner = next(v for v, status in results.items() if status == 200)
+    with app.app_context():
+        patient = db.session.get(Patient, pid)
+        assert patient.tumor_type == winner
+
+
+def test_event_patch_honours_the_timeline_etag(app, client, make_user, make_patient):
+    pid, headers = setup(app, client, make_user, make_patient)
+    with time_machine.travel(NOW, tick=False):
+        timeline = client.get(f"/api/v1/patients/{pid}/timeline", headers=headers)
+        tag = timeline.headers["ETag"]
+        first, second = timeline.get_json()["events"][4:6]
+        moved = client.patch(
+            f"/api/v1/patients/{pid}/events/{first['id']}",
+            json={"title": "Moved by Dr A"},
+            headers={**headers, "If-Match": tag},
+        )
+        stale = client.patch(
+            f"/api/v1/patients/{pid}/events/{second['id']}",
+            json={"title": "Moved by Dr B"},
+            headers={**headers, "If-Match": tag},
+        )
+        assert moved.status_code == 200 and stale.status_code == 412
+        titles = {
+            e["id"]: e["title"]
+            for e in client.get(
+                f"/api/v1/patients/{pid}/timeline", headers=headers
+            ).get_json()["events"]
+        }
+    assert titles[first["id"]] == "Moved by Dr A"
+    assert titles[second["id"]] == second["title"]
+
+
+def test_patch_without_if_match_still_works(app, client, make_user, make_patient):
+    pid, headers = setup(app, client, make_user, make_patient)
+    response = client.patch(
+        f"/api/v1/patients/{pid}", json={"tumor_type": "ependymoma"}, headers=headers
+    )
+    assert response.status_code == 200
+    assert response.headers["ETag"]
