@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from apiflask import APIBlueprint, HTTPTokenAuth
-from flask import g, request
+from flask import current_app, g, request
 from flask_login import current_user
 
-from recovery.extensions import csrf
+from recovery.extensions import csrf, limiter
 
 bp = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="Recovery")
 # The API checks CSRF itself: only for cookie sessions, never for bearer tokens.
@@ -49,6 +49,21 @@ def auth_error(error):  # type: ignore[no-untyped-def]
 
     message = "Send a valid bearer token (POST /api/v1/auth/tokens) or log in."
     return error_body(401, message), 401, {"WWW-Authenticate": 'Bearer realm="api"'}
+
+
+def rate_limit_key() -> str:
+    """Whose budget a request spends: its token's, its user's, or its address'."""
+    if current_user.is_authenticated:
+        token = g.get("api_token")
+        return f"token:{token.id}" if token is not None else f"user:{current_user.id}"
+    return f"ip:{request.remote_addr}"
+
+
+def _api_limit() -> str:
+    return str(current_app.config["API_RATE_LIMIT"])
+
+
+limiter.limit(_api_limit, key_func=rate_limit_key)(bp)
 
 
 def require_roles(*roles: str) -> None:

@@ -8,6 +8,7 @@ from flask import Response
 from flask_login import current_user
 
 from recovery.api import auth, bp, require_roles
+from recovery.api.paging import link_header, page_links
 from recovery.api.schemas import CohortPageOut, CohortQuery
 from recovery.audit.services import record
 from recovery.cohorts.filters import CohortFilter
@@ -24,7 +25,7 @@ STAFF = ("coordinator", "clinician", "admin")
 @bp.input(CohortQuery, location="query", arg_name="query")
 @bp.output(CohortPageOut)
 @bp.doc(responses=[400, 401, 403, 422])
-def cohort(query: dict[str, Any]) -> dict[str, Any]:
+def cohort(query: dict[str, Any]) -> Any:
     """Patients of the caller's care teams with phase, next event and alerts."""
     require_roles(*STAFF)
     view = CohortFilter.from_query(query)
@@ -39,12 +40,17 @@ def cohort(query: dict[str, Any]) -> dict[str, Any]:
         },
     )
     db.session.commit()
-    return {
+    links = page_links(
+        "api.cohort", page.page, page.per_page, page.total, view.params()
+    )
+    body = {
         "total": page.total,
         "page": page.page,
         "per_page": page.per_page,
         "items": [row.document() for row in page.rows],
+        "links": links,
     }
+    return body, 200, link_header(links)
 
 
 @bp.get("/cohort.csv")

@@ -6,11 +6,14 @@ from typing import Any
 
 from apiflask import abort
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from recovery.api import auth, bp, require_roles
 from recovery.api.conditional import claim, not_modified, patient_etag, tagged
+from recovery.api.paging import link_header, page_links
 from recovery.api.schemas import (
-    PageQuery,
+    CohortQuery,
     PatientIn,
     PatientOut,
     PatientPage,
@@ -18,6 +21,9 @@ from recovery.api.schemas import (
 )
 from recovery.audit.services import record
 from recovery.auth.services import send_link
+from recovery.cohorts.filters import CohortFilter
+from recovery.cohorts.services import Cohort
+from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.patients.access import get_patient_for
 from recovery.patients.models import Patient
@@ -25,7 +31,6 @@ from recovery.patients.services import (
     PatientError,
     change_patient,
     enrol_patient,
-    patients_page,
 )
 
 STAFF = ("coordinator", "clinician", "admin")
@@ -84,22 +89,49 @@ def create_patient(body: dict[str, Any]) -> dict[str, Any]:
 
 @bp.get("/patients")
 @bp.auth_required(auth)
-@bp.input(PageQuery, location="query", arg_name="query")
+@bp.input(CohortQuery, location="query", arg_name="query")
 @bp.output(PatientPage)
 @bp.doc(responses=[400, 401, 422])
-def list_patients(query: dict[str, Any]) -> dict[str, Any]:
-    """The patients you may see, a page at a time, newest surgery first."""
-    page = patients_page(
-        current_user, query["page"], query["per_page"], error_out=False
-    )
-    record("api_list_patients", details={"page": page.page, "count": len(page.items)})
-    db.session.commit()
-    return {
-        "total": page.total,
-        "page": page.page,
-        "per_page": page.per_page,
-        "items": [patient_document(p) for p in page.items],
+def list_patients(query: dict[str, Any]) -> Any:
+    """The patients you may see, a page at a time, newest surgery first.
+
+    Takes the cohort's filters and sorts (GET /cohort).
+    """
+    view = CohortFilter.from_query(query)
+    cohort = Cohort(current_user, view, utcnow())
+    total = cohort.count()
+    ids = db.session.scalars(
+        cohort.ids()
+        .limit(query["per_page"])
+        .offset((query["page"] - 1) * query["per_page"])
+    ).all()
+    found = {
+        p.id: p
+        for p in db.session.scalars(
+            select(Patient).where(Patient.id.in_(ids)).options(joinedload(Patient.user))
+        )
     }
+    patients = [found[i] for i in ids]
+    record(
+        "api_list_patients",
+        details={
+            "filters": view.params(),
+            "page": query["page"],
+            "patient_ids": list(ids),
+        },
+    )
+    db.session.commit()
+    links = page_links(
+        "api.list_patients", query["page"], query["per_page"], total, view.params()
+    )
+    body = {
+        "total": total,
+        "page": query["page"],
+        "per_page": query["per_page"],
+        "items": [patient_document(p) for p in patients],
+        "links": links,
+    }
+    return body, 200, link_header(links)
 
 
 @bp.get("/patients/<int:patient_id>")

@@ -231,6 +231,13 @@ class PageQuery(Schema):
     per_page = Integer(load_default=25, validate=Range(min=1, max=100))
 
 
+PAGE_LINKS = Dict(
+    keys=String(),
+    values=String(),
+    metadata={"description": "self, first, last, and prev/next where they exist"},
+)
+
+
 class PatientPage(Schema):
     """One page of patients."""
 
@@ -238,6 +245,7 @@ class PatientPage(Schema):
     page = Integer()
     per_page = Integer()
     items = List(Nested(PatientOut))
+    links = PAGE_LINKS
 
 
 class EventOut(Schema):
@@ -451,3 +459,4 @@ class CohortPageOut(Schema):
     page = Integer()
     per_page = Integer()
     items = List(Nested(CohortRowOut))
+    links = PAGE_LINKS

@@ -147,3 +147,50 @@ def test_patch_without_if_match_still_works(app, client, make_user, make_patient
     )
     assert response.status_code == 200
     assert response.headers["ETag"]
+
+
+def test_api_rate_limit_is_per_token(app, client, make_user, make_patient):
+    pid, first = setup(app, client, make_user, make_patient)
+    second = bearer_headers(client, make_user("clinician"))
+    app.config["API_RATE_LIMIT"] = "3 per minute"
+    try:
+        replies = [
+            client.get(f"/api/v1/patients/{pid}", headers=first) for _ in range(4)
+        ]
+        other = client.get("/api/v1/patients", headers=second)
+    finally:
+        app.config["API_RATE_LIMIT"] = "300 per minute"
+    assert [r.status_code for r in replies] == [200, 200, 200, 429]
+    assert replies[3].get_json()["error"]["code"] == "rate_limited"
+    assert int(replies[3].headers["Retry-After"]) > 0
+    assert other.status_code == 200  # another token has its own budget
+    limited = client.get(f"/api/v1/patients/{pid}", headers=first)
+    assert limited.status_code == 200  # the limit is read per request
+
+
+def test_list_endpoints_link_their_pages_and_keep_the_filters(
+    app, client, make_user, make_patient
+):
+    clinician = make_user("clinician")
+    for n in range(5):
+        make_patient(clinician, malignancy="malignant" if n % 2 else "benign")
+    make_patient(clinician, malignancy="malignant")
+    headers = bearer_headers(client, clinician)
+    first = client.get(
+        "/api/v1/patients?malignancy=malignant&per_page=2", headers=headers
+    )
+    body = first.get_json()
+    assert body["total"] == 3 and len(body["items"]) == 2
+    assert set(body["links"]) == {"self", "first", "last", "next"}
+    assert "malignancy=malignant" in body["links"]["next"]
+    assert 'rel="next"' in first.headers["Link"]
+    second = client.get(body["links"]["next"], headers=headers).get_json()
+    assert second["page"] == 2 and len(second["items"]) == 1
+    assert "next" not in second["links"] and "prev" in second["links"]
+    seen = {p["id"] for p in body["items"]} | {p["id"] for p in second["items"]}
+    assert len(seen) == 3
+    cohort = client.get("/api/v1/cohort?per_page=4", headers=headers).get_json()
+    assert (
+        cohort["links"]["last"].endswith("page=2&per_page=4")
+        or "page=2" in cohort["links"]["last"]
+    )
