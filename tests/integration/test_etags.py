@@ -190,7 +190,4 @@ def test_list_endpoints_link_their_pages_and_keep_the_filters(
     seen = {p["id"] for p in body["items"]} | {p["id"] for p in second["items"]}
     assert len(seen) == 3
     cohort = client.get("/api/v1/cohort?per_page=4", headers=headers).get_json()
-    assert (
-        cohort["links"]["last"].endswith("page=2&per_page=4")
-        or "page=2" in cohort["links"]["last"]
-    )
+    assert "page=2" in cohort["links"]["last"] and cohort["total"] == 6
