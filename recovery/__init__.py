@@ -95,6 +95,7 @@ def register_blueprints(app: APIFlask) -> None:
     """Mount each area of the app under its own prefix."""
     from recovery.admin.routes import bp as admin_bp
     from recovery.api import bp as api_bp
+    from recovery.api.docs import api_docs
     from recovery.auth.routes import bp as auth_bp
     from recovery.clinician.routes import bp as clinician_bp
     from recovery.cohorts.routes import bp as cohorts_bp
@@ -114,6 +115,7 @@ def register_blueprints(app: APIFlask) -> None:
     app.register_blueprint(notes_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
+    app.add_url_rule("/api/docs", "api_docs", api_docs)
     # Every documented error response uses the spec's error document.
     from recovery.api.schemas import Error
 

@@ -1,8 +1,23 @@
 """Account forms; each field carries its limits so bad input is a message, not a 500."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    ValidationError,
+)
 
 from recovery.auth.services import MAX_PASSWORD_LENGTH, password_problem
 
@@ -71,3 +86,24 @@ class LogoutForm(FlaskForm):
     """A CSRF-protected logout button."""
 
     submit = SubmitField("Log out")
+
+
+class ApiTokenForm(FlaskForm):
+    """A personal API token: what it is for and how long it lives."""
+
+    label = StringField(
+        "What it is for",
+        validators=[
+            DataRequired("Say what the token is for, e.g. 'EHR sync script'."),
+            Length(max=100, message="Use at most 100 characters."),
+        ],
+    )
+    days = IntegerField(
+        "Valid for (days)",
+        default=30,
+        validators=[
+            InputRequired("Say how many days the token is valid."),
+            NumberRange(1, 365, message="From 1 to 365 days."),
+        ],
+    )
+    submit = SubmitField("Create token")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from datetime import timedelta
 
 from flask import Flask, Request, g
 from flask.sessions import SecureCookieSessionInterface
@@ -38,6 +39,9 @@ def load_user(session_id: str) -> User | None:
     return user
 
 
+LAST_USED_EVERY = timedelta(minutes=5)
+
+
 @login_manager.request_loader
 def load_user_from_token(request: Request) -> User | None:
     """Authenticate an API request by `Authorization: Bearer <token>`."""
@@ -45,10 +49,15 @@ def load_user_from_token(request: Request) -> User | None:
     scheme, _, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         return None
-    token = find_api_token(raw.strip(), utcnow())
+    now = utcnow()
+    token = find_api_token(raw.strip(), now)
     if token is None:
         return None
     g.api_token = token
+    # "Last used" for the token page, written at most every few minutes so that
+    # reads stay reads; saved with the request's own commit (its audit row).
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_EVERY:
+        token.last_used_at = now
     return token.user
 
 

@@ -7,29 +7,42 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     has_request_context,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from recovery.audit.services import record
-from recovery.auth.forms import LoginForm, LogoutForm, ResetRequestForm, SetPasswordForm
+from recovery.auth.forms import (
+    ApiTokenForm,
+    LoginForm,
+    LogoutForm,
+    ResetRequestForm,
+    SetPasswordForm,
+)
+from recovery.auth.models import ApiToken, User
 from recovery.auth.services import (
     AccountError,
     authenticate,
     find_user_by_email,
+    issue_api_token,
     read_link_token,
+    revoke_api_token,
     send_link,
     set_password,
 )
 from recovery.db import utcnow
 from recovery.extensions import db, limiter
+from recovery.roles import roles_required
 
 bp = Blueprint("auth", __name__)
 
@@ -182,3 +195,50 @@ def request_password_reset() -> Response | str:
 def account() -> str:
     """The signed-in user's own account summary."""
     return render_template("auth/account.html")
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@roles_required("coordinator", "clinician", "admin")
+def api_tokens() -> Response | tuple[str, int]:
+    """Staff's personal API tokens: create (shown once), list, revoke."""
+    form = ApiTokenForm()
+    user = db.session.get(User, current_user.id)
+    if form.validate_on_submit():
+        raw, token = issue_api_token(
+            user, utcnow(), timedelta(days=form.days.data or 30), form.label.data or ""
+        )
+        record("issue_api_token", target=f"token:{token.id}")
+        db.session.commit()
+        # Shown on the next page only; never stored.
+        session["new_api_token"] = raw
+        flash("Token created. Copy it now: it will not be shown again.", "success")
+        return redirect(url_for("auth.api_tokens"))
+    tokens = db.session.scalars(
+        select(ApiToken)
+        .where(ApiToken.user_id == user.id)
+        .order_by(ApiToken.created_at.desc())
+    ).all()
+    return render_template(
+        "auth/tokens.html",
+        form=form,
+        tokens=tokens,
+        new_token=session.pop("new_api_token", None),
+        now=utcnow(),
+        revoke_form=LogoutForm(),
+        title="API tokens",
+    ), (400 if form.errors else 200)
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@roles_required("coordinator", "clinician", "admin")
+def revoke_token(token_id: int) -> Response:
+    """Revoke one of your own tokens at once."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != current_user.id:
+        abort(404)
+    if LogoutForm().validate_on_submit() and token.revoked_at is None:
+        revoke_api_token(token, utcnow())
+        record("revoke_api_token", target=f"token:{token.id}")
+        db.session.commit()
+        flash(f"Token “{token.label}” revoked.", "success")
+    return redirect(url_for("auth.api_tokens"))

@@ -158,7 +158,11 @@ def issue_api_token(
     """Create a token; the raw value is returned once and never stored."""
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
-        user=user, token_hash=_hash_token(raw), label=label, expires_at=now + ttl
+        user=user,
+        token_hash=_hash_token(raw),
+        label=label,
+        created_at=now,
+        expires_at=now + ttl,
     )
     db.session.add(token)
     db.session.flush()
