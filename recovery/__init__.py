@@ -35,6 +35,9 @@ def create_app(
         instance_path=str(INSTANCE_DIR),
         instance_relative_config=False,
     )
+    # Ids in URLs are the database's INTEGER: a larger number is no such page
+    # (404), not an overflow in the driver (500).
+    app.url_value_preprocessor(_ids_in_range)
     config_class = CONFIGS[name]
     app.config.from_object(config_class)
     app.config["ENV_NAME"] = name
@@ -95,7 +98,7 @@ def register_blueprints(app: APIFlask) -> None:
     """Mount each area of the app under its own prefix."""
     from recovery.admin.routes import bp as admin_bp
     from recovery.api import bp as api_bp
-    from recovery.api.docs import api_docs
+    from recovery.api.docs import api_docs, finish_spec
     from recovery.auth.routes import bp as auth_bp
     from recovery.clinician.routes import bp as clinician_bp
     from recovery.cohorts.routes import bp as cohorts_bp
@@ -115,7 +118,9 @@ def register_blueprints(app: APIFlask) -> None:
     app.register_blueprint(notes_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
-    app.add_url_rule("/api/docs", "api_docs", api_docs)
+    # An HTML page, not an API operation: kept out of the OpenAPI document.
+    app.add_url_rule("/api/docs", "api_docs", app.doc(hide=True)(api_docs))
+    app.spec_processor(finish_spec)
     # Every documented error response uses the spec's error document.
     from recovery.api.schemas import Error
 
@@ -134,3 +139,16 @@ def register_commands(app: APIFlask) -> None:
     from recovery import cli
 
     cli.init_app(app)
+
+
+MAX_ID = 2**31 - 1
+
+
+def _ids_in_range(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """404 for an integer in the URL that no id column can hold."""
+    if values and any(
+        isinstance(v, int) and not 0 < v <= MAX_ID for v in values.values()
+    ):
+        from flask import abort
+
+        abort(404)

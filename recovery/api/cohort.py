@@ -58,7 +58,13 @@ def cohort(query: dict[str, Any]) -> Any:
 @bp.input(CohortQuery, location="query", arg_name="query")
 @bp.doc(
     responses={
-        200: {"description": "CSV, one row per patient", "content": {"text/csv": {}}}
+        200: {
+            "description": "CSV, one row per patient",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        },
+        401: "Not logged in",
+        403: "Patients may not list the cohort",
+        422: "A filter is not valid",
     }
 )
 def cohort_csv(query: dict[str, Any]) -> Response:

@@ -74,6 +74,11 @@ class TokenOut(Schema):
     expires_at = DateTime(required=True)
 
 
+# Ids are the database's INTEGER: anything outside is no id (not a 500 on overflow).
+MAX_ID = 2**31 - 1
+ID_RANGE = Range(1, MAX_ID, error="Not a valid id.")
+
+
 def _range(low: float, high: float, what: str) -> Range:
     return Range(low, high, error=f"{what} must be from {low:g} to {high:g}.")
 
@@ -136,8 +141,8 @@ class PatientIn(Schema):
     origin = String(load_default="unknown", validate=_choice(ORIGINS))
     radiation = Nested(Radiation, load_default=lambda: {"planned": False})
     brace = Nested(Brace, load_default=lambda: {"required": False})
-    clinician_id = Integer(allow_none=True, load_default=None)
-    coordinator_id = Integer(allow_none=True, load_default=None)
+    clinician_id = Integer(allow_none=True, load_default=None, validate=ID_RANGE)
+    coordinator_id = Integer(allow_none=True, load_default=None, validate=ID_RANGE)
 
     @validates("timezone")
     def _timezone(self, value: str, **_: Any) -> None:
@@ -182,8 +187,8 @@ class PatientPatch(PatientIn):
     origin = String(validate=_choice(ORIGINS))
     radiation = Nested(RadiationPatch)
     brace = Nested(BracePatch)
-    clinician_id = Integer(allow_none=True)
-    coordinator_id = Integer(allow_none=True)
+    clinician_id = Integer(allow_none=True, validate=ID_RANGE)
+    coordinator_id = Integer(allow_none=True, validate=ID_RANGE)
 
 
 class RadiationOut(Schema):
@@ -367,7 +372,7 @@ class AlertQuery(Schema):
     """Filters of GET /alerts."""
 
     status = String(validate=OneOf(["open", "acknowledged"]))
-    patient_id = Integer()
+    patient_id = Integer(validate=ID_RANGE)
 
 
 class AckIn(Schema):
@@ -402,7 +407,7 @@ class CohortQuery(PageQuery):
     procedure = String(validate=_choice(PROCEDURES))
     tumor_location = String(validate=_choice(TUMOR_LOCATIONS))
     malignancy = String(validate=_choice(MALIGNANCIES))
-    clinician_id = Integer(validate=Range(min=1, error="Must be a staff id."))
+    clinician_id = Integer(validate=ID_RANGE)
     surgery_from = Date()
     surgery_to = Date()
     overdue = Boolean(

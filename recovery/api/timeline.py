@@ -120,7 +120,17 @@ def edit_event(patient_id: int, event_id: int, body: dict[str, Any]) -> Any:
 
 @bp.get("/patients/<int:patient_id>/calendar.ics")
 @bp.auth_required(auth)
-@bp.doc(responses=[401, 403, 404])
+@bp.doc(
+    responses={
+        200: {
+            "description": "iCalendar (RFC 5545), one all-day VEVENT per event",
+            "content": {"text/calendar": {"schema": {"type": "string"}}},
+        },
+        401: "Not logged in",
+        403: "Not in the care team",
+        404: "No such patient",
+    }
+)
 def calendar(patient_id: int) -> Response:
     """The timeline as an iCalendar file of all-day events."""
     patient = get_patient_for(current_user, patient_id, "api_calendar")
