@@ -1,10 +1,10 @@
-"""`flask --app wsgi …` commands: users, demo."""
+"""`flask --app wsgi …` commands: users, demo, timelines, reminders, backups."""
 
 from __future__ import annotations
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from recovery.admin.services import create_staff
 from recovery.auth.models import STAFF_ROLES
@@ -165,3 +165,33 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(timeline_cli)
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(reminders_cli)
+    app.cli.add_command(export_command)
+    app.cli.add_command(import_command)
+
+
+@click.command("export")
+@with_appcontext
+@click.argument("archive", type=click.Path(dir_okay=False, writable=True))
+def export_command(archive: str) -> None:
+    """Write every table to a JSON archive (a backup; it holds patient data)."""
+    from recovery.backup import export_archive
+
+    with open(archive, "w", encoding="utf-8") as out:
+        counts = export_archive(out)
+    click.echo(f"Exported {sum(counts.values())} rows from {len(counts)} tables.")
+
+
+@click.command("import")
+@with_appcontext
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False))
+def import_command(archive: str) -> None:
+    """Load a JSON archive into a new, migrated, empty database."""
+    from recovery.backup import BackupError, import_archive
+
+    try:
+        with open(archive, encoding="utf-8") as source:
+            counts = import_archive(source)
+    except BackupError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Imported {sum(counts.values())} rows into {len(counts)} tables.")
