@@ -126,8 +126,10 @@ class TestingConfig(Config):
 class ProductionConfig(Config):
     """Production: PostgreSQL from DATABASE_URL, a real SECRET_KEY, secure cookies."""
 
-    SESSION_COOKIE_SECURE = True
-    REMEMBER_COOKIE_SECURE = True
+    # Only for plain-HTTP setups on loopback (the load test): 0 lets cookies
+    # travel without TLS. Behind HTTPS, leave both on.
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     FORCE_HTTPS = _bool("FORCE_HTTPS", True)
 
     @staticmethod

@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._result import report
 from recovery.domain.plan import BracePlan, Plan, RadiationPlan
 from recovery.domain.protocol import load_protocols
 from recovery.domain.reminders import Preferences, ReminderEvent, plan_reminders
@@ -78,6 +79,7 @@ def bench_planner() -> None:
         f"planner: {rate:,.0f} reminders planned per second "
         "(14-day horizon, 2 channels)"
     )
+    report("reminders", "planner", rate, "reminders/s", "(none)", None)
 
 
 def dispatch_rate(url: str, n: int) -> float:
@@ -211,6 +213,16 @@ def main() -> None:
             print(
                 f"{name:<11}{n:>9,}{ours:>16,.0f}{theirs:>15,.0f}{ratio:>7.1f}x"
                 f"  >=10x {verdict}"
+            )
+            report(
+                "reminders",
+                f"dispatch {n:,} due, {name}",
+                ours,
+                "/s",
+                ">= 10x APScheduler",
+                ratio >= 10,
+                theirs,
+                "APScheduler SQLAlchemyJobStore",
             )
 
 

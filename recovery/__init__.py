@@ -102,6 +102,7 @@ def register_blueprints(app: APIFlask) -> None:
     from recovery.auth.routes import bp as auth_bp
     from recovery.clinician.routes import bp as clinician_bp
     from recovery.cohorts.routes import bp as cohorts_bp
+    from recovery.health import bp as health_bp
     from recovery.notes.routes import bp as notes_bp
     from recovery.patients.routes import bp as patients_bp
     from recovery.reminders.routes import bp as reminders_bp
@@ -109,6 +110,7 @@ def register_blueprints(app: APIFlask) -> None:
     from recovery.timeline.routes import bp as timeline_bp
 
     app.register_blueprint(auth_bp)
+    app.register_blueprint(health_bp)
     app.register_blueprint(patients_bp)
     app.register_blueprint(timeline_bp)
     app.register_blueprint(symptoms_bp)

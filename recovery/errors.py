@@ -7,6 +7,7 @@ from typing import Any
 from apiflask import APIFlask, HTTPError
 from flask import render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from recovery.extensions import db
@@ -136,6 +137,8 @@ def init_app(app: APIFlask) -> None:
             status,
         )
 
+    database_unavailable(app)
+
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError) -> Any:
         """An unexpected failure: roll back, log the traceback, show a plain page."""
@@ -146,3 +149,39 @@ def init_app(app: APIFlask) -> None:
             render_template("errors/error.html", code=500, message=PAGE_MESSAGES[500]),
             500,
         )
+
+
+# What the database said, in words for the person at the screen and the operator.
+DATABASE_TROUBLE = (
+    ("readonly", "The database is read-only just now; nothing was saved."),
+    ("disk is full", "The database's disk is full; nothing was saved."),
+    ("disk full", "The database's disk is full; nothing was saved."),
+)
+
+
+def database_unavailable(app: APIFlask) -> None:
+    """A database that is down, read-only or full gives 503, never a 500.
+
+    The transaction is rolled back, so nothing is half-written; the pool's
+    pre-ping reconnects once the server is back.
+    """
+
+    @app.errorhandler(OperationalError)
+    def operational_error(error: OperationalError) -> Any:
+        try:
+            db.session.rollback()
+        except OperationalError:  # the connection itself is gone
+            db.session.remove()
+        text = str(error.orig).lower()
+        message = next(
+            (words for needle, words in DATABASE_TROUBLE if needle in text),
+            "The database cannot be reached just now; nothing was saved. "
+            "Try again in a minute.",
+        )
+        # The operator's log names the cause; patient data is not in it.
+        app.logger.error("database unavailable: %s", type(error.orig).__name__)
+        headers = {"Retry-After": "30"}
+        if wants_json():
+            return error_body(503, message), 503, headers
+        page = render_template("errors/error.html", code=503, message=message)
+        return page, 503, headers

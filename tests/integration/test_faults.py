@@ -1,0 +1,159 @@
+"""Faults: a database that is read-only, full, or gone mid-request gives a clear
+503, nothing is half-written, and the app recovers when the database does."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import event, func, insert, select, text
+from sqlalchemy.exc import OperationalError
+
+from recovery import create_app
+from recovery.audit.models import AuditEvent
+from recovery.auth.models import User
+from recovery.auth.services import set_password
+from recovery.db import utcnow
+from recovery.extensions import db
+from recovery.patients.models import Patient
+from recovery.symptoms.models import SymptomLog
+from tests.conftest import PASSWORD, Account, Browser
+
+
+def patient_in(app: Flask) -> Account:
+    """A patient with a password in this app's database."""
+    with app.app_context():
+        user = User(name="Fay Ult", email="fay@mail.example.org", role="patient")
+        set_password(user, PASSWORD, utcnow())
+        patient = Patient(
+            user=user,
+            mrn="F-1",
+            date_of_birth=date(1960, 1, 1),
+            surgery_date=date(2026, 11, 10),
+            procedure="biopsy",
+            tumor_location="epidural",
+            malignancy="benign",
+        )
+        db.session.add(patient)
+        db.session.commit()
+        return Account(user.id, user.email, "patient", patient_id=patient.id)
+
+
+@pytest.fixture
+def own_sqlite(tmp_path):
+    """A migrated SQLite file of its own, one patient logged in through the app."""
+    path = tmp_path / "fault.db"
+    app = create_app(
+        "testing", overrides={"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"}
+    )
+    with app.app_context():
+        upgrade()
+    account = patient_in(app)
+    browser = Browser(app.test_client())
+    browser.login(account)
+    yield path, app, browser
+    with app.app_context():
+        db.engine.dispose()
+
+
+def logs(app: Flask) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(SymptomLog)) or 0
+
+
+def test_a_read_only_database_gives_a_clear_503(own_sqlite):
+    path, _, browser = own_sqlite
+    readonly = create_app(
+        "testing",
+        overrides={
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///file:{path}?mode=ro&uri=true"
+        },
+    )
+    client = readonly.test_client()
+    session = browser.client.get_cookie("session")
+    client.set_cookie("session", session.value)
+    # Reading a record writes its audit row: with no audit, no read.
+    response = client.get("/patients/me")
+    assert response.status_code == 503
+    assert (
+        "The database is read-only just now; nothing was saved."
+        in response.get_data(as_text=True)
+    )
+    assert response.headers["Retry-After"] == "30"
+    api = client.get("/api/v1/patients", headers={"Accept": "application/json"})
+    assert api.status_code == 503
+    assert api.get_json()["error"]["code"] == "unavailable"
+    # Health: the process lives and the database still answers reads.
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/healthz/ready").status_code == 200
+    with readonly.app_context():
+        db.engine.dispose()
+
+
+def test_a_full_disk_gives_a_clear_503_and_saves_nothing(own_sqlite):
+    _, app, browser = own_sqlite
+    form = browser.client.get("/symptoms/check-in")
+    assert form.status_code == 200
+    with app.app_context():
+        # SQLite stops at max_page_count as it would at a full disk: fill it up.
+        pages = db.session.execute(text("PRAGMA page_count")).scalar()
+        db.session.execute(text(f"PRAGMA max_page_count = {pages}"))
+        filler = {
+            "action": "filler",
+            "target": "",
+            "ip": "",
+            "details": {},
+            "at": utcnow(),
+        }
+        for batch in (100, 10, 1):
+            with pytest.raises(OperationalError, match="full"):
+                for _ in range(100_000):
+                    db.session.execute(insert(AuditEvent), [filler] * batch)
+                    db.session.commit()
+            db.session.rollback()
+        # Every connection of the pool gets the limit from now on.
+        event.listen(
+            db.engine,
+            "connect",
+            lambda conn, _: conn.execute(f"PRAGMA max_page_count = {pages}"),
+        )
+        db.engine.dispose()
+    response = browser.submit(
+        "/symptoms/check-in", {"back_pain": "4", "notes": "x" * 2000}
+    )
+    assert response.status_code == 503
+    assert "disk is full; nothing was saved." in response.get_data(as_text=True)
+    assert logs(app) == 0
+
+
+@pytest.mark.skipif(
+    "postgresql" not in (create_app("testing").config["SQLALCHEMY_DATABASE_URI"]),
+    reason="PostgreSQL only: its server going away mid-request",
+)
+def test_postgres_going_away_mid_check_in_is_a_503_then_recovers(
+    app, browser, make_user, make_patient
+):
+    account = make_patient(make_user("coordinator"))
+    browser.login(account)
+    with app.app_context():
+        engine = db.engine
+
+    def kill_own_connection(conn, cursor, statement, *args):
+        # As a server restart would: the connection dies as the check-in is written.
+        if statement.startswith("INSERT INTO symptom_logs"):
+            event.remove(engine, "before_cursor_execute", kill_own_connection)
+            pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            with engine.connect() as other:
+                other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+    event.listen(engine, "before_cursor_execute", kill_own_connection)
+    response = browser.submit("/symptoms/check-in", {"back_pain": "6"})
+    assert response.status_code == 503
+    assert "cannot be reached" in response.get_data(as_text=True)
+    assert logs(app) == 0  # nothing half-written
+    # The pool's pre-ping drops the dead connection: the next try goes through.
+    retry = browser.submit("/symptoms/check-in", {"back_pain": "6"})
+    assert retry.status_code == 302
+    assert logs(app) == 1
