@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test lint migrate seed clean
+.PHONY: run test lint migrate seed clean bench load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,3 +42,19 @@ lint: $(DEV_STAMP)
 
 clean:
 	rm -rf $(VENV) instance/test.db* .pytest_cache .mypy_cache .ruff_cache
+
+LOAD_STAMP := .venv-load/.installed
+
+$(LOAD_STAMP): requirements-load.txt
+	$(PYTHON) -m venv .venv-load
+	.venv-load/bin/python -m pip install --quiet -r requirements-load.txt
+	touch $@
+
+## Every bench script, then one table of figures, baselines and targets.
+bench: $(DEV_STAMP) $(LOAD_STAMP)
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
+
+## The load test alone: gunicorn + PostgreSQL + Locust (make load LOAD_ARGS=--quick).
+load: $(DEV_STAMP) $(LOAD_STAMP)
+	$(BIN)/python bench/load.py $(LOAD_ARGS)
+

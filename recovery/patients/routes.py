@@ -205,11 +205,14 @@ def detail(patient_id: int) -> str:
 
 
 def _render_patient(template: str, patient: Patient) -> str:
-    """Commit the audited read, then show the page with the patient's own today."""
-    db.session.commit()
+    """The page on the patient's own today; the audited read commits with it.
+
+    Rendered first, committed after: a commit expires every loaded object and the
+    template would load the patient, their events and account again one by one.
+    """
     today = local_today(patient.user.timezone, utcnow())
     staff_view = template == "patients/detail.html"
-    return render_template(
+    html = render_template(
         template,
         patient=patient,
         day=post_op_day(patient.surgery_date, today),
@@ -228,3 +231,5 @@ def _render_patient(template: str, patient: Patient) -> str:
         now=utcnow(),
         note_window=EDIT_WINDOW,
     )
+    db.session.commit()
+    return html
