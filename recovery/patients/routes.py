@@ -38,7 +38,7 @@ from recovery.notes.forms import NoteForm
 from recovery.notes.services import patient_notes
 from recovery.patients.access import get_patient_for, own_patient
 from recovery.patients.models import Patient
-from recovery.patients.services import PatientError, enrol_patient
+from recovery.patients.services import PLAN_FIELDS, PatientError, enrol_patient
 from recovery.roles import roles_required
 from recovery.symptoms.forms import AcknowledgeForm
 from recovery.symptoms.services import checked_in_on, due_questionnaire, patient_alerts
@@ -169,17 +169,8 @@ def enrolment_body(form: MultiDict[str, str]) -> dict[str, Any]:
     body: dict[str, Any] = {
         key: form[key].strip()
         for key in (
-            "name",
-            "email",
-            "mrn",
-            "date_of_birth",
-            "timezone",
-            "surgery_date",
-            "procedure",
-            "tumor_location",
-            "tumor_type",
-            "malignancy",
-            "origin",
+            *("name", "email", "mrn", "date_of_birth", "timezone"),
+            *(f for f in PLAN_FIELDS if not f.startswith(("radiation_", "brace_"))),
         )
         if form.get(key, "").strip()
     }
