@@ -26,6 +26,7 @@ from recovery.clinician.services import (
     ScheduleFilter,
     by_week,
     schedule_items,
+    schedule_page,
 )
 from recovery.db import utcnow
 from recovery.extensions import db
@@ -79,10 +80,12 @@ def _patients() -> list[tuple[int, str, str]]:
     return [tuple(row) for row in db.session.execute(query.order_by(User.name))]
 
 
-def _schedule(template: str) -> tuple[str, int]:
+def _schedule(template: str, per_page: int = 100) -> tuple[str, int]:
     where, errors = parse_filter()
     now = utcnow()
-    items = schedule_items(current_user, where, now)
+    number = request.args.get("page", 1, type=int) or 1
+    page = schedule_page(current_user, where, now, max(number, 1), per_page)
+    items = page.items
     record(
         "view_schedule",
         target="clinician",
@@ -97,7 +100,8 @@ def _schedule(template: str) -> tuple[str, int]:
         where=where,
         errors=errors,
         weeks=list(by_week(items, today)),
-        count=len(items),
+        count=page.total,
+        page=page,
         kinds=SCHEDULE_KINDS,
         patients=_patients(),
         review_form=ReviewForm(),
@@ -121,7 +125,7 @@ def schedule() -> tuple[str, int]:
 @roles_required(*STAFF)
 def printable() -> tuple[str, int]:
     """The same schedule laid out for paper."""
-    return _schedule("clinician/schedule_print.html")
+    return _schedule("clinician/schedule_print.html", per_page=1000)
 
 
 @bp.route("/feed", methods=["POST"])

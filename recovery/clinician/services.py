@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from itertools import groupby
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from recovery.auth.models import User
@@ -73,58 +74,51 @@ class ScheduleItem:
         return SCHEDULE_KINDS[self.kind]
 
 
-def schedule_items(
-    user: User, where: ScheduleFilter, now: datetime
-) -> list[ScheduleItem]:
-    """Overdue and upcoming items of the user's patients, soonest first."""
-    event = TimelineEvent
-    reviewer = aliased(User)
-    first = event.start_date == Patient.radiation_first_session
-    last = event.start_date == Patient.radiation_last_session
-    clinic_today = local_today(current_app.config["CLINIC_TIMEZONE"], now)
-    # A day of slack: patients east of the clinic are already a day further on.
-    horizon = clinic_today + timedelta(weeks=where.weeks, days=1)
-    query = (
-        select(
-            event,
-            Patient.id,
-            User.name,
-            User.timezone,
-            Patient.mrn,
-            Patient.radiation_first_session,
-            reviewer.name,
-        )
-        .join(Patient, Patient.id == event.patient_id)
-        .join(User, User.id == Patient.user_id)
-        .outerjoin(reviewer, reviewer.id == event.reviewed_by_id)
-        .where(
-            event.episode == Patient.episode,
-            event.status.in_(("upcoming", "missed")),
-            event.kind.not_in(PERIOD_KINDS),
-            or_(event.kind != "radiation_session", first, last),
-            event.start_date <= horizon,
-        )
-        .order_by(event.start_date, User.name, event.id)
+@dataclass(frozen=True)
+class SchedulePage:
+    """One page of the schedule."""
+
+    items: list[ScheduleItem]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages (at least one)."""
+        return max(1, -(-self.total // self.per_page))
+
+
+def schedule_page(
+    user: User, where: ScheduleFilter, now: datetime, page: int, per_page: int = 100
+) -> SchedulePage:
+    """A page of the schedule: a clinician with a thousand patients has thousands
+    of items, and a page of them is what a person can read (and render fast)."""
+    items = schedule_items(user, where, now, page=(page, per_page))
+    total = db.session.scalar(
+        select(func.count()).select_from(_query(user, where, now).subquery())
     )
-    scope = visible_condition(user)
-    if scope is not None:
-        query = query.where(scope)
-    if where.patient_id is not None:
-        query = query.where(Patient.id == where.patient_id)
-    if where.kind == "radiation_start":
-        query = query.where(and_(event.kind == "radiation_session", first))
-    elif where.kind == "radiation_end":
-        query = query.where(and_(event.kind == "radiation_session", last))
-    elif where.kind is not None:
-        query = query.where(event.kind == where.kind)
+    return SchedulePage(items, total or 0, page, per_page)
+
+
+def schedule_items(
+    user: User,
+    where: ScheduleFilter,
+    now: datetime,
+    page: tuple[int, int] | None = None,
+) -> list[ScheduleItem]:
+    """Overdue and upcoming items of the user's patients: overdue first, then
+    soonest first; `page` (number, size) for one page of them."""
+    query = _query(user, where, now)
+    if page is not None:
+        number, size = page
+        query = query.limit(size).offset((number - 1) * size)
     items = []
     for row, pid, name, zone, mrn, first_day, reviewer_name in db.session.execute(
         query
     ):
         today = local_today(zone, now)
         status = status_on(row.status, row.kind, row.start_date, row.end_date, today)
-        if row.start_date > today + timedelta(weeks=where.weeks):
-            continue
         kind = row.kind
         if kind == "radiation_session":
             kind = "radiation_start" if row.start_date == first_day else "radiation_end"
@@ -145,6 +139,56 @@ def schedule_items(
             )
         )
     return items
+
+
+def _query(user: User, where: ScheduleFilter, now: datetime) -> Any:
+    """The schedule's rows, filtered and ordered, in SQL."""
+    event = TimelineEvent
+    reviewer = aliased(User)
+    first = event.start_date == Patient.radiation_first_session
+    last = event.start_date == Patient.radiation_last_session
+    clinic_today = local_today(current_app.config["CLINIC_TIMEZONE"], now)
+    horizon = clinic_today + timedelta(weeks=where.weeks)
+    query = (
+        select(
+            event,
+            Patient.id,
+            User.name,
+            User.timezone,
+            Patient.mrn,
+            Patient.radiation_first_session,
+            reviewer.name,
+        )
+        .join(Patient, Patient.id == event.patient_id)
+        .join(User, User.id == Patient.user_id)
+        .outerjoin(reviewer, reviewer.id == event.reviewed_by_id)
+        .where(
+            event.episode == Patient.episode,
+            event.status.in_(("upcoming", "missed")),
+            event.kind.not_in(PERIOD_KINDS),
+            or_(event.kind != "radiation_session", first, last),
+            event.start_date <= horizon,
+        )
+        # Overdue first (by the clinic's day), then soonest first.
+        .order_by(
+            case((event.end_date < clinic_today, 0), else_=1),
+            event.start_date,
+            User.name,
+            event.id,
+        )
+    )
+    scope = visible_condition(user)
+    if scope is not None:
+        query = query.where(scope)
+    if where.patient_id is not None:
+        query = query.where(Patient.id == where.patient_id)
+    if where.kind == "radiation_start":
+        query = query.where(and_(event.kind == "radiation_session", first))
+    elif where.kind == "radiation_end":
+        query = query.where(and_(event.kind == "radiation_session", last))
+    elif where.kind is not None:
+        query = query.where(event.kind == where.kind)
+    return query
 
 
 def by_week(

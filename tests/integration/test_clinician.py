@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -690,3 +691,23 @@ def test_patients_see_who_viewed_their_record(app, browser, team):
     staff = Browser(app.test_client())
     staff.login(team["clinician"])
     assert staff.client.get("/patients/me/access").status_code == 403
+
+
+def test_a_long_schedule_comes_in_pages(app, browser, make_user, make_patient):
+    clinician = make_user("clinician")
+    for n in range(8):
+        account = make_patient(clinician, surgery_date=date(2026, 11, 2 + n))
+        with time_machine.travel(NOW, tick=False):
+            build_timeline(app, account.patient_id)
+    browser.login(clinician)
+    _, first = schedule(browser, "weeks=26")
+    total = int(
+        first.split(" items of your patients")[0].rsplit(">", 1)[-1].split()[-1]
+    )
+    assert total > 100
+    assert first.count('class="kind-') == 100
+    assert "Page 1 of 2" in first
+    _, second = schedule(browser, "weeks=26&page=2")
+    assert second.count('class="kind-') == total - 100
+    ids = lambda html: set(re.findall(r'id="review-(\d+)"', html))  # noqa: E731
+    assert not ids(first) & ids(second)
