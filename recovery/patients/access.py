@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import abort
 from sqlalchemy import ColumnElement, Select, exists, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from recovery.audit.services import record
 from recovery.auth.models import User
@@ -57,7 +58,17 @@ def get_patient_for(user: Any, patient_id: int, action: str) -> Patient:
     Patients get 404 for anyone else's record, so ids reveal nothing; staff get 403.
     Refusals are audited too, and the caller's commit is not needed for them.
     """
-    patient = db.session.get(Patient, patient_id)
+    # Every page of a record shows the name and the care team: load them at once.
+    patient = db.session.get(
+        Patient,
+        patient_id,
+        options=[
+            joinedload(Patient.user),
+            selectinload(Patient.care_team).joinedload(CareTeamMember.user),
+        ],
+        # Also when the patient is already loaded (their own account's `patient`).
+        populate_existing=True,
+    )
     if patient is None:
         abort(404)
     if not can_view(user, patient):
