@@ -86,6 +86,9 @@ class Config:
     SCHEDULER_ENABLED = _bool("SCHEDULER_ENABLED", True)
     # Reminders exist as rows this many days ahead; a nightly job extends them.
     REMINDER_HORIZON_DAYS = int(os.environ.get("REMINDER_HORIZON_DAYS", "14"))
+    # A dispatcher that dies mid-batch holds its claimed rows this long; then
+    # another takes them (at most the one it was sending goes out twice).
+    REMINDER_LEASE_SECONDS = int(os.environ.get("REMINDER_LEASE_SECONDS", "300"))
 
     # Care protocols (TOML); a bad file stops start-up with the file, item and reason.
     PROTOCOL_DIR = os.environ.get(

@@ -313,6 +313,12 @@ def expire_overdue(now: datetime) -> int:
     return result.rowcount or 0
 
 
+def lease() -> timedelta:
+    """How long a claim holds its rows before another dispatcher may take them."""
+    seconds = current_app.config.get("REMINDER_LEASE_SECONDS")
+    return timedelta(seconds=seconds) if seconds else LEASE
+
+
 def claim(
     now: datetime, limit: int, lease: timedelta = LEASE
 ) -> tuple[str, list[int] | None]:
@@ -524,7 +530,7 @@ def _dispatch_loop(
     channels: Mapping[str, Channel], now: datetime, batch: int, result: DispatchResult
 ) -> None:
     while True:
-        token, ids = claim(now, batch)
+        token, ids = claim(now, batch, lease())
         if ids is None:
             return
         if ids:

@@ -158,3 +158,84 @@ def test_postgres_going_away_mid_check_in_is_a_503_then_recovers(
     retry = browser.submit("/symptoms/check-in", {"back_pain": "6"})
     assert retry.status_code == 302
     assert logs(app) == 1
+
+
+def test_a_dispatcher_process_killed_mid_batch_then_restarted(own_sqlite, tmp_path):
+    """A real `reminders dispatch` process, SIGKILLed while sending over SMTP:
+    after the lease a new one sends the rest; nothing lost, at most one twice."""
+    import asyncio
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from aiosmtpd.controller import Controller
+
+    from recovery.reminders.models import Reminder
+    from tests.integration.test_smtp import free_port
+
+    path, app, _ = own_sqlite
+
+    class SlowCollector:
+        def __init__(self) -> None:
+            self.count = 0
+
+        async def handle_DATA(self, server, session, envelope):
+            await asyncio.sleep(0.05)  # a mail server taking its time
+            self.count += 1
+            return "250 OK"
+
+    handler = SlowCollector()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    total = 60
+    with app.app_context():
+        user = db.session.scalars(select(User)).one()
+        db.session.add_all(
+            Reminder(
+                user_id=user.id,
+                rule="digest",
+                channel="email",
+                send_at=utcnow(),
+                status="pending",
+                dedupe_key=f"kill:{n}",
+                body="Your daily summary.",
+            )
+            for n in range(total)
+        )
+        db.session.commit()
+    env = {
+        **os.environ,
+        "RECOVERY_ENV": "development",
+        "DATABASE_URL": f"sqlite:///{path}",
+        "MAIL_BACKEND": "smtp",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(port),
+        "REMINDER_LEASE_SECONDS": "2",
+        "SCHEDULER_ENABLED": "0",
+    }
+    root = Path(__file__).resolve().parents[2]
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "reminders", "dispatch"]
+    try:
+        first = subprocess.Popen(command, cwd=root, env=env)  # noqa: S603
+        deadline = time.monotonic() + 60
+        while handler.count < 15 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        killed_at = handler.count
+        assert 15 <= killed_at < total  # killed mid-batch
+        time.sleep(2.5)  # the dead dispatcher's lease runs out
+        done = subprocess.run(  # noqa: S603
+            command, cwd=root, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        time.sleep(0.2)
+    finally:
+        controller.stop()
+    with app.app_context():
+        statuses = db.session.scalars(select(Reminder.status)).all()
+    assert statuses == ["sent"] * total  # none lost
+    assert total <= handler.count <= total + 1  # at most the in-flight one twice
