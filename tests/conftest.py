@@ -52,6 +52,20 @@ def app() -> Iterator[Flask]:
     yield application
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing() -> Iterator[None]:
+    """Argon2 at its cheapest: the suite makes hundreds of accounts (160 ms each
+    with the production parameters), and argon2's strength is not under test."""
+    from argon2 import PasswordHasher
+
+    from recovery.auth import services
+
+    saved = services._hasher
+    services._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    services._hasher = saved
+
+
 @pytest.fixture(autouse=True)
 def _clean_database(app: Flask) -> Iterator[None]:
     """Each test starts with empty tables, a fresh rate limiter and no mail."""
