@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort
-from sqlalchemy import ColumnElement, Select, exists, select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from recovery.audit.services import record
@@ -43,13 +43,6 @@ def visible_condition(user: User) -> ColumnElement[bool] | None:
     return exists().where(
         CareTeamMember.patient_id == Patient.id, CareTeamMember.user_id == user.id
     )
-
-
-def visible_patients(user: User) -> Select[tuple[Patient]]:
-    """A query of the patients this user may see, for lists."""
-    condition = visible_condition(user)
-    query = select(Patient)
-    return query if condition is None else query.where(condition)
 
 
 def get_patient_for(user: Any, patient_id: int, action: str) -> Patient:

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 
 from recovery.audit.services import record
 from recovery.auth.models import User
-from recovery.domain.plan import post_op_day
 from recovery.domain.timeline import TimelineChanges
 from recovery.extensions import db
-from recovery.patients.access import visible_patients
 from recovery.patients.models import CareTeamMember, Patient, bump_versions
-from recovery.timeline.services import PHASE_NAMES, phase_of, recompute_timeline
-from recovery.zones import local_today
+from recovery.timeline.services import recompute_timeline
 
 
 def add_to_care_team(patient: Patient, *users: User | None) -> None:
@@ -32,44 +25,6 @@ def add_to_care_team(patient: Patient, *users: User | None) -> None:
         if user is not None and user.is_staff and user.id not in present:
             patient.care_team.append(CareTeamMember(user=user))
             present.add(user.id)
-
-
-def patients_page(
-    user: User, page: int, per_page: int = 25, error_out: bool = True
-) -> Pagination:
-    """One page of the patients this user follows, by surgery date, newest first."""
-    query = (
-        visible_patients(user)
-        .options(joinedload(Patient.user), selectinload(Patient.events))
-        .order_by(Patient.surgery_date.desc(), Patient.id)
-    )
-    return db.paginate(
-        query, page=page, per_page=per_page, max_per_page=100, error_out=error_out
-    )
-
-
-@dataclass(frozen=True)
-class PatientRow:
-    """A patient as list pages show them: their day after surgery and phase today."""
-
-    patient: Patient
-    day: int
-    phase: str
-
-
-def patient_rows(patients: list[Patient], now: datetime) -> list[PatientRow]:
-    """Each patient with their post-operative day and phase on their own today."""
-    rows = []
-    for patient in patients:
-        today = local_today(patient.user.timezone, now)
-        rows.append(
-            PatientRow(
-                patient,
-                post_op_day(patient.surgery_date, today),
-                PHASE_NAMES[phase_of(patient, today)],
-            )
-        )
-    return rows
 
 
 # Columns of a patient's plan; changing any but the tumor type rebuilds the timeline.
