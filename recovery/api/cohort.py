@@ -10,10 +10,9 @@ from flask_login import current_user
 from recovery.api import auth, bp, require_roles
 from recovery.api.paging import link_header, page_links
 from recovery.api.schemas import CohortPageOut, CohortQuery
-from recovery.audit.services import record
 from recovery.cohorts.filters import CohortFilter
 from recovery.cohorts.routes import csv_response
-from recovery.cohorts.services import cohort_page
+from recovery.cohorts.services import cohort_page, record_view
 from recovery.db import utcnow
 from recovery.extensions import db
 
@@ -30,15 +29,7 @@ def cohort(query: dict[str, Any]) -> Any:
     require_roles(*STAFF)
     view = CohortFilter.from_query(query)
     page = cohort_page(current_user, view, utcnow(), query["page"], query["per_page"])
-    record(
-        "view_cohort",
-        target="api",
-        details={
-            "filters": view.params(),
-            "page": page.page,
-            "patient_ids": [row.patient_id for row in page.rows],
-        },
-    )
+    record_view(page, view, "api")
     db.session.commit()
     links = page_links(
         "api.cohort", page.page, page.per_page, page.total, view.params()

@@ -26,7 +26,12 @@ from recovery.audit.services import record
 from recovery.auth.models import User
 from recovery.cohorts.filters import CohortFilter
 from recovery.cohorts.models import SavedCohort
-from recovery.cohorts.services import cohort_page, cohort_summary, csv_lines
+from recovery.cohorts.services import (
+    cohort_page,
+    cohort_summary,
+    csv_lines,
+    record_view,
+)
 from recovery.db import utcnow
 from recovery.domain.plan import MALIGNANCIES, PROCEDURES, TUMOR_LOCATIONS
 from recovery.errors import flatten_fields
@@ -103,15 +108,7 @@ def dashboard() -> Response | tuple[str, int]:
     page = cohort_page(current_user, view, now, page_number, per_page)
     if page.page > page.pages:
         abort(404)
-    record(
-        "view_cohort",
-        target="cohorts",
-        details={
-            "filters": view.params(),
-            "page": page.page,
-            "patient_ids": [row.patient_id for row in page.rows],
-        },
-    )
+    record_view(page, view, "cohorts")
     saved = db.session.scalars(
         select(SavedCohort)
         .where(SavedCohort.user_id == current_user.id)

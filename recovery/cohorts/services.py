@@ -32,6 +32,7 @@ from sqlalchemy import (
     text,
 )
 
+from recovery.audit.services import record
 from recovery.auth.models import User
 from recovery.cohorts.filters import PHASE_ORDER, CohortFilter
 from recovery.domain.cohort import (
@@ -337,6 +338,19 @@ class CohortPage:
     def has_next(self) -> bool:
         """Whether a page comes after."""
         return self.page < self.pages
+
+
+def record_view(page: CohortPage, cohort_filter: CohortFilter, target: str) -> None:
+    """Audit a page of the cohort: the filters and which patients it showed."""
+    record(
+        "view_cohort",
+        target=target,
+        details={
+            "filters": cohort_filter.params(),
+            "page": page.page,
+            "patient_ids": [row.patient_id for row in page.rows],
+        },
+    )
 
 
 def cohort_page(
