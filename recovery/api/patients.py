@@ -99,12 +99,7 @@ def list_patients(query: dict[str, Any]) -> Any:
     """
     view = CohortFilter.from_query(query)
     cohort = Cohort(current_user, view, utcnow())
-    total = cohort.count()
-    ids = db.session.scalars(
-        cohort.ids()
-        .limit(query["per_page"])
-        .offset((query["page"] - 1) * query["per_page"])
-    ).all()
+    total, ids = cohort.page_ids(query["page"], query["per_page"])
     found = {
         p.id: p
         for p in db.session.scalars(

@@ -213,6 +213,13 @@ class Cohort:
             or 0
         )
 
+    def page_ids(self, page: int, per_page: int) -> tuple[int, Sequence[int]]:
+        """How many patients the view holds, and the ids on one page of it."""
+        ids = db.session.scalars(
+            self.ids().limit(per_page).offset((page - 1) * per_page)
+        ).all()
+        return self.count(), ids
+
     def rows(self, ids: Sequence[int]) -> list[CohortRow]:
         """The table's columns for these patients, in the order given."""
         if not ids:
@@ -358,10 +365,7 @@ def cohort_page(
 ) -> CohortPage:
     """One page of the cohort: a count, the page's ids, then their columns."""
     cohort = Cohort(user, cohort_filter, now)
-    total = cohort.count()
-    ids = db.session.scalars(
-        cohort.ids().limit(per_page).offset((page - 1) * per_page)
-    ).all()
+    total, ids = cohort.page_ids(page, per_page)
     return CohortPage(cohort.rows(ids), total, page, per_page)
 
 
