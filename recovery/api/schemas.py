@@ -271,6 +271,14 @@ class EventOut(Schema):
     not_allowed = List(String())
 
 
+class TimelineEventOut(EventOut):
+    """An event inside a timeline.
+
+    Its own class: APIFlask and apispec would otherwise both register EventOut
+    (as a response and as a nested schema) and the document got an EventOut1.
+    """
+
+
 class ProtocolRef(Schema):
     """Which protocol, in which version, a timeline was built from."""
 
@@ -283,7 +291,7 @@ class TimelineOut(Schema):
 
     surgery_date = Date()
     protocol = Nested(ProtocolRef)
-    events = List(Nested(EventOut))
+    events = List(Nested(TimelineEventOut))
 
 
 class EventPatch(Schema):
