@@ -631,6 +631,22 @@ def test_summary_page_gives_pain_quartiles_adherence_and_phases(app, browser, cl
     assert 'id="cohort-data"' in html
 
 
+# A valid enrolment form (what a coordinator types), for the tests to vary.
+ENROLMENT = {
+    "name": "Nina New",
+    "email": "nina@mail.example.org",
+    "mrn": "NEW-1",
+    "date_of_birth": "1970-04-02",
+    "timezone": "Europe/Oslo",
+    "surgery_date": "2026-11-30",
+    "procedure": "biopsy",
+    "tumor_location": "epidural",
+    "malignancy": "unknown",
+    "radiation_planned": "y",
+    "radiation_start_day": "12",
+}
+
+
 def test_enrolment_form_creates_the_patient_and_invites_them(
     app, browser, clinic, outbox
 ):
@@ -639,18 +655,10 @@ def test_enrolment_form_creates_the_patient_and_invites_them(
         response = browser.submit(
             "/patients/new",
             {
-                "name": "Nina New",
-                "email": "nina@mail.example.org",
-                "mrn": "NEW-1",
-                "date_of_birth": "1970-04-02",
-                "timezone": "Europe/Oslo",
-                "surgery_date": "2026-11-30",
+                **ENROLMENT,
                 "procedure": "open_resection",
-                "tumor_location": "epidural",
                 "malignancy": "malignant",
                 "origin": "metastatic",
-                "radiation_planned": "y",
-                "radiation_start_day": "12",
                 "radiation_weeks": "3",
                 "radiation_minutes_per_session": "15",
                 "brace_weeks": "6",
@@ -696,20 +704,7 @@ def test_enrolment_form_explains_what_is_wrong(
     app, browser, clinic, make_patient, outbox, change, field, message
 ):
     make_patient(clinic["coordinator"], mrn="TAKEN")
-    form = {
-        "name": "Nina New",
-        "email": "nina@mail.example.org",
-        "mrn": "NEW-1",
-        "date_of_birth": "1970-04-02",
-        "timezone": "Europe/Oslo",
-        "surgery_date": "2026-11-30",
-        "procedure": "biopsy",
-        "tumor_location": "epidural",
-        "malignancy": "unknown",
-        "radiation_planned": "y",
-        "radiation_start_day": "12",
-    }
-    form.update(change)
+    form = {**ENROLMENT, **change}
     browser.login(clinic["coordinator"])
     with time_machine.travel(NOW, tick=False):
         response = browser.submit("/patients/new", form)
