@@ -25,7 +25,14 @@ class Message:
 
 
 class Channel(Protocol):
-    """Delivers one message or raises; the dispatcher retries on any error."""
+    """Delivers one message or raises; the dispatcher retries on any error.
+
+    `transactional`: the reminder's row is the delivery (the in-app inbox), so the
+    row turning `sent` with its batch is the whole send and a crash repeats none.
+    Other channels reach outside the database, so each send is journaled at once.
+    """
+
+    transactional: bool
 
     def send(self, message: Message) -> None:
         """Deliver, or raise."""
@@ -34,12 +41,16 @@ class Channel(Protocol):
 class InAppChannel:
     """The row itself is the inbox entry: marking it sent shows it."""
 
+    transactional = True
+
     def send(self, message: Message) -> None:
         """Nothing to deliver elsewhere."""
 
 
 class EmailChannel:
     """Email over the configured SMTP server (Flask-Mailman)."""
+
+    transactional = False
 
     def send(self, message: Message) -> None:
         """Send plain text and HTML; raises on any SMTP failure."""
@@ -58,7 +69,10 @@ class EmailChannel:
 
 
 class NullChannel:
-    """Accepts everything: for measuring dispatch itself."""
+    """Accepts everything, like an outside service that costs nothing: for
+    measuring dispatch itself, journal included."""
+
+    transactional = False
 
     def send(self, message: Message) -> None:
         """Do nothing."""

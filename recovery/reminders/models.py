@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, and_, literal_column
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from recovery.db import utcnow
@@ -21,10 +21,6 @@ class Reminder(db.Model):
     """One message to send on one channel at one instant."""
 
     __tablename__ = "reminders"
-    __table_args__ = (
-        Index("ix_reminders_status_send_at", "status", "send_at"),
-        Index("ix_reminders_inbox", "user_id", "channel", "status"),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # None for a member of staff's own messages (the daily digest).
@@ -57,3 +53,67 @@ class Reminder(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     patient: Mapped[Patient | None] = relationship()
+
+
+def _status(*values: str) -> Any:
+    # Values as SQL literals, not parameters: a query must repeat a partial
+    # index's condition literally for the planner to use the index.
+    literals = [literal_column(f"'{value}'") for value in values]
+    if len(literals) == 1:
+        return Reminder.status == literals[0]
+    return Reminder.status.in_(literals)
+
+
+# Conditions of the partial indexes below, for the queries that use them.
+PENDING = _status("pending")
+SENDING = _status("sending")
+IN_INBOX = and_(Reminder.channel == literal_column("'in_app'"), _status("sent"))
+NEEDS_ATTENTION = _status("failed", "expired")
+
+# Each index holds only the rows its reader looks for: the queue indexes stay the
+# size of the queue however many sent reminders pile up behind it, and claiming or
+# sending a reminder touches no index that holds history.
+Index(
+    "ix_reminders_pending",
+    Reminder.send_at,
+    sqlite_where=PENDING,
+    postgresql_where=PENDING,
+)
+Index(
+    "ix_reminders_sending",
+    Reminder.lease_until,
+    sqlite_where=SENDING,
+    postgresql_where=SENDING,
+)
+Index(
+    "ix_reminders_inbox",
+    Reminder.user_id,
+    Reminder.sent_at,
+    sqlite_where=IN_INBOX,
+    postgresql_where=IN_INBOX,
+)
+Index(
+    "ix_reminders_attention",
+    Reminder.send_at,
+    sqlite_where=NEEDS_ATTENTION,
+    postgresql_where=NEEDS_ATTENTION,
+)
+
+
+class ReminderDelivery(db.Model):
+    """A journal line: this claim sent this reminder (folded into `reminders` soon).
+
+    Dispatch writes one line per message the moment it is sent, so a dispatcher
+    killed mid-batch repeats at most the message it was sending. A line is an
+    append to a small table, several times cheaper than updating the reminder row
+    and its indexes; each batch's lines are folded into `reminders` in one
+    transaction. No foreign key: checking it would cost a lookup per message, and
+    a line whose reminder is gone is simply dropped by the next fold.
+    """
+
+    __tablename__ = "reminder_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reminder_id: Mapped[int]
+    claim_token: Mapped[str] = mapped_column(String(32))
+    sent_at: Mapped[datetime]

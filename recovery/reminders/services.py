@@ -1,8 +1,10 @@
 """Reminders as rows: planned from timelines, claimed and sent once by dispatch.
 
 Planning changes rows and flushes (the caller commits). Dispatch owns its
-transactions: it claims a batch, then marks each reminder right after sending it, so
-a dispatcher killed mid-batch repeats at most the one message it was sending.
+transactions: it claims a batch, then journals each reminder right after sending it
+(one committed line in `reminder_deliveries`), so a dispatcher killed mid-batch
+repeats at most the one message it was sending. A batch's lines are folded into
+`reminders` when it ends; a dead dispatcher's, when its claims are taken over.
 """
 
 from __future__ import annotations
@@ -16,7 +18,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Text, and_, bindparam, cast, func, insert, or_, select, update
+from sqlalchemy import (
+    Text,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import joinedload
 
 from recovery.auth.models import User
@@ -31,7 +44,14 @@ from recovery.domain.reminders import (
 from recovery.extensions import db
 from recovery.notify.channels import Channel, Message, render_message
 from recovery.patients.models import CareTeamMember, Patient
-from recovery.reminders.models import Reminder
+from recovery.reminders.models import (
+    IN_INBOX,
+    NEEDS_ATTENTION,
+    PENDING,
+    SENDING,
+    Reminder,
+    ReminderDelivery,
+)
 from recovery.symptoms.models import Alert
 from recovery.timeline.models import TimelineEvent
 from recovery.zones import local_today
@@ -305,7 +325,7 @@ def expire_overdue(now: datetime) -> int:
     """Reminders whose moment passed long ago (the scheduler was down) expire."""
     result = db.session.execute(
         update(Reminder)
-        .where(Reminder.status == "pending", Reminder.send_at < now - EXPIRE_AFTER)
+        .where(PENDING, Reminder.send_at < now - EXPIRE_AFTER)
         .values(status="expired"),
         execution_options={"synchronize_session": False},
     )
@@ -324,16 +344,17 @@ def claim(
 ) -> tuple[str, list[int] | None]:
     """Atomically take up to `limit` due reminders for this dispatcher.
 
-    Due means pending and due, or sending with a lapsed lease (a dispatcher died).
+    Due means pending and due, or sending with a lapsed lease (a dispatcher died;
+    what it journaled as sent is recorded as sent here, not taken again).
     PostgreSQL skips rows another dispatcher has locked; SQLite serialises writers,
     and the status guard in the UPDATE keeps a row from being taken twice. Returns
     None when nothing is due, an empty list when another dispatcher was faster.
     """
     token = secrets.token_hex(8)
-    pending = and_(Reminder.status == "pending", Reminder.send_at <= now)
-    lapsed = and_(Reminder.status == "sending", Reminder.lease_until < now)
-    # Two index-friendly lookups (status, send_at) rather than one OR, which would
-    # scan the table on every batch and slow dispatch down as rows pile up.
+    pending = and_(PENDING, Reminder.send_at <= now)
+    lapsed = and_(SENDING, Reminder.lease_until < now)
+    # Two lookups, each in its own small partial index, rather than one OR, which
+    # would scan the table on every batch and slow dispatch down as rows pile up.
     ids: list[int] = []
     for condition, order in (
         (lapsed, Reminder.lease_until),
@@ -341,13 +362,18 @@ def claim(
     ):
         if len(ids) >= limit:
             break
-        ids += db.session.scalars(
+        found = db.session.scalars(
             select(Reminder.id)
             .where(condition)
             .order_by(order, Reminder.id)
             .limit(limit - len(ids))
             .with_for_update(skip_locked=True)
         ).all()
+        if condition is lapsed and found:
+            # A dead dispatcher's journaled messages went out: record, not resend.
+            sent = fold_journaled(found)
+            found = [rid for rid in found if rid not in sent]
+        ids += found
     if not ids:
         db.session.commit()
         return token, None
@@ -379,25 +405,36 @@ def _finish(rid: int, token: str, values: dict[str, Any]) -> None:
 
 
 class _SentMarker:
-    """Marks one reminder sent in its own committed transaction, cheaply.
+    """Journals each sent message in its own committed transaction, cheaply.
 
-    This runs once per message, so it talks to the driver directly: a dispatcher
-    killed after sending repeats only that one message. On PostgreSQL the marks do
-    not wait for the disk (synchronous_commit off): a database crash could forget
-    the last marks, which means a repeated reminder, never a lost one.
+    This runs once per message, so it talks to the driver directly and appends a
+    line to `reminder_deliveries` rather than updating the reminder (its row and
+    two indexes): a dispatcher killed after sending repeats only that message. On
+    PostgreSQL the lines do not wait for the disk (synchronous_commit off): a
+    database crash could forget the last ones, which means a repeated reminder,
+    never a lost one.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, token: str, now: datetime) -> None:
+        self.token = token
+        self.now = now
+        self.sent: list[int] = []  # journaled and committed
         self.connection = db.engine.raw_connection()
         self.sqlite = db.engine.dialect.name == "sqlite"
         # Fixed text with the driver's own parameter marks: no value is spliced in.
         self.sql = (
-            "UPDATE reminders SET status = 'sent', sent_at = ?, claim_token = NULL, "
-            "lease_until = NULL WHERE id = ? AND claim_token = ?"
+            "INSERT INTO reminder_deliveries (reminder_id, claim_token, sent_at) "
+            "VALUES (?, ?, ?)"
         )
         if not self.sqlite:
             self.sql = self.sql.replace("?", "%s")
-        # Autocommit: each UPDATE is its own transaction, one round trip.
+        # SQLite keeps instants as text in SQLAlchemy's format (UTCDateTime).
+        self.sent_at: Any = (
+            now.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+            if self.sqlite
+            else now
+        )
+        # Autocommit: each INSERT is its own transaction, one round trip.
         self.driver = self.connection.dbapi_connection
         if self.sqlite:
             self.driver.isolation_level = None
@@ -406,15 +443,12 @@ class _SentMarker:
             self.driver.execute("SET synchronous_commit = off")
         self.cursor = self.driver.cursor()
 
-    def mark(self, rid: int, token: str, now: datetime) -> None:
-        """Status sent, sent_at now; only while this dispatcher holds the claim."""
-        # SQLite keeps instants as text in SQLAlchemy's format (UTCDateTime).
-        sent_at: Any = (
-            now.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
-            if self.sqlite
-            else now
-        )
-        self.cursor.execute(self.sql, (sent_at, rid, token))
+    def mark(self, rid: int, journal: bool = True) -> None:
+        """Sent now, under this claim: journaled at once unless the row itself
+        is the delivery (then the batch's fold is the send)."""
+        if journal:
+            self.cursor.execute(self.sql, (rid, self.token, self.sent_at))
+        self.sent.append(rid)
 
     def close(self) -> None:
         """Restore the connection's defaults and give it back to the pool."""
@@ -427,6 +461,95 @@ class _SentMarker:
         self.connection.close()
 
 
+def fold_own(marker: _SentMarker) -> int:
+    """After a batch: what it journaled goes into `reminders`, in one transaction."""
+    line = ReminderDelivery
+    folded = 0
+    if marker.sent:
+        folded = db.session.execute(
+            update(Reminder)
+            .where(
+                Reminder.id.in_(marker.sent),
+                Reminder.claim_token == marker.token,
+                Reminder.status == "sending",
+            )
+            .values(
+                status="sent", sent_at=marker.now, claim_token=None, lease_until=None
+            ),
+            execution_options={"synchronize_session": False},
+        ).rowcount
+    db.session.execute(
+        delete(line).where(line.claim_token == marker.token),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.commit()
+    return folded or 0
+
+
+def fold_journaled(ids: Sequence[int]) -> set[int]:
+    """Of these lapsed claims, marks sent those their dead dispatcher journaled.
+
+    Only a line written under the reminder's current claim counts: one from an
+    earlier claim that lapsed and was taken over is stale (the new holder sends and
+    journals again). The caller holds the rows' locks and commits.
+    """
+    line = ReminderDelivery
+    lines = db.session.execute(
+        select(line.reminder_id, line.sent_at)
+        .join(
+            Reminder,
+            and_(
+                Reminder.id == line.reminder_id,
+                Reminder.claim_token == line.claim_token,
+            ),
+        )
+        .where(line.reminder_id.in_(list(ids)), Reminder.status == "sending")
+    ).all()
+    if not lines:
+        return set()
+    sent = {row.reminder_id: row.sent_at for row in lines}
+    # ORM bulk UPDATE by primary key: one executemany.
+    db.session.execute(
+        update(Reminder),
+        [
+            {
+                "id": rid,
+                "status": "sent",
+                "sent_at": at,
+                "claim_token": None,
+                "lease_until": None,
+            }
+            for rid, at in sent.items()
+        ],
+        execution_options={"synchronize_session": False},
+    )
+    db.session.execute(
+        delete(line).where(line.reminder_id.in_(list(sent))),
+        execution_options={"synchronize_session": False},
+    )
+    return set(sent)
+
+
+def drop_stale_lines() -> int:
+    """Drops journal lines no claim holds any more (taken over after a lapse, or
+    the reminder deleted): folding ignores them; this keeps the journal small."""
+    line = ReminderDelivery
+    held = (
+        select(Reminder.id)
+        .where(
+            Reminder.id == line.reminder_id,
+            Reminder.claim_token == line.claim_token,
+            Reminder.status == "sending",
+        )
+        .exists()
+    )
+    dropped = db.session.execute(
+        delete(line).where(~held), execution_options={"synchronize_session": False}
+    ).rowcount
+    db.session.commit()
+    return dropped or 0
+
+
 def send_claimed(
     token: str,
     ids: Sequence[int],
@@ -434,12 +557,16 @@ def send_claimed(
     now: datetime,
     result: DispatchResult,
 ) -> None:
-    """Send each claimed reminder and mark it at once: sent, retried or failed."""
-    marker = _SentMarker()
+    """Send each claimed reminder and record it at once: sent, retried or failed.
+
+    Sent ones are journaled one by one, then folded into `reminders` together.
+    """
+    marker = _SentMarker(token, now)
     try:
         _send_each(token, ids, channels, now, result, marker)
     finally:
         marker.close()
+        fold_own(marker)
 
 
 def _send_each(
@@ -482,7 +609,7 @@ def _send_each(
                 result.retried += 1
             result.errors.append(reason)
         else:
-            marker.mark(message.reminder_id, token, now)
+            marker.mark(message.reminder_id, journal=not channel.transactional)
             result.sent += 1
 
 
@@ -499,6 +626,7 @@ def dispatch_due(
     the mail server or the database, so they overlap.
     """
     result = DispatchResult(expired=expire_overdue(now))
+    drop_stale_lines()
     if workers <= 1:
         _dispatch_loop(channels, now, batch, result)
         return result
@@ -574,9 +702,7 @@ def load_messages(ids: Sequence[int]) -> list[Message]:
 
 def reminders_needing_attention(user: User, since: datetime) -> list[Reminder]:
     """Failed and expired reminders of this person's patients (admins: all)."""
-    query = select(Reminder).where(
-        Reminder.status.in_(("failed", "expired")), Reminder.send_at >= since
-    )
+    query = select(Reminder).where(NEEDS_ATTENTION, Reminder.send_at >= since)
     if user.role != "admin":
         query = query.join(
             CareTeamMember,
@@ -594,11 +720,7 @@ def inbox(user: User, now: datetime, limit: int = 100) -> list[Reminder]:
     rows = list(
         db.session.scalars(
             select(Reminder)
-            .where(
-                Reminder.user_id == user.id,
-                Reminder.channel == "in_app",
-                Reminder.status == "sent",
-            )
+            .where(Reminder.user_id == user.id, IN_INBOX)
             .order_by(Reminder.sent_at.desc(), Reminder.id.desc())
             .limit(limit)
         )
@@ -615,12 +737,7 @@ def unread_count(user: User) -> int:
         db.session.scalar(
             select(func.count())
             .select_from(Reminder)
-            .where(
-                Reminder.user_id == user.id,
-                Reminder.channel == "in_app",
-                Reminder.status == "sent",
-                Reminder.read_at.is_(None),
-            )
+            .where(Reminder.user_id == user.id, IN_INBOX, Reminder.read_at.is_(None))
         )
         or 0
     )

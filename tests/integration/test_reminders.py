@@ -17,7 +17,8 @@ from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.notify.channels import EmailChannel, InAppChannel
 from recovery.patients.models import Patient
-from recovery.reminders.models import Reminder
+from recovery.reminders import services as reminder_services
+from recovery.reminders.models import Reminder, ReminderDelivery
 from recovery.reminders.services import (
     DispatchResult,
     claim,
@@ -35,6 +36,8 @@ NY = ZoneInfo("America/New_York")
 
 class Counting:
     """A channel that counts what it was asked to send (thread-safe)."""
+
+    transactional = False  # an outside service, like email
 
     def __init__(self, fail_on: int | None = None, die_on: int | None = None):
         self.sent: Counter[int] = Counter()
@@ -375,7 +378,7 @@ def add_due(app, account, count, now):
 
 
 def test_a_dispatcher_killed_mid_batch_loses_nothing_and_repeats_only_the_in_flight(
-    app, make_user
+    app, make_user, monkeypatch
 ):
     user = make_user("clinician")
     now = datetime(2026, 11, 26, 12, tzinfo=UTC)
@@ -384,20 +387,52 @@ def test_a_dispatcher_killed_mid_batch_loses_nothing_and_repeats_only_the_in_fli
         dying = Counting(die_on=11)
         token, ids = claim(now, 50)
         assert len(ids) == 50
-        with pytest.raises(SystemExit):
-            send_claimed(token, ids, both(dying), now, DispatchResult())
+        # Killed: the batch's journal is never folded (no `finally` runs).
+        with monkeypatch.context() as killed:
+            killed.setattr(reminder_services, "fold_own", lambda marker: 0)
+            with pytest.raises(SystemExit):
+                send_claimed(token, ids, both(dying), now, DispatchResult())
         db.session.rollback()
         # Before the lease ends nobody else takes the rows...
         assert dispatch_due(both(Counting()), now + timedelta(minutes=1)).sent == 0
         # ...after it, the rest go out.
         rescuer = Counting()
         result = dispatch_due(both(rescuer), now + timedelta(minutes=6))
+        # What the dead dispatcher journaled is recorded sent; the journal is empty.
+        statuses = Counter(db.session.scalars(select(Reminder.status)))
+        assert statuses == {"sent": 50}
+        assert db.session.scalar(select(func.count(ReminderDelivery.id))) == 0
     assert result.sent == 40
     total = dying.sent + rescuer.sent
     assert set(total) == set(ids)  # none lost
     assert [rid for rid, count in total.items() if count > 1] == [
         ids[10]
     ]  # the in-flight one
+
+
+def test_a_journal_line_from_a_lapsed_claim_taken_over_does_not_count(
+    app, make_user, monkeypatch
+):
+    """A slow dispatcher's line written after its claim lapsed and another took the
+    row: the row is the new holder's to send, and the stale line is dropped."""
+    user = make_user("clinician")
+    now = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    add_due(app, user, 1, now)
+    with app.app_context():
+        slow_token, ids = claim(now, 1)
+        later = now + timedelta(minutes=6)
+        assert claim(later, 1)[1] == ids  # lapsed: taken over by a new claim
+        db.session.add(
+            ReminderDelivery(reminder_id=ids[0], claim_token=slow_token, sent_at=later)
+        )
+        db.session.commit()
+        # The new holder dies before sending; once its lease lapses too, the row
+        # is due again: the slow claim's line does not make it "sent".
+        rescuer = Counting()
+        dispatch_due(both(rescuer), later + timedelta(minutes=6))
+        assert rescuer.sent == {ids[0]: 1}
+        assert db.session.scalar(select(Reminder.status)) == "sent"
+        assert db.session.scalar(select(func.count(ReminderDelivery.id))) == 0
 
 
 def test_six_weeks_of_check_ins_stay_at_eight_local_through_dst_and_quiet_hours(
