@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import APIFlask, HTTPError
-from flask import render_template, request
+from flask import g, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from recovery.extensions import db
+from recovery.extensions import db, login_manager
 
 ERROR_CODES = {
     400: "bad_request",
@@ -183,5 +183,12 @@ def database_unavailable(app: APIFlask) -> None:
         headers = {"Retry-After": "30"}
         if wants_json():
             return error_body(503, message), 503, headers
-        page = render_template("errors/error.html", code=503, message=message)
+        # The page must not touch the database: no account in the header, and
+        # Flask-Login (which keeps the request's user in g._login_user) must not
+        # try to load it again for the template.
+        g.database_down = True
+        g._login_user = login_manager.anonymous_user()
+        page = render_template(
+            "errors/error.html", code=503, message=message, database_down=True
+        )
         return page, 503, headers

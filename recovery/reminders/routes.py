@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     flash,
+    g,
     has_request_context,
     redirect,
     render_template,
@@ -40,7 +41,12 @@ PREFERENCE_FIELDS = (
 @bp.app_context_processor
 def inject_unread() -> dict[str, object]:
     """The unread count shown in the header of every page."""
-    if has_request_context() and current_user.is_authenticated:
+    # Not on the page that says the database is down (it would ask it again).
+    if (
+        has_request_context()
+        and not g.get("database_down")
+        and current_user.is_authenticated
+    ):
         return {"unread_messages": unread_count(current_user)}
     return {"unread_messages": 0}
 

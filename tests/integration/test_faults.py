@@ -3,8 +3,17 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections import Counter
 from datetime import date
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -20,17 +29,17 @@ from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.patients.models import Patient
 from recovery.symptoms.models import SymptomLog
-from tests.conftest import PASSWORD, Account, Browser
+from tests.conftest import PASSWORD, Account, Browser, csrf_from
 
 
-def patient_in(app: Flask) -> Account:
+def patient_in(app: Flask, n: int = 1) -> Account:
     """A patient with a password in this app's database."""
     with app.app_context():
-        user = User(name="Fay Ult", email="fay@mail.example.org", role="patient")
+        user = User(name="Fay Ult", email=f"fay{n}@mail.example.org", role="patient")
         set_password(user, PASSWORD, utcnow())
         patient = Patient(
             user=user,
-            mrn="F-1",
+            mrn=f"F-{n}",
             date_of_birth=date(1960, 1, 1),
             surgery_date=date(2026, 11, 10),
             procedure="biopsy",
@@ -121,8 +130,11 @@ def test_a_full_disk_gives_a_clear_503_and_saves_nothing(own_sqlite):
             lambda conn, _: conn.execute(f"PRAGMA max_page_count = {pages}"),
         )
         db.engine.dispose()
-    response = browser.submit(
-        "/symptoms/check-in", {"back_pain": "4", "notes": "x" * 2000}
+    # The form was loaded before the disk filled up; now it is sent.
+    token = csrf_from(form.get_data(as_text=True))
+    response = browser.client.post(
+        "/symptoms/check-in",
+        data={"back_pain": "4", "notes": "x" * 2000, "csrf_token": token},
     )
     assert response.status_code == 503
     assert "disk is full; nothing was saved." in response.get_data(as_text=True)
@@ -239,3 +251,137 @@ def test_a_dispatcher_process_killed_mid_batch_then_restarted(own_sqlite, tmp_pa
         statuses = db.session.scalars(select(Reminder.status)).all()
     assert statuses == ["sent"] * total  # none lost
     assert total <= handler.count <= total + 1  # at most the in-flight one twice
+
+
+def _postgres_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return found[-1].parent if found else None
+
+
+def _as_postgres(*command: str) -> list[str]:
+    # initdb and the server refuse to run as root.
+    return (
+        ["runuser", "-u", "postgres", "--", *command]
+        if os.geteuid() == 0
+        else list(command)
+    )
+
+
+@pytest.fixture
+def private_postgres():
+    """A PostgreSQL server of this test's own (initdb, loopback, a free port), so
+    it can be restarted without taking the suite's shared database away."""
+    bin_dir = _postgres_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL server binaries not found under /usr/lib/postgresql")
+    home = Path(tempfile.mkdtemp(prefix="recovery-pg-"))
+    data = home / "data"
+    if os.geteuid() == 0:
+        shutil.chown(home, "postgres", "postgres")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    run = functools.partial(subprocess.run, check=True, capture_output=True)
+    run(
+        _as_postgres(
+            str(bin_dir / "initdb"),
+            "-D",
+            str(data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "--no-sync",
+        )
+    )
+    options = f"-p {port} -k {home} -c listen_addresses=127.0.0.1 -c fsync=off"
+
+    def pg_ctl(*args: str) -> None:
+        run(
+            _as_postgres(
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-w",
+                "-l",
+                str(home / "log"),
+                *args,
+            )
+        )
+
+    pg_ctl("-o", options, "start")
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    try:
+        yield url, lambda: pg_ctl("-o", options, "-m", "fast", "restart")
+    finally:
+        pg_ctl("-m", "immediate", "stop")
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.mark.skipif(
+    "postgresql" not in os.environ.get("TEST_DATABASE_URL", ""),
+    reason="PostgreSQL only: its server restarted under load",
+)
+def test_postgres_restarted_under_load_gives_503s_then_recovers(private_postgres):
+    """Patients keep checking in while the server restarts: each request either
+    succeeds or gets the clear 503; every check-in that succeeded is stored whole
+    (with its audit row); once the server is back, check-ins go through again."""
+    url, restart = private_postgres
+    app = create_app("testing", overrides={"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+    accounts = [patient_in(app, n) for n in range(3)]
+    statuses: list[int] = []
+    bodies: list[str] = []
+    stop = threading.Event()
+
+    crashes: list[BaseException] = []
+
+    def patient_checks_in(account: Account) -> None:
+        try:
+            check_in_until_stopped(account)
+        except BaseException as error:  # a 500 would surface here
+            crashes.append(error)
+
+    def check_in_until_stopped(account: Account) -> None:
+        browser = Browser(app.test_client())
+        browser.login(account)
+        # One form's token serves the whole session: no page load during the outage.
+        token = csrf_from(
+            browser.client.get("/symptoms/check-in").get_data(as_text=True)
+        )
+        while not stop.is_set():
+            response = browser.client.post(
+                "/symptoms/check-in", data={"back_pain": "4", "csrf_token": token}
+            )
+            statuses.append(response.status_code)
+            if response.status_code != 302:
+                bodies.append(response.get_data(as_text=True))
+                time.sleep(0.05)
+
+    threads = [threading.Thread(target=patient_checks_in, args=(a,)) for a in accounts]
+    for thread in threads:
+        thread.start()
+    time.sleep(1)
+    before = len(statuses)
+    restart()
+    time.sleep(1.5)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    assert crashes == []
+    assert before > 0 and set(statuses) <= {302, 503}, Counter(statuses)
+    assert 503 in statuses  # the restart was felt...
+    assert statuses[-1] == 302  # ...and the app recovered without a restart of its own
+    assert all("cannot be reached" in body for body in bodies)
+    with app.app_context():
+        stored = logs(app)
+        audited = db.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "record_symptoms")
+        )
+        db.engine.dispose()
+    assert (
+        stored == statuses.count(302) == audited
+    )  # nothing lost, nothing half-written
