@@ -108,7 +108,7 @@ class ReminderDelivery(db.Model):
     append to a small table, several times cheaper than updating the reminder row
     and its indexes; each batch's lines are folded into `reminders` in one
     transaction. No foreign key: checking it would cost a lookup per message, and
-    a line whose reminder is gone is simply dropped by the next fold.
+    a line whose reminder is gone is dropped at the next dispatch pass.
     """
 
     __tablename__ = "reminder_deliveries"
