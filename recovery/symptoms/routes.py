@@ -49,8 +49,9 @@ def check_in() -> Response | str:
     form = CheckInForm()
     if form.validate_on_submit():
         log, _ = record_check_in(patient, form.values(), current_user, utcnow())
+        log_id = log.id  # read before the commit expires it: no query after it
         db.session.commit()
-        return redirect(url_for("symptoms.result", log_id=log.id))
+        return redirect(url_for("symptoms.result", log_id=log_id))
     db.session.commit()
     status = 400 if form.errors else 200
     return render_template("symptoms/check_in.html", form=form), status
