@@ -6,12 +6,14 @@ from typing import Any
 
 from flask import url_for
 
+from recovery.paging import page_count
+
 
 def page_links(
     endpoint: str, page: int, per_page: int, total: int, params: dict[str, str]
 ) -> dict[str, str]:
     """self, first, last, and prev/next where they exist, as absolute paths."""
-    last = max(1, -(-total // per_page))
+    last = page_count(total, per_page)
 
     def link(number: int) -> str:
         return url_for(endpoint, **params, page=number, per_page=per_page)

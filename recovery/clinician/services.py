@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 from recovery.auth.models import User
 from recovery.domain.timeline import PERIOD_KINDS, status_on
 from recovery.extensions import db
+from recovery.paging import Paged
 from recovery.patients.access import visible_condition
 from recovery.patients.models import Patient
 from recovery.timeline.models import TimelineEvent
@@ -75,18 +76,13 @@ class ScheduleItem:
 
 
 @dataclass(frozen=True)
-class SchedulePage:
+class SchedulePage(Paged):
     """One page of the schedule."""
 
     items: list[ScheduleItem]
     total: int
     page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        """How many pages (at least one)."""
-        return max(1, -(-self.total // self.per_page))
 
 
 def schedule_page(

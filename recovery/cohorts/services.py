@@ -46,6 +46,7 @@ from recovery.domain.cohort import (
 )
 from recovery.domain.plan import post_op_day
 from recovery.extensions import db
+from recovery.paging import Paged
 from recovery.patients.access import visible_condition
 from recovery.patients.models import Patient
 from recovery.symptoms.models import Alert, SymptomLog
@@ -323,28 +324,13 @@ class CohortRow:
 
 
 @dataclass(frozen=True)
-class CohortPage:
+class CohortPage(Paged):
     """One page of the cohort."""
 
     rows: list[CohortRow]
     total: int
     page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        """How many pages there are (at least one)."""
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        """Whether a page comes before."""
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        """Whether a page comes after."""
-        return self.page < self.pages
 
 
 def record_view(page: CohortPage, cohort_filter: CohortFilter, target: str) -> None:
