@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from recovery.domain.protocol import REMINDER_RULES
 from recovery.domain.reminders import (
     Preferences,
     ReminderEvent,
@@ -164,14 +165,7 @@ def test_events_outside_the_window_could_not_have_a_reminder():
     now = datetime(2026, 11, 26, 12, tzinfo=UTC)
     first, last = event_window(now, timedelta(days=14))
     prefs = Preferences("Pacific/Kiritimati", ("in_app",), time(0, 0), time(23, 59))
-    rules = (
-        "evening_before",
-        "morning_of",
-        "week_before",
-        "day_before",
-        "when_due",
-        "again_after_2_days",
-    )
+    rules = REMINDER_RULES  # every rule an event can have
     for offset in range(-30, 60):
         day = now.date() + timedelta(days=offset)
         planned = plan_reminders([event(day=day, rules=rules)], SURGERY, prefs, now)
