@@ -126,9 +126,9 @@ def locust(
 ) -> dict:
     """Run Locust headless; the aggregated row of its stats CSV.
 
-    `steady`: figures of the steady state, counted once every user has arrived
-    (the ramp's logins are argon2 on purpose, and slow); otherwise the whole run,
-    every request of the ramp included.
+    `steady`: figures of the steady state, counted once every user has logged in
+    (logins are argon2, slow on purpose; locustfile.log_in starts the figures
+    over); otherwise the whole run, every request of the ramp included.
     """
     subprocess.run(  # noqa: S603 (our own tool)
         [

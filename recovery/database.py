@@ -24,11 +24,19 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
+def _postgres_utc(dbapi_connection: Any, connection_record: Any) -> None:
+    # Sessions in UTC: psycopg then hands instants back with datetime.UTC itself,
+    # which UTCDateTime passes through as they are, whatever the server's default.
+    dbapi_connection.execute("SET TIME ZONE 'UTC'")
+    dbapi_connection.commit()
+
+
 def configure_engine(app: Flask) -> None:
-    """Turn on WAL and foreign keys for SQLite connections."""
+    """SQLite: WAL and foreign keys; PostgreSQL: sessions in UTC."""
     with app.app_context():
         engine: Engine = db.engine
-        if engine.dialect.name == "sqlite" and not event.contains(
-            engine, "connect", _sqlite_pragmas
-        ):
-            event.listen(engine, "connect", _sqlite_pragmas)
+        listener = {"sqlite": _sqlite_pragmas, "postgresql": _postgres_utc}.get(
+            engine.dialect.name
+        )
+        if listener is not None and not event.contains(engine, "connect", listener):
+            event.listen(engine, "connect", listener)

@@ -8,9 +8,9 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
-from recovery.db import Base
+from recovery.db import Base, json_loads
 
-db = SQLAlchemy(model_class=Base)
+db = SQLAlchemy(model_class=Base, engine_options={"json_deserializer": json_loads})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -46,11 +46,13 @@ def audit_values(
     }
 
 
-def record(action: str, **fields: Any) -> AuditEvent:
-    """Add an audit row; the caller commits."""
-    event = AuditEvent(**audit_values(action, **fields))
-    db.session.add(event)
-    return event
+def record(action: str, **fields: Any) -> None:
+    """Insert an audit row in the request's transaction; the caller commits.
+
+    A plain INSERT rather than an ORM object: every page that shows patient data
+    writes one, and the unit of work's flush cost as much as a query.
+    """
+    db.session.execute(insert(AuditEvent.__table__), audit_values(action, **fields))
 
 
 def record_many(rows: list[dict[str, Any]]) -> None:

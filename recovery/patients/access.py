@@ -74,6 +74,15 @@ def get_patient_for(user: Any, patient_id: int, action: str) -> Patient:
 
 def own_patient(user: Any, action: str) -> Patient:
     """The logged-in patient's own record, audited; 404 for an account without one."""
-    if user.patient is None:
+    # Their own record through the account's link: nothing to check, so one
+    # query for the record and its care team (every page of a record shows it).
+    patient = db.session.scalar(
+        select(Patient)
+        .where(Patient.user_id == user.id)
+        .options(joinedload(Patient.care_team).joinedload(CareTeamMember.user))
+        .execution_options(populate_existing=True)
+    )
+    if patient is None:
         abort(404)
-    return get_patient_for(user, user.patient.id, action)
+    record(action, patient_id=patient.id)
+    return patient

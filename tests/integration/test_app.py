@@ -253,3 +253,59 @@ def test_behind_a_trusted_proxy_https_is_seen_and_not_redirected():
     assert plain.status_code == 302 and plain.headers["Location"].startswith("https://")
     proxied = client.get("/login", headers={"X-Forwarded-Proto": "https"})
     assert proxied.status_code == 200
+
+
+def test_instants_come_back_as_utc_whatever_zone_they_were_given_in(app):
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from recovery.audit.models import AuditEvent
+
+    # 07:30 in New York on the morning clocks went forward is 11:30 UTC.
+    given = datetime(2026, 3, 8, 7, 30, tzinfo=ZoneInfo("America/New_York"))
+    with app.app_context():
+        db.session.add(AuditEvent(action="test", at=given))
+        db.session.commit()
+        db.session.expire_all()
+        read = db.session.scalar(select(AuditEvent.at))
+        assert read == given
+        assert read.tzinfo is UTC and read.hour == 11
+        if db.engine.dialect.name == "postgresql":
+            assert db.session.scalar(text("SHOW TIME ZONE")) == "UTC"
+
+
+def test_json_lists_read_back_belong_to_their_reader(app, make_patient):
+    """Equal short lists are decoded once (a cache): no reader may change another's."""
+    from datetime import date
+
+    from recovery.timeline.models import TimelineEvent
+
+    patient_id = make_patient().patient_id
+    with app.app_context():
+        for n in range(2):
+            db.session.add(
+                TimelineEvent(
+                    patient_id=patient_id,
+                    key=f"test:{n}",
+                    item_id="test",
+                    kind="activity_restriction",
+                    title="Limits",
+                    instructions="",
+                    start_date=date(2026, 11, 10),
+                    end_date=date(2026, 12, 22),
+                    status="upcoming",
+                    allowed=["sitting", "walking"],
+                    not_allowed=[{"nested": ["lists"]}],
+                )
+            )
+        db.session.commit()
+        db.session.expire_all()
+        first, second = db.session.scalars(
+            select(TimelineEvent).order_by(TimelineEvent.key)
+        ).all()
+        first.allowed.append("heavy lifting")
+        first.not_allowed[0]["nested"].append("changed")
+        assert second.allowed == ["sitting", "walking"]
+        assert second.not_allowed == [{"nested": ["lists"]}]
+        db.session.rollback()
+        assert db.session.get(TimelineEvent, first.id).allowed == ["sitting", "walking"]
