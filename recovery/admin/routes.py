@@ -17,7 +17,13 @@ from werkzeug.wrappers import Response
 
 from recovery.admin.forms import AccountActionForm, AuditFilterForm, StaffForm
 from recovery.admin.services import create_staff, set_active, users_page
-from recovery.audit.services import AuditFilter, audit_csv_lines, audit_query, record
+from recovery.audit.services import (
+    AuditFilter,
+    audit_csv_lines,
+    audit_query,
+    record,
+    render_audited,
+)
 from recovery.auth.models import User
 from recovery.auth.services import AccountError, send_link
 from recovery.db import utcnow
@@ -34,8 +40,7 @@ def users() -> str:
     page = users_page(request.args.get("page", 1, type=int))
     # The list holds patients' names and emails: a read of patient data.
     record("list_users", target="admin", details={"page": page.page})
-    db.session.commit()
-    return render_template(
+    return render_audited(
         "admin/users.html", page=page, action_form=AccountActionForm()
     )
 
@@ -119,15 +124,13 @@ def audit_log() -> tuple[str, int]:
             count=True,
         )
         record("view_audit_log", target="admin", details={"filters": where.params()})
-    html = render_template(
+    return render_audited(
         "admin/audit.html",
         form=form,
         page=page,
         params=where.params() if where else {},
         title="Audit log",
-    )
-    db.session.commit()
-    return html, (200 if where is not None else 400)
+    ), (200 if where is not None else 400)
 
 
 @bp.route("/audit.csv")

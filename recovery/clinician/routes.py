@@ -9,7 +9,6 @@ from flask import (
     current_app,
     flash,
     redirect,
-    render_template,
     request,
     session,
     url_for,
@@ -17,7 +16,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
-from recovery.audit.services import audit_values, record, record_many
+from recovery.audit.services import audit_values, record, record_many, render_audited
 from recovery.auth.models import User
 from recovery.auth.services import external_url
 from recovery.clinician.services import (
@@ -95,7 +94,7 @@ def _schedule(template: str, per_page: int = 100) -> tuple[str, int]:
         },
     )
     today = local_today(current_app.config["CLINIC_TIMEZONE"], now)
-    html = render_template(
+    return render_audited(
         template,
         where=where,
         errors=errors,
@@ -109,9 +108,7 @@ def _schedule(template: str, per_page: int = 100) -> tuple[str, int]:
         has_feed=current_user.schedule_token_hash is not None,
         today=today,
         title="Follow-up schedule",
-    )
-    db.session.commit()
-    return html, (400 if errors else 200)
+    ), (400 if errors else 200)
 
 
 @bp.route("/")

@@ -11,7 +11,6 @@ from flask import (
     abort,
     flash,
     redirect,
-    render_template,
     request,
     stream_with_context,
     url_for,
@@ -22,7 +21,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from recovery.api.schemas import CohortQuery
-from recovery.audit.services import record
+from recovery.audit.services import record, render_audited
 from recovery.auth.models import User
 from recovery.cohorts.filters import CohortFilter
 from recovery.cohorts.models import SavedCohort
@@ -118,7 +117,7 @@ def dashboard() -> Response | tuple[str, int]:
     troubles = reminders_needing_attention(current_user, now - timedelta(days=7))
     # Rendered before the audit row is committed: a commit expires what was loaded,
     # and the template would then reload each alert on its own.
-    html = render_template(
+    return render_audited(
         "cohorts/dashboard.html",
         view=view,
         page=page,
@@ -129,9 +128,7 @@ def dashboard() -> Response | tuple[str, int]:
         ack_form=AcknowledgeForm(),
         choices=_choices(),
         title="Your cohort",
-    )
-    db.session.commit()
-    return html, (400 if errors else 200)
+    ), (400 if errors else 200)
 
 
 @bp.route("/export.csv")
@@ -170,8 +167,7 @@ def summary() -> Response | tuple[str, int]:
         return redirect(_canonical("cohorts.summary", view))
     figures = cohort_summary(current_user, view, utcnow())
     record("view_cohort_summary", target="cohorts", details={"filters": view.params()})
-    db.session.commit()
-    return render_template(
+    return render_audited(
         "cohorts/summary.html",
         view=view,
         errors=errors,

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from recovery.api.schemas import PatientIn
-from recovery.audit.services import record_views
+from recovery.audit.services import record_views, render_audited
 from recovery.auth.models import User
 from recovery.auth.services import send_link
 from recovery.db import utcnow
@@ -93,11 +93,9 @@ def access_log() -> str:
         per_page=50,
         error_out=False,
     )
-    html = render_template(
+    return render_audited(
         "patients/access.html", page=page, words=ACCESS_WORDS, title="Who saw my record"
     )
-    db.session.commit()
-    return html
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -196,14 +194,10 @@ def detail(patient_id: int) -> str:
 
 
 def _render_patient(template: str, patient: Patient) -> str:
-    """The page on the patient's own today; the audited read commits with it.
-
-    Rendered first, committed after: a commit expires every loaded object and the
-    template would load the patient, their events and account again one by one.
-    """
+    """The page on the patient's own today; the audited read commits with it."""
     today = local_today(patient.user.timezone, utcnow())
     staff_view = template == "patients/detail.html"
-    html = render_template(
+    return render_audited(
         template,
         patient=patient,
         day=post_op_day(patient.surgery_date, today),
@@ -222,5 +216,3 @@ def _render_patient(template: str, patient: Patient) -> str:
         now=utcnow(),
         note_window=EDIT_WINDOW,
     )
-    db.session.commit()
-    return html

@@ -14,7 +14,7 @@ from flask import (
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from recovery.audit.services import record
+from recovery.audit.services import record, render_audited
 from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.reminders.forms import PreferencesForm
@@ -75,5 +75,4 @@ def messages() -> str:
     """In-app messages, newest first; opening the inbox marks them read."""
     rows = inbox(current_user, utcnow())
     texts = {m.reminder_id: m for m in load_messages([row.id for row in rows])}
-    db.session.commit()
-    return render_template("reminders/inbox.html", rows=rows, texts=texts)
+    return render_audited("reminders/inbox.html", rows=rows, texts=texts)

@@ -8,13 +8,13 @@ from flask import (
     current_app,
     flash,
     redirect,
-    render_template,
     request,
     url_for,
 )
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from recovery.audit.services import render_audited
 from recovery.auth.routes import safe_next
 from recovery.db import utcnow
 from recovery.domain.scoring import ODI_SECTIONS
@@ -52,9 +52,8 @@ def check_in() -> Response | str:
         log_id = log.id  # read before the commit expires it: no query after it
         db.session.commit()
         return redirect(url_for("symptoms.result", log_id=log_id))
-    db.session.commit()
     status = 400 if form.errors else 200
-    return render_template("symptoms/check_in.html", form=form), status
+    return render_audited("symptoms/check_in.html", form=form), status
 
 
 @bp.route("/check-in/<int:log_id>")
@@ -68,8 +67,7 @@ def result(log_id: int) -> str:
     alerts = list(
         db.session.scalars(db.select(Alert).where(Alert.symptom_log_id == log.id))
     )
-    db.session.commit()
-    return render_template(
+    return render_audited(
         "symptoms/result.html",
         log=log,
         urgent=[a for a in alerts if a.severity == "urgent"],
@@ -84,8 +82,7 @@ def result(log_id: int) -> str:
 def history() -> str:
     """The patient's own check-ins and pain and ODI trends."""
     patient = _own_patient("view_symptoms")
-    db.session.commit()
-    return render_template(
+    return render_audited(
         "symptoms/history.html", patient=patient, trend=trend_data(patient)
     )
 
@@ -114,8 +111,7 @@ def odi() -> Response | str:
                 "success",
             )
         return redirect(url_for("symptoms.history"))
-    db.session.commit()
-    return render_template(
+    return render_audited(
         "symptoms/odi.html",
         form=form,
         questions=list(enumerate(ODI_QUESTIONS)),

@@ -8,14 +8,13 @@ from flask import (
     abort,
     flash,
     redirect,
-    render_template,
     request,
     session,
     url_for,
 )
 from flask_login import current_user
 
-from recovery.audit.services import record
+from recovery.audit.services import record, render_audited
 from recovery.auth.routes import safe_next
 from recovery.auth.services import external_url
 from recovery.db import utcnow
@@ -67,9 +66,8 @@ def _event_or_404(patient: Patient, event_id: int) -> TimelineEvent:
 def mine() -> str:
     """The patient's whole timeline: past, today, next."""
     patient = own_patient(current_user, "view_timeline")
-    db.session.commit()
     view = timeline_view(patient, local_today(patient.user.timezone, utcnow()))
-    return render_template(
+    return render_audited(
         "timeline/mine.html",
         patient=patient,
         view=view,
@@ -153,8 +151,7 @@ def edit_event(patient_id: int, event_id: int) -> Response | str:
             db.session.commit()
             flash(f"Saved: {event.title}. Plan changes will not move it.", "success")
             return redirect(url_for("patients.detail", patient_id=patient.id))
-    db.session.commit()  # the audited read
-    return render_template(
+    return render_audited(
         "timeline/edit_event.html", patient=patient, event=event, form=form
     )
 
@@ -178,8 +175,7 @@ def plan(patient_id: int) -> Response | str:
                 "success",
             )
         return redirect(url_for("patients.detail", patient_id=patient.id))
-    db.session.commit()
-    return render_template("timeline/plan.html", patient=patient, form=form)
+    return render_audited("timeline/plan.html", patient=patient, form=form)
 
 
 @bp.route("/<int:patient_id>/events/<int:event_id>/review", methods=["POST"])
@@ -219,8 +215,7 @@ def add_extra(patient_id: int) -> Response | tuple[str, int]:
             db.session.commit()
             flash(f"Added: {event.title} on {event.start_date:%d %b %Y}.", "success")
             return redirect(url_for("patients.detail", patient_id=patient.id))
-    db.session.commit()
-    return render_template("timeline/add_event.html", patient=patient, form=form), (
+    return render_audited("timeline/add_event.html", patient=patient, form=form), (
         400 if form.errors else 200
     )
 
@@ -245,8 +240,7 @@ def recurrence(patient_id: int) -> Response | tuple[str, int]:
             "success",
         )
         return redirect(url_for("patients.detail", patient_id=patient.id))
-    db.session.commit()
-    return render_template("timeline/recurrence.html", patient=patient, form=form), (
+    return render_audited("timeline/recurrence.html", patient=patient, form=form), (
         400 if form.errors else 200
     )
 
@@ -260,7 +254,6 @@ def episode(patient_id: int, number: int) -> str:
     if past is None:
         abort(404)
     events = [e for e in patient.all_events if e.episode == number]
-    db.session.commit()
-    return render_template(
+    return render_audited(
         "timeline/episode.html", patient=patient, episode=past, events=events
     )
