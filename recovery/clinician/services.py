@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from itertools import groupby
@@ -90,47 +90,56 @@ def schedule_page(
 ) -> SchedulePage:
     """A page of the schedule: a clinician with a thousand patients has thousands
     of items, and a page of them is what a person can read (and render fast)."""
-    items = schedule_items(user, where, now, page=(page, per_page))
-    total = db.session.scalar(
-        select(func.count()).select_from(_query(user, where, now).subquery())
+    # The total rides on the page's rows (a window count): the database sorts
+    # every matching item for the page anyway, so counting them apart would
+    # run the whole query twice.
+    query = (
+        _query(user, where, now)
+        .add_columns(func.count().over().label("total"))
+        .limit(per_page)
+        .offset((page - 1) * per_page)
     )
-    return SchedulePage(items, total or 0, page, per_page)
+    rows = db.session.execute(query).all()
+    if rows:
+        total = rows[0].total
+    else:  # past the last page: no row carries the count
+        total = db.session.scalar(
+            select(func.count()).select_from(_query(user, where, now).subquery())
+        )
+    return SchedulePage(_items(rows, now), total or 0, page, per_page)
 
 
 def schedule_items(
-    user: User,
-    where: ScheduleFilter,
-    now: datetime,
-    page: tuple[int, int] | None = None,
+    user: User, where: ScheduleFilter, now: datetime
 ) -> list[ScheduleItem]:
-    """Overdue and upcoming items of the user's patients: overdue first, then
-    soonest first; `page` (number, size) for one page of them."""
-    query = _query(user, where, now)
-    if page is not None:
-        number, size = page
-        query = query.limit(size).offset((number - 1) * size)
+    """Every overdue and upcoming item of the user's patients: overdue first,
+    then soonest first."""
+    return _items(db.session.execute(_query(user, where, now)).all(), now)
+
+
+def _items(rows: Sequence[Any], now: datetime) -> list[ScheduleItem]:
+    """Schedule items from rows of `_query`, each status on its patient's today."""
     items = []
-    for row, pid, name, zone, mrn, first_day, reviewer_name in db.session.execute(
-        query
-    ):
-        today = local_today(zone, now)
+    for row in rows:
+        today = local_today(row.timezone, now)
         status = status_on(row.status, row.kind, row.start_date, row.end_date, today)
         kind = row.kind
         if kind == "radiation_session":
+            first_day = row.radiation_first_session
             kind = "radiation_start" if row.start_date == first_day else "radiation_end"
         items.append(
             ScheduleItem(
                 row.id,
-                pid,
-                name,
-                mrn,
+                row.patient_id,
+                row.patient_name,
+                row.mrn,
                 kind,
                 row.title,
                 row.start_date,
                 row.end_date,
                 status,
                 row.reviewed_at,
-                reviewer_name,
+                row.reviewer_name,
                 row.review_note,
             )
         )
@@ -145,15 +154,23 @@ def _query(user: User, where: ScheduleFilter, now: datetime) -> Any:
     last = event.start_date == Patient.radiation_last_session
     clinic_today = local_today(current_app.config["CLINIC_TIMEZONE"], now)
     horizon = clinic_today + timedelta(weeks=where.weeks)
+    # The columns the page shows, not whole events: no JSON lists, no instances.
     query = (
         select(
-            event,
-            Patient.id,
-            User.name,
+            event.id,
+            event.kind,
+            event.title,
+            event.status,
+            event.start_date,
+            event.end_date,
+            event.reviewed_at,
+            event.review_note,
+            Patient.id.label("patient_id"),
+            User.name.label("patient_name"),
             User.timezone,
             Patient.mrn,
             Patient.radiation_first_session,
-            reviewer.name,
+            reviewer.name.label("reviewer_name"),
         )
         .join(Patient, Patient.id == event.patient_id)
         .join(User, User.id == Patient.user_id)

@@ -711,3 +711,8 @@ def test_a_long_schedule_comes_in_pages(app, browser, make_user, make_patient):
     assert second.count('class="kind-') == total - 100
     ids = lambda html: set(re.findall(r'id="review-(\d+)"', html))  # noqa: E731
     assert not ids(first) & ids(second)
+    # Every page, even one past the end, tells the same total.
+    status, past = schedule(browser, "weeks=26&page=3")
+    assert status == 200 and past.count('class="kind-') == 0
+    for html in (second, past):
+        assert f"{total} items of your patients" in html
