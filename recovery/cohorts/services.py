@@ -216,10 +216,17 @@ class Cohort:
 
     def page_ids(self, page: int, per_page: int) -> tuple[int, Sequence[int]]:
         """How many patients the view holds, and the ids on one page of it."""
-        ids = db.session.scalars(
-            self.ids().limit(per_page).offset((page - 1) * per_page)
+        # The total rides on the page's rows (a window count): the database sorts
+        # the whole view for the page anyway. Past the last page, counted apart.
+        rows = db.session.execute(
+            self.ids()
+            .add_columns(func.count().over())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
         ).all()
-        return self.count(), ids
+        if not rows:
+            return self.count(), []
+        return rows[0][1], [row[0] for row in rows]
 
     def rows(self, ids: Sequence[int]) -> list[CohortRow]:
         """The table's columns for these patients, in the order given."""
