@@ -5,7 +5,7 @@ Functions change rows and flush; the request or job commits once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +16,7 @@ from recovery.audit.services import record
 from recovery.auth.models import User
 from recovery.db import utcnow
 from recovery.domain.scoring import OdiResult, score_odi
-from recovery.domain.symptoms import Finding, evaluate, odi_worse
+from recovery.domain.symptoms import CheckIn, Finding, evaluate, odi_worse
 from recovery.extensions import db
 from recovery.patients.models import CareTeamMember, Patient
 from recovery.reminders.services import notify_care_team, skip_todays_check_in_reminders
@@ -43,18 +43,22 @@ SYMPTOM_FIELDS = (
 HISTORY_DAYS = 40
 
 
-def _history(patient_id: int, before: datetime) -> list[SymptomLog]:
-    return list(
-        db.session.scalars(
-            select(SymptomLog)
-            .where(
-                SymptomLog.patient_id == patient_id,
-                SymptomLog.recorded_at >= before - timedelta(days=HISTORY_DAYS),
-                SymptomLog.recorded_at <= before,
-            )
-            .order_by(SymptomLog.recorded_at, SymptomLog.id)
+# The columns the rules read, in CheckIn's order: history rows are read as plain
+# values, not as SymptomLog instances (a patient may have a hundred of them).
+_CHECK_IN_COLUMNS = tuple(getattr(SymptomLog, f.name) for f in fields(CheckIn))
+
+
+def _history(patient_id: int, before: datetime) -> list[CheckIn]:
+    rows = db.session.execute(
+        select(*_CHECK_IN_COLUMNS)
+        .where(
+            SymptomLog.patient_id == patient_id,
+            SymptomLog.recorded_at >= before - timedelta(days=HISTORY_DAYS),
+            SymptomLog.recorded_at <= before,
         )
+        .order_by(SymptomLog.recorded_at, SymptomLog.id)
     )
+    return [CheckIn(*row) for row in rows]
 
 
 def raise_alerts(
@@ -95,7 +99,7 @@ def record_check_in(
     patient: Patient, values: dict[str, Any], actor: User, now: datetime
 ) -> tuple[SymptomLog, list[Alert]]:
     """Store a check-in, run the red-flag rules, open alerts. Flushes."""
-    history = [log.as_check_in() for log in _history(patient.id, now)]
+    history = _history(patient.id, now)
     log = SymptomLog(
         patient_id=patient.id,
         recorded_at=now,
