@@ -37,7 +37,6 @@ from recovery.interop.ical import (
 from recovery.patients.access import visible_condition
 from recovery.patients.models import Patient
 from recovery.roles import roles_required
-from recovery.timeline.forms import ReviewForm
 from recovery.zones import local_today
 
 bp = Blueprint("clinician", __name__, url_prefix="/clinician")
@@ -103,7 +102,6 @@ def _schedule(template: str, per_page: int = 100) -> tuple[str, int]:
         page=page,
         kinds=SCHEDULE_KINDS,
         patients=_patients(),
-        review_form=ReviewForm(),
         feed_url=session.pop("schedule_feed_url", None),
         has_feed=current_user.schedule_token_hash is not None,
         today=today,

@@ -43,7 +43,7 @@ from recovery.roles import roles_required
 from recovery.symptoms.forms import AcknowledgeForm
 from recovery.symptoms.services import checked_in_on, due_questionnaire, patient_alerts
 from recovery.symptoms.trends import trend_data
-from recovery.timeline.forms import CompleteForm, ReviewForm
+from recovery.timeline.forms import CompleteForm
 from recovery.timeline.services import PHASE_NAMES, phase_of, timeline_view
 from recovery.zones import local_today, timezone_names
 
@@ -212,7 +212,6 @@ def _render_patient(template: str, patient: Patient) -> str:
         ack_form=AcknowledgeForm() if staff_view else None,
         notes=patient_notes(patient) if staff_view else [],
         note_form=NoteForm() if staff_view else None,
-        review_form=ReviewForm() if staff_view else None,
         now=utcnow(),
         note_window=EDIT_WINDOW,
     )
