@@ -37,7 +37,6 @@ from recovery.errors import flatten_fields
 from recovery.extensions import db
 from recovery.reminders.services import reminders_needing_attention
 from recovery.roles import roles_required
-from recovery.symptoms.forms import AcknowledgeForm
 from recovery.symptoms.services import alert_queue
 from recovery.timeline.services import PHASE_NAMES
 
@@ -125,7 +124,6 @@ def dashboard() -> Response | tuple[str, int]:
         saved=saved,
         alerts=alerts,
         troubles=troubles,
-        ack_form=AcknowledgeForm(),
         choices=_choices(),
         title="Your cohort",
     ), (400 if errors else 200)

@@ -40,7 +40,6 @@ from recovery.patients.access import get_patient_for, own_patient
 from recovery.patients.models import Patient
 from recovery.patients.services import PLAN_FIELDS, PatientError, enrol_patient
 from recovery.roles import roles_required
-from recovery.symptoms.forms import AcknowledgeForm
 from recovery.symptoms.services import checked_in_on, due_questionnaire, patient_alerts
 from recovery.symptoms.trends import trend_data
 from recovery.timeline.forms import CompleteForm
@@ -209,7 +208,6 @@ def _render_patient(template: str, patient: Patient) -> str:
         odi_due=due_questionnaire(patient, today),
         trend=trend_data(patient) if staff_view else None,
         alerts=patient_alerts(patient) if staff_view else [],
-        ack_form=AcknowledgeForm() if staff_view else None,
         notes=patient_notes(patient) if staff_view else [],
         note_form=NoteForm() if staff_view else None,
         now=utcnow(),
