@@ -57,7 +57,7 @@ class Base(DeclarativeBase):
 
 
 @lru_cache(maxsize=4096)
-def json_list(text: str | None) -> tuple[Any, ...]:
+def json_list(text: str | bytes | None) -> tuple[Any, ...]:
     """A JSON list read as text, as a tuple; each distinct text is decoded once."""
     return tuple(json.loads(text)) if text else ()
 
@@ -71,19 +71,10 @@ def json_loads(text: str | bytes) -> Any:
     caller can change what another reads.
     """
     if len(text) <= 1024 and text[:1] in ("[", b"["):
-        cached = _short_list(text)
-        if cached is not None:
-            return list(cached)
+        values = json_list(text)
+        if not any(isinstance(v, list | dict) for v in values):
+            return list(values)
     return json.loads(text)
-
-
-@lru_cache(maxsize=4096)
-def _short_list(text: str | bytes) -> tuple[Any, ...] | None:
-    """A list of plain values as a tuple; None for anything nested (not shared)."""
-    value = json.loads(text)
-    if isinstance(value, list) and not any(isinstance(v, list | dict) for v in value):
-        return tuple(value)
-    return None
 
 
 def utcnow() -> datetime:

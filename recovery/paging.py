@@ -1,6 +1,34 @@
-"""Page arithmetic shared by every paged list (cohort, schedule, API links)."""
+"""Paging shared by every paged list (cohort, schedule, API links)."""
 
 from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row, Select, func, select
+
+from recovery.extensions import db
+
+
+def fetch_page(
+    query: Select[Any], page: int, per_page: int
+) -> tuple[int, list[Row[Any]]]:
+    """One page of a sorted query's rows, and how many rows the whole query has.
+
+    The total rides on the page's rows (a window count, their last column): the
+    database sorts every matching row for the page anyway, so counting apart would
+    run the query twice. Past the last page no row carries it: counted apart then.
+    """
+    rows = list(
+        db.session.execute(
+            query.add_columns(func.count().over())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    )
+    if rows:
+        return rows[0][-1], rows
+    count = select(func.count()).select_from(query.order_by(None).subquery())
+    return db.session.scalar(count) or 0, []
 
 
 def page_count(total: int, per_page: int) -> int:

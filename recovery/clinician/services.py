@@ -9,13 +9,13 @@ from itertools import groupby
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import aliased
 
 from recovery.auth.models import User
 from recovery.domain.timeline import PERIOD_KINDS, status_on
 from recovery.extensions import db
-from recovery.paging import Paged
+from recovery.paging import Paged, fetch_page
 from recovery.patients.access import visible_condition
 from recovery.patients.models import Patient
 from recovery.timeline.models import TimelineEvent
@@ -90,23 +90,8 @@ def schedule_page(
 ) -> SchedulePage:
     """A page of the schedule: a clinician with a thousand patients has thousands
     of items, and a page of them is what a person can read (and render fast)."""
-    # The total rides on the page's rows (a window count): the database sorts
-    # every matching item for the page anyway, so counting them apart would
-    # run the whole query twice.
-    query = (
-        _query(user, where, now)
-        .add_columns(func.count().over().label("total"))
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
-    rows = db.session.execute(query).all()
-    if rows:
-        total = rows[0].total
-    else:  # past the last page: no row carries the count
-        total = db.session.scalar(
-            select(func.count()).select_from(_query(user, where, now).subquery())
-        )
-    return SchedulePage(_items(rows, now), total or 0, page, per_page)
+    total, rows = fetch_page(_query(user, where, now), page, per_page)
+    return SchedulePage(_items(rows, now), total, page, per_page)
 
 
 def schedule_items(

@@ -46,7 +46,7 @@ from recovery.domain.cohort import (
 )
 from recovery.domain.plan import post_op_day
 from recovery.extensions import db
-from recovery.paging import Paged
+from recovery.paging import Paged, fetch_page
 from recovery.patients.access import visible_condition
 from recovery.patients.models import Patient
 from recovery.symptoms.models import Alert, SymptomLog
@@ -202,31 +202,10 @@ class Cohort:
             .order_by(*self.order_by())
         )
 
-    def count(self) -> int:
-        """How many patients this view holds."""
-        return (
-            db.session.scalar(
-                select(func.count())
-                .select_from(Patient)
-                .join(User, User.id == Patient.user_id)
-                .where(*self.conditions())
-            )
-            or 0
-        )
-
     def page_ids(self, page: int, per_page: int) -> tuple[int, Sequence[int]]:
         """How many patients the view holds, and the ids on one page of it."""
-        # The total rides on the page's rows (a window count): the database sorts
-        # the whole view for the page anyway. Past the last page, counted apart.
-        rows = db.session.execute(
-            self.ids()
-            .add_columns(func.count().over())
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        ).all()
-        if not rows:
-            return self.count(), []
-        return rows[0][1], [row[0] for row in rows]
+        total, rows = fetch_page(self.ids(), page, per_page)
+        return total, [row[0] for row in rows]
 
     def rows(self, ids: Sequence[int]) -> list[CohortRow]:
         """The table's columns for these patients, in the order given."""
