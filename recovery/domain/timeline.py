@@ -37,6 +37,8 @@ class PlannedEvent(NamedTuple):
     allowed: tuple[str, ...] = ()
     not_allowed: tuple[str, ...] = ()
     reminders: tuple[str, ...] = ()
+    # A period with no end date: it lasts to the end of follow-up unless lifted.
+    open_ended: bool = False
 
 
 def applies(conditions: Conditions, plan: Plan) -> bool:
@@ -65,21 +67,35 @@ def next_weekday(day: date) -> date:
     return day
 
 
-def radiation_dates(plan: Plan) -> list[date]:
-    """Every radiation session: weekdays from the start day for the planned weeks.
+def next_working_day(day: date, holidays: frozenset[date]) -> date:
+    """The day itself if the clinic works then, else the next weekday it is open."""
+    day = next_weekday(day)
+    while day in holidays:
+        day = next_weekday(day + timedelta(days=1))
+    return day
 
-    The first session is on `start_day` after surgery, moved to the next weekday; the
-    course then spans `weeks` weeks of weekdays, skipping (not making up) holidays.
+
+def radiation_dates(plan: Plan) -> list[date]:
+    """Every radiation session: the prescribed 5 x weeks, on working days.
+
+    The first session is on `start_day` after surgery, moved to the next working day;
+    then one each working day. A clinic holiday moves its session to the next working
+    day, so the course ends later and the prescribed count never drops.
     """
     if not plan.radiation.planned:
         return []
-    day = next_weekday(plan.surgery_date + timedelta(days=plan.radiation.start_day))
+    start = plan.surgery_date + timedelta(days=plan.radiation.start_day)
+    day = next_working_day(start, plan.holidays)
     dates: list[date] = []
-    for _ in range(5 * plan.radiation.weeks):
-        if day not in plan.holidays:
-            dates.append(day)
-        day = next_weekday(day + timedelta(days=1))
+    for _ in range(sessions_prescribed(plan)):
+        dates.append(day)
+        day = next_working_day(day + timedelta(days=1), plan.holidays)
     return dates
+
+
+def sessions_prescribed(plan: Plan) -> int:
+    """The radiation course as prescribed: five sessions a week."""
+    return 5 * plan.radiation.weeks if plan.radiation.planned else 0
 
 
 class _Keep(dict[str, object]):
@@ -92,10 +108,14 @@ def _fill(text: str, values: Mapping[str, object]) -> str:
     return text.format_map(_Keep(values)) if values and "{" in text else text
 
 
-def _occurrences(item: Item, plan: Plan) -> list[tuple[date, date, dict[str, object]]]:
+def _occurrences(
+    item: Item, plan: Plan, open_end: int
+) -> list[tuple[date, date, dict[str, object]]]:
     """(start, end, template values) of each occurrence of an item."""
     schedule = item.schedule
     surgery = plan.surgery_date
+    if schedule.type == "on_pain_rise":
+        return []  # opened by a pain warning, not by the plan
 
     def window(day: int) -> tuple[date, date]:
         centre = surgery + timedelta(days=day)
@@ -108,7 +128,10 @@ def _occurrences(item: Item, plan: Plan) -> list[tuple[date, date, dict[str, obj
         return [
             (
                 surgery + timedelta(days=schedule.start_day),
-                surgery + timedelta(days=schedule.end_day),
+                surgery
+                + timedelta(
+                    days=open_end if schedule.end_day is None else schedule.end_day
+                ),
                 {},
             )
         ]
@@ -156,6 +179,7 @@ _Offsets = list[
         tuple[str, ...],
         tuple[str, ...],
         tuple[str, ...],
+        bool,
     ]
 ]
 _SHAPES: dict[_Shape, tuple[Protocol, _Offsets]] = {}
@@ -192,18 +216,37 @@ def build(plan: Plan, protocol: Protocol) -> list[PlannedEvent]:
         cached = _SHAPES[shape] = (protocol, offsets)
     surgery = plan.surgery_date
     return [
-        PlannedEvent(k, i, kind, t, ins, surgery + s, surgery + e, a, na, r)
-        for k, i, kind, t, ins, s, e, a, na, r in cached[1]
+        PlannedEvent(k, i, kind, t, ins, surgery + s, surgery + e, a, na, r, o)
+        for k, i, kind, t, ins, s, e, a, na, r, o in cached[1]
     ]
+
+
+def follow_up_end(protocol: Protocol) -> int:
+    """The last day any dated item of the protocol reaches: the end of follow-up."""
+    last = 0
+    for item in protocol.items:
+        schedule = item.schedule
+        if schedule.type == "days":
+            last = max(last, schedule.days[-1] + schedule.window_after)
+        elif schedule.type == "weekly":
+            last = max(
+                last,
+                schedule.start_day + 7 * (schedule.count - 1) + schedule.window_after,
+            )
+        elif schedule.end_day is not None:
+            last = max(last, schedule.end_day)
+    return last
 
 
 def _build(plan: Plan, protocol: Protocol) -> list[PlannedEvent]:
     """build() without the shape cache: the definition of a timeline."""
     events: list[PlannedEvent] = []
+    open_end = follow_up_end(protocol)
     for item in protocol.items:
         if not applies(item.when, plan):
             continue
-        for n, (start, end, values) in enumerate(_occurrences(item, plan)):
+        occurrences = _occurrences(item, plan, open_end)
+        for n, (start, end, values) in enumerate(occurrences):
             events.append(
                 PlannedEvent(
                     key=f"{item.id}:{n}",
@@ -216,6 +259,7 @@ def _build(plan: Plan, protocol: Protocol) -> list[PlannedEvent]:
                     allowed=item.allowed,
                     not_allowed=item.not_allowed,
                     reminders=item.reminders,
+                    open_ended=item.schedule.end_day is None,
                 )
             )
     events.sort(key=lambda e: (e.start_date, e.key))
@@ -246,6 +290,7 @@ class StoredEvent(NamedTuple):
     allowed: tuple[str, ...] = ()
     not_allowed: tuple[str, ...] = ()
     reminders: tuple[str, ...] = ()
+    open_ended: bool = False
 
 
 @dataclass(frozen=True)
@@ -281,6 +326,7 @@ def _differs(stored: StoredEvent, planned: PlannedEvent) -> bool:
         or tuple(stored.allowed) != planned.allowed
         or tuple(stored.not_allowed) != planned.not_allowed
         or tuple(stored.reminders) != planned.reminders
+        or stored.open_ended != planned.open_ended
     )
 
 
@@ -355,32 +401,53 @@ def phase_on(
 
 @dataclass(frozen=True)
 class Limits:
-    """What is allowed and not allowed today, from the periods in force."""
+    """What is allowed and not allowed today, from the periods in force.
+
+    `lifted` names the periods whose limits a visit has lifted: only then may a page
+    say there are no limits.
+    """
 
     allowed: tuple[str, ...]
     not_allowed: tuple[str, ...]
     titles: tuple[str, ...]
+    lifted: tuple[str, ...] = ()
 
 
 class LimitEvent(DatedEvent, Structural):
     """An event that may carry activity limits."""
 
+    item_id: str
     title: str
     status: str
     allowed: Sequence[str]
     not_allowed: Sequence[str]
 
 
-def limits_on(events: Iterable[LimitEvent], today: date) -> Limits:
-    """Activity limits and brace rules in force on `today` (not cancelled)."""
+def limits_on(
+    events: Iterable[LimitEvent],
+    today: date,
+    lifted_by: Mapping[str, str] | None = None,
+) -> Limits:
+    """Activity limits and brace rules in force on `today` (not cancelled).
+
+    `lifted_by` maps an item to the visit item that lifts its limits (from the
+    protocol): once that visit is done, the period's "not yet" list no longer holds.
+    """
+    lifted_by = lifted_by or {}
+    events = list(events)
+    done = {e.item_id for e in events if e.status == "done"}
     allowed: list[str] = []
     not_allowed: list[str] = []
     titles: list[str] = []
+    lifted: list[str] = []
     for event in events:
         if event.kind not in PERIOD_KINDS or event.status == "cancelled":
             continue
         if event.start_date <= today <= event.end_date:
+            if lifted_by.get(event.item_id) in done:
+                lifted.append(event.title)
+                continue
             titles.append(event.title)
             allowed.extend(a for a in event.allowed if a not in allowed)
             not_allowed.extend(n for n in event.not_allowed if n not in not_allowed)
-    return Limits(tuple(allowed), tuple(not_allowed), tuple(titles))
+    return Limits(tuple(allowed), tuple(not_allowed), tuple(titles), tuple(lifted))

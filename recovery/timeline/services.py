@@ -90,6 +90,7 @@ _STORED_COLUMNS = (
     cast(TimelineEvent.allowed, Text).label("allowed"),
     cast(TimelineEvent.not_allowed, Text).label("not_allowed"),
     cast(TimelineEvent.reminder_rules, Text).label("reminder_rules"),
+    TimelineEvent.open_ended,
 )
 
 
@@ -102,6 +103,7 @@ def _values(event: PlannedEvent) -> dict[str, Any]:
         "allowed": list(event.allowed),
         "not_allowed": list(event.not_allowed),
         "reminder_rules": list(event.reminders),
+        "open_ended": event.open_ended,
     }
 
 
@@ -161,6 +163,7 @@ def recompute_timelines(patients: Sequence[Patient]) -> dict[int, TimelineChange
                     json_list(r.allowed),
                     json_list(r.not_allowed),
                     json_list(r.reminder_rules),
+                    bool(r.open_ended),
                 )
                 for r in rows.values()
             ),
@@ -378,6 +381,7 @@ class TimelineView:
 @dataclass(frozen=True)
 class _Row:
     # A stored event seen through its status today, for limits_on.
+    item_id: str
     kind: str
     title: str
     status: str
@@ -393,17 +397,19 @@ def timeline_view(patient: Patient, today: date) -> TimelineView:
     rows = []
     for event in sorted(patient.events, key=lambda e: (e.start_date, e.key)):
         status = event.status_on(today)
-        rows.append(
-            _Row(
-                event.kind,
-                event.title,
-                status,
-                event.start_date,
-                event.end_date,
-                event.allowed,
-                event.not_allowed,
+        if event.episode == patient.episode:
+            rows.append(
+                _Row(
+                    event.item_id,
+                    event.kind,
+                    event.title,
+                    status,
+                    event.start_date,
+                    event.end_date,
+                    event.allowed,
+                    event.not_allowed,
+                )
             )
-        )
         if status == "cancelled":
             continue
         if event.end_date < today:
@@ -412,7 +418,10 @@ def timeline_view(patient: Patient, today: date) -> TimelineView:
             current.append((event, status))
         else:
             upcoming.append((event, status))
-    return TimelineView(today, past, current, upcoming, limits_on(rows, today))
+    lifted_by = {i.id: i.lifted_by for i in protocol_for(patient).items if i.lifted_by}
+    return TimelineView(
+        today, past, current, upcoming, limits_on(rows, today, lifted_by)
+    )
 
 
 def find_event(patient: Patient, event_id: int) -> TimelineEvent | None:
