@@ -102,10 +102,11 @@ class Item:
 class CheckInCadence:
     """When the symptom check-in is asked, in days from surgery."""
 
-    daily_until: int = 42
-    weekly_until: int = 90
+    # No defaults here: the numbers live in the protocol files.
+    daily_until: int
+    weekly_until: int
     # After the weekly check-ins: the days before each visit and imaging.
-    days_before: int = 2
+    days_before: int
     before_kinds: tuple[str, ...] = CHECK_IN_BEFORE_KINDS
 
 
@@ -113,9 +114,9 @@ class CheckInCadence:
 class RadiationSettings:
     """Minutes per radiation session: the default and the accepted range."""
 
-    default_minutes: int = 15
-    min_minutes: int = 15
-    max_minutes: int = 20
+    default_minutes: int
+    min_minutes: int
+    max_minutes: int
 
 
 @dataclass(frozen=True)
@@ -139,9 +140,9 @@ class Protocol:
     version: str
     title: str
     procedures: tuple[str, ...]
+    check_in: CheckInCadence
+    radiation: RadiationSettings
     items: tuple[Item, ...] = field(default_factory=tuple)
-    check_in: CheckInCadence = CheckInCadence()
-    radiation: RadiationSettings = RadiationSettings()
     education: tuple[Education, ...] = ()
 
     def item(self, item_id: str) -> Item | None:
@@ -426,8 +427,9 @@ def _check_in(data: Any, source: str) -> CheckInCadence:
     _check_known("kind", cadence.before_kinds, EVENT_KINDS, where)
     if not 0 <= cadence.daily_until <= cadence.weekly_until:
         raise _fail(where, "'daily_until' must be from 0 to 'weekly_until'")
-    if not 0 <= cadence.days_before <= 14:
-        raise _fail(where, "'days_before' must be from 0 to 14")
+    # Reminders look a week ahead of the events they plan for.
+    if not 0 <= cadence.days_before <= 7:
+        raise _fail(where, "'days_before' must be from 0 to 7")
     return cadence
 
 

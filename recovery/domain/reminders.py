@@ -12,6 +12,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from recovery.domain.checkins import asked_dates
+from recovery.domain.protocol import CheckInCadence
+
 CHANNELS = ("in_app", "email")
 
 # rule -> (days from the event's first day, local time). Defaults from the issue:
@@ -25,10 +28,9 @@ RULE_TIMES: dict[str, tuple[int, time]] = {
     "when_due": (0, time(9, 0)),
     "again_after_2_days": (2, time(9, 0)),
 }
-# The symptom check-in: each morning for the first 6 weeks, then weekly to day 90.
+# The symptom check-in reminder goes out at this local time on each day it is asked
+# (recovery.domain.checkins, from the protocol's [check_in] cadence).
 CHECK_IN_TIME = time(8, 0)
-CHECK_IN_DAILY_UNTIL = 42
-CHECK_IN_WEEKLY_UNTIL = 90
 FINISHED = frozenset({"done", "cancelled"})
 
 
@@ -89,16 +91,16 @@ def local_instant(day: date, at: time, prefs: Preferences) -> datetime:
     return local.astimezone(UTC)
 
 
-def check_in_days(surgery_date: date) -> list[date]:
-    """The days a check-in reminder goes out."""
-    daily = [
-        surgery_date + timedelta(days=n) for n in range(1, CHECK_IN_DAILY_UNTIL + 1)
+def check_in_days(
+    surgery_date: date, cadence: CheckInCadence, events: Iterable[ReminderEvent] = ()
+) -> list[date]:
+    """The days a check-in reminder goes out: the days the check-in is asked."""
+    before = [
+        e.start_date
+        for e in events
+        if e.kind in cadence.before_kinds and e.status != "cancelled"
     ]
-    weekly = [
-        surgery_date + timedelta(days=n)
-        for n in range(CHECK_IN_DAILY_UNTIL + 7, CHECK_IN_WEEKLY_UNTIL + 1, 7)
-    ]
-    return daily + weekly
+    return asked_dates(surgery_date, cadence, before)
 
 
 def plan_reminders(
@@ -108,12 +110,15 @@ def plan_reminders(
     now: datetime,
     horizon: timedelta = timedelta(days=14),
     key_prefix: str = "",
+    cadence: CheckInCadence | None = None,
 ) -> list[PlannedReminder]:
     """Every reminder due after `now` and within the horizon, ordered by instant.
 
     Events done or cancelled get none. Each reminder's key names the event, rule,
-    channel and local day, so planning twice gives the same keys.
+    channel and local day, so planning twice gives the same keys. With a check-in
+    `cadence`, the check-in reminders of the days it is asked are planned too.
     """
+    events = list(events)
     until = now + horizon
     channels = [c for c in prefs.channels if c in CHANNELS]
     planned: list[PlannedReminder] = []
@@ -139,8 +144,9 @@ def plan_reminders(
             if rule in RULE_TIMES:
                 offset, at = RULE_TIMES[rule]
                 add(event.key, rule, event.start_date + timedelta(days=offset), at)
-    for day in check_in_days(surgery_date):
-        add(None, "check_in", day, CHECK_IN_TIME)
+    if cadence is not None:
+        for day in check_in_days(surgery_date, cadence, events):
+            add(None, "check_in", day, CHECK_IN_TIME)
     planned.sort(key=lambda r: (r.send_at, r.dedupe_key))
     return planned
 

@@ -229,7 +229,7 @@ def test_limits_that_run_to_the_visit_that_lifts_them_load(tmp_path):
     [
         (("daily_until = 42", "daily_until = 100"), "[check_in]: 'daily_until'"),
         (("weekly_until = 90", 'weekly_until = "90"'), "[check_in]: 'weekly_until'"),
-        (("days_before = 2", "days_before = 30"), "[check_in]: 'days_before'"),
+        (("days_before = 2", "days_before = 8"), "[check_in]: 'days_before'"),
         (("days_before = 2\n", ""), "[check_in]: missing 'days_before'"),
         (
             ("minutes_per_session = [15, 20]", "minutes_per_session = [20, 15]"),

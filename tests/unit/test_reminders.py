@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from recovery.domain.protocol import REMINDER_RULES
+from recovery.domain.protocol import REMINDER_RULES, load_protocols
 from recovery.domain.reminders import (
     Preferences,
     ReminderEvent,
@@ -19,6 +19,7 @@ from recovery.domain.reminders import (
 
 NY = ZoneInfo("America/New_York")
 SURGERY = date(2026, 10, 20)
+CADENCE = load_protocols()["open_resection"].check_in
 
 
 def event(
@@ -106,21 +107,32 @@ def test_imaging_week_and_day_before_and_questionnaire_again_after_two_days():
     }
 
 
-def test_check_in_each_morning_for_six_weeks_then_weekly_to_day_90():
+def test_check_in_daily_from_day_0_to_42_weekly_to_90_then_before_visits_and_mri():
     prefs = Preferences("UTC", ("in_app",))
     now = datetime(2026, 10, 1, tzinfo=UTC)
-    planned = plan_reminders([], SURGERY, prefs, now, horizon=timedelta(days=200))
-    days = [(r.send_at.date() - SURGERY).days for r in planned]
-    assert days[:3] == [1, 2, 3]
-    assert days[41] == 42
-    assert days[42:] == [49, 56, 63, 70, 77, 84]
+    mri = event("imaging:1", "imaging", SURGERY + timedelta(days=168), rules=())
+    visit = event("extra:1", "follow_up_visit", SURGERY + timedelta(days=120), rules=())
+    therapy = event("therapy:9", "therapy", SURGERY + timedelta(days=150), rules=())
+    planned = plan_reminders(
+        [mri, visit, therapy],
+        SURGERY,
+        prefs,
+        now,
+        horizon=timedelta(days=200),
+        cadence=CADENCE,
+    )
+    days = [(r.send_at.date() - SURGERY).days for r in planned if r.rule == "check_in"]
+    assert days[:43] == list(range(43))
+    assert days[43:] == [49, 56, 63, 70, 77, 84, 118, 119, 166, 167]
 
 
 def test_check_in_stays_at_eight_local_across_the_autumn_clock_change():
     # New York leaves daylight saving on Sunday 1 November 2026.
     prefs = Preferences("America/New_York", ("in_app",))
     now = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)
-    planned = plan_reminders([], SURGERY, prefs, now, horizon=timedelta(days=42))
+    planned = plan_reminders(
+        [], SURGERY, prefs, now, horizon=timedelta(days=42), cadence=CADENCE
+    )
     local_times = {r.send_at.astimezone(NY).time() for r in planned}
     assert local_times == {time(8, 0)}
     by_day = {r.send_at.astimezone(NY).date(): r.send_at for r in planned}
