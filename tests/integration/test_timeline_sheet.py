@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 import time_machine
 from sqlalchemy import select
 
@@ -11,6 +13,7 @@ from recovery.extensions import db
 from recovery.patients.models import Patient
 from recovery.timeline.models import TimelineEvent
 from recovery.timeline.services import recompute_timeline
+from tests.conftest import bearer_headers
 
 SURGERY = date(2026, 8, 3)  # a Monday
 
@@ -65,3 +68,217 @@ def test_cohort_adherence_counts_the_days_asked_before_an_mri(
     assert "<tr><td>7</td><td>1</td><td>1</td><td>0</td><td>0.0 %</td></tr>" in html
     # Week 14 (days 91-97): nothing asked any more.
     assert "<tr><td>14</td><td>1</td><td>0</td><td>0</td><td>—</td></tr>" in html
+
+
+# -- plans that cannot be --------------------------------------------------------
+
+
+def patient_body(**overrides):
+    body = {
+        "name": "Pat Plan",
+        "email": "pat.plan@mail.example.org",
+        "mrn": "PLAN-1",
+        "date_of_birth": "1961-02-03",
+        "timezone": "America/Chicago",
+        "surgery_date": "2026-11-30",
+        "procedure": "open_resection",
+        "tumor_location": "epidural",
+        "malignancy": "malignant",
+        "origin": "metastatic",
+        "radiation": {"planned": True, "start_day": 10, "weeks": 2},
+        "brace": {"required": False},
+    }
+    body.update(overrides)
+    return body
+
+
+def patient_count(app) -> int:
+    with app.app_context():
+        return db.session.query(Patient).count()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fields", "message"),
+    [
+        (
+            {"malignancy": "benign", "origin": "metastatic"},
+            {"malignancy", "origin"},
+            "A metastatic tumour cannot be benign",
+        ),
+        (
+            {"radiation": {"planned": True, "start_day": 10}},
+            {"radiation.weeks"},
+            "Needed when radiation is planned.",
+        ),
+        (
+            {"radiation": {"planned": True}},
+            {"radiation.weeks", "radiation.start_day"},
+            "Needed when radiation is planned.",
+        ),
+        (
+            {
+                "radiation": {
+                    "planned": True,
+                    "start_day": 10,
+                    "weeks": 2,
+                    "minutes_per_session": 30,
+                }
+            },
+            {"radiation.minutes_per_session"},
+            "Minutes per session must be from 15 to 20 (the protocol's range).",
+        ),
+    ],
+)
+def test_the_api_refuses_a_plan_that_cannot_be_with_422_naming_the_fields(
+    app, client, make_user, overrides, fields, message
+):
+    coordinator = make_user("coordinator")
+    with time_machine.travel("2026-11-26 15:00 +0000", tick=False):
+        headers = bearer_headers(client, coordinator)
+        response = client.post(
+            "/api/v1/patients", json=patient_body(**overrides), headers=headers
+        )
+    error = response.get_json()["error"]
+    assert response.status_code == 422, error
+    assert set(error["fields"]) == fields
+    assert all(message in text for text in error["fields"].values())
+    assert patient_count(app) == 0  # nothing was created
+
+
+def test_minutes_default_to_the_protocol_and_a_patch_cannot_plan_a_blank_course(
+    app, client, make_user
+):
+    coordinator = make_user("coordinator")
+    with time_machine.travel("2026-11-26 15:00 +0000", tick=False):
+        headers = bearer_headers(client, coordinator)
+        created = client.post(
+            "/api/v1/patients",
+            json=patient_body(radiation={"planned": True, "start_day": 10, "weeks": 3}),
+            headers=headers,
+        ).get_json()
+        assert created["radiation"]["minutes_per_session"] == 15
+        plain = client.post(
+            "/api/v1/patients",
+            json=patient_body(
+                mrn="PLAN-2",
+                email="plain@mail.example.org",
+                radiation={"planned": False},
+            ),
+            headers=headers,
+        ).get_json()
+        url = f"/api/v1/patients/{plain['id']}"
+        refused = client.patch(
+            url, json={"radiation": {"planned": True}}, headers=headers
+        )
+        assert refused.status_code == 422
+        assert set(refused.get_json()["error"]["fields"]) == {
+            "radiation.start_day",
+            "radiation.weeks",
+        }
+        assert client.get(url, headers=headers).get_json()["radiation"]["planned"] is (
+            False
+        )
+        benign = client.patch(url, json={"malignancy": "benign"}, headers=headers)
+        assert benign.status_code == 422
+        assert set(benign.get_json()["error"]["fields"]) == {"malignancy", "origin"}
+        assert client.get(url, headers=headers).get_json()["malignancy"] == "malignant"
+        timeline = client.get(f"{url}/timeline", headers=headers).get_json()
+    sessions = [e for e in timeline["events"] if e["kind"] == "radiation_session"]
+    assert sessions == []
+
+
+def test_the_enrolment_and_plan_forms_explain_a_plan_that_cannot_be(
+    app, browser, make_user, make_patient
+):
+    coordinator = make_user("coordinator")
+    clinician = make_user("clinician")
+    form = {
+        "name": "Nina New",
+        "email": "nina@mail.example.org",
+        "mrn": "NEW-1",
+        "date_of_birth": "1970-04-02",
+        "timezone": "Europe/Oslo",
+        "surgery_date": "2026-11-30",
+        "procedure": "open_resection",
+        "tumor_location": "epidural",
+        "malignancy": "benign",
+        "origin": "metastatic",
+        "radiation_planned": "y",
+        "radiation_start_day": "12",
+    }
+    with time_machine.travel("2026-11-26 15:00 +0000", tick=False):
+        browser.login(coordinator)
+        response = browser.submit("/patients/new", form)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 400
+        assert 'id="malignancy-error"' in html and 'id="origin-error"' in html
+        assert "A metastatic tumour cannot be benign" in html
+        assert 'id="radiation_weeks-error"' in html
+        assert "Needed when radiation is planned." in html
+        assert 'value="Nina New"' in html
+        assert patient_count(app) == 0
+        account = make_patient(clinician, coordinator)
+        browser.logout()
+        browser.login(clinician)
+        url = f"/timeline/{account.patient_id}/plan"
+        page = browser.submit(
+            url,
+            {
+                "surgery_date": "2026-11-10",
+                "radiation_planned": "y",
+                "radiation_start_day": "10",
+                "radiation_weeks": "2",
+                "radiation_minutes_per_session": "45",
+                "brace_weeks": "6",
+            },
+        )
+        assert page.status_code == 400
+        assert "Minutes per session must be from 15 to 20" in page.get_data(
+            as_text=True
+        )
+    with app.app_context():
+        assert not db.session.get(Patient, account.patient_id).radiation_planned
+
+
+# -- the demo clinic ---------------------------------------------------------------
+
+
+def test_the_demo_clinic_has_consistent_plans_and_clinic_holidays(app, runner):
+    from config import DevelopmentConfig, demo_holidays
+    from recovery.domain.plan import plan_problems
+    from recovery.domain.timeline import radiation_dates
+    from recovery.timeline.services import parse_holidays, plan_for, protocol_for
+
+    holidays = parse_holidays(demo_holidays(date(2026, 11, 26)))
+    assert {date(2026, 11, 26), date(2026, 12, 25), date(2027, 1, 1)} <= holidays
+    assert parse_holidays(DevelopmentConfig.CLINIC_HOLIDAYS)  # make run has some
+    app.extensions["clinic_holidays"] = holidays
+    try:
+        with time_machine.travel("2026-11-26 15:00 +0000", tick=False):
+            result = runner.invoke(args=["demo", "seed"])
+            assert result.exit_code == 0, result.output
+            with app.test_request_context():
+                patients = db.session.scalars(select(Patient)).all()
+                moved = 0
+                for patient in patients:
+                    settings = protocol_for(patient).radiation
+                    bounds = (settings.min_minutes, settings.max_minutes)
+                    assert plan_problems(patient.plan(), bounds) == {}, patient.mrn
+                    sessions = [
+                        e for e in patient.events if e.kind == "radiation_session"
+                    ]
+                    if patient.radiation_planned:
+                        assert len(sessions) == 5 * patient.radiation_weeks
+                        assert not {e.start_date for e in sessions} & holidays
+                        plan = plan_for(patient)
+                        open_every_day = replace(plan, holidays=frozenset())
+                        # A course that meets a holiday ends later, as many sessions.
+                        moved += (
+                            radiation_dates(plan)[-1]
+                            > radiation_dates(open_every_day)[-1]
+                        )
+                    else:
+                        assert sessions == []
+                assert moved, "no demo course meets a holiday"
+    finally:
+        app.extensions["clinic_holidays"] = frozenset()
