@@ -76,9 +76,9 @@ def local_instant(day: date, at: time, prefs: Preferences) -> datetime:
     """The UTC instant of a local day and time, moved out of quiet hours."""
     zone = ZoneInfo(prefs.timezone)
     if (
-        prefs.quiet_start is not None
+        _quiet(prefs)
+        and prefs.quiet_start is not None
         and prefs.quiet_end is not None
-        and prefs.quiet_start != prefs.quiet_end
         and in_quiet_hours(at, prefs.quiet_start, prefs.quiet_end)
     ):
         # To the end of the quiet window: the same day, or the next when it wraps.
@@ -89,6 +89,60 @@ def local_instant(day: date, at: time, prefs: Preferences) -> datetime:
     # A time skipped by a spring-forward change does not exist: zoneinfo reads it
     # with the offset before the change, which lands just after the gap.
     return local.astimezone(UTC)
+
+
+# Where a reminder goes when quiet hours would put it on the same minute as another
+# reminder of the same event: this long before the quiet hours begin.
+BEFORE_QUIET = timedelta(minutes=15)
+
+
+def _quiet(prefs: Preferences) -> bool:
+    return (
+        prefs.quiet_start is not None
+        and prefs.quiet_end is not None
+        and prefs.quiet_start != prefs.quiet_end
+    )
+
+
+def before_quiet_instant(day: date, at: time, prefs: Preferences) -> datetime:
+    """The UTC instant just before the quiet hours that hold a local day and time."""
+    assert prefs.quiet_start is not None and prefs.quiet_end is not None
+    if prefs.quiet_start > prefs.quiet_end and at < prefs.quiet_end:
+        day -= timedelta(days=1)  # the morning part of a window that began last night
+    start = datetime.combine(day, prefs.quiet_start, ZoneInfo(prefs.timezone))
+    return (start - BEFORE_QUIET).astimezone(UTC)
+
+
+def event_instants(
+    event: ReminderEvent, prefs: Preferences
+) -> list[tuple[str, date, datetime]]:
+    """(rule, local day, UTC instant) of each reminder of one event.
+
+    Quiet hours move a reminder to their end; when that puts two reminders of the
+    event on the same minute ("the evening before" and "the morning of" both at
+    09:00), the earlier one goes back to just before the quiet hours instead.
+    """
+    nominal = sorted(
+        (
+            event.start_date + timedelta(days=RULE_TIMES[rule][0]),
+            RULE_TIMES[rule][1],
+            rule,
+        )
+        for rule in event.rules
+        if rule in RULE_TIMES
+    )
+    instants = [(rule, day, local_instant(day, at, prefs)) for day, at, rule in nominal]
+    taken: set[datetime] = set()
+    result: list[tuple[str, date, datetime]] = []
+    for index, (rule, day, instant) in enumerate(instants):
+        later = {i for _, _, i in instants[index + 1 :]}
+        if instant in later and _quiet(prefs):
+            instant = before_quiet_instant(day, nominal[index][1], prefs)
+        if instant in taken:
+            continue  # nothing left to tell apart: one reminder is enough
+        taken.add(instant)
+        result.append((rule, day, instant))
+    return result
 
 
 def check_in_days(
@@ -127,10 +181,17 @@ def plan_reminders(
     first_day = (now - timedelta(days=2)).date()
     last_day = (until + timedelta(days=2)).date()
 
-    def add(event_key: str | None, rule: str, day: date, at: time) -> None:
+    def add(
+        event_key: str | None,
+        rule: str,
+        day: date,
+        at: time,
+        send_at: datetime | None = None,
+    ) -> None:
         if not first_day <= day <= last_day:
             return
-        send_at = local_instant(day, at, prefs)
+        if send_at is None:
+            send_at = local_instant(day, at, prefs)
         if now < send_at <= until:
             name = event_key or "check_in"
             for channel in channels:
@@ -140,10 +201,14 @@ def plan_reminders(
     for event in events:
         if event.status in FINISHED:
             continue
-        for rule in event.rules:
-            if rule in RULE_TIMES:
-                offset, at = RULE_TIMES[rule]
-                add(event.key, rule, event.start_date + timedelta(days=offset), at)
+        if not any(
+            first_day <= event.start_date + timedelta(days=RULE_TIMES[r][0]) <= last_day
+            for r in event.rules
+            if r in RULE_TIMES
+        ):
+            continue
+        for rule, day, send_at in event_instants(event, prefs):
+            add(event.key, rule, day, RULE_TIMES[rule][1], send_at)
     if cadence is not None:
         for day in check_in_days(surgery_date, cadence, events):
             add(None, "check_in", day, CHECK_IN_TIME)

@@ -183,3 +183,42 @@ def test_events_outside_the_window_could_not_have_a_reminder():
         planned = plan_reminders([event(day=day, rules=rules)], SURGERY, prefs, now)
         if any(r.event_key for r in planned):
             assert first <= day <= last, day
+
+
+@pytest.mark.parametrize(
+    ("quiet", "expected"),
+    [
+        # No quiet hours: 18:00 the evening before, 07:30 the morning of.
+        (None, [(29, time(18, 0)), (30, time(7, 30))]),
+        # 17:00-09:00: both would land at 09:00 on the day; the evening one goes
+        # back to just before quiet hours.
+        ((time(17, 0), time(9, 0)), [(29, time(16, 45)), (30, time(9, 0))]),
+        # 22:00-08:00: only the morning one moves; no clash.
+        ((time(22, 0), time(8, 0)), [(29, time(18, 0)), (30, time(8, 0))]),
+        # 12:00-19:00 (a daytime window): the evening one moves to 19:00.
+        ((time(12, 0), time(19, 0)), [(29, time(19, 0)), (30, time(7, 30))]),
+        # 18:00-07:30: both would land at 07:30 on the day.
+        ((time(18, 0), time(7, 30)), [(29, time(17, 45)), (30, time(7, 30))]),
+    ],
+)
+def test_quiet_hours_never_put_two_reminders_of_one_event_on_one_minute(
+    quiet, expected
+):
+    start, end = quiet or (None, None)
+    prefs = Preferences(
+        "America/New_York", ("in_app", "email"), quiet_start=start, quiet_end=end
+    )
+    now = datetime(2026, 10, 28, tzinfo=UTC)
+    planned = [r for r in plan_reminders([event()], SURGERY, prefs, now) if r.event_key]
+    local = sorted(
+        {
+            (r.send_at.astimezone(NY).day, r.send_at.astimezone(NY).time())
+            for r in planned
+        }
+    )
+    assert local == expected
+    # One reminder per rule and channel, keys as before.
+    assert len(planned) == 4
+    for channel in ("in_app", "email"):
+        minutes = [r.send_at for r in planned if r.channel == channel]
+        assert len(set(minutes)) == len(minutes)
