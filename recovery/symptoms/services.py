@@ -22,6 +22,7 @@ from recovery.patients.models import CareTeamMember, Patient
 from recovery.reminders.services import notify_care_team, skip_todays_check_in_reminders
 from recovery.symptoms.models import Alert, QuestionnaireResponse, SymptomLog
 from recovery.timeline.models import TimelineEvent
+from recovery.timeline.services import PAIN_RISING_RULES, open_pain_review
 
 SYMPTOM_FIELDS = (
     "back_pain",
@@ -92,6 +93,8 @@ def raise_alerts(
     for alert in alerts:
         # Reaches the care team within one dispatch cycle.
         notify_care_team(alert, now)
+    if any(f.rule in PAIN_RISING_RULES for f in findings):
+        open_pain_review(patient, now)  # "again whenever pain rises"
     return alerts
 
 

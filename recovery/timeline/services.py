@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from recovery.domain.plan import Plan
 from recovery.domain.protocol import Protocol, load_protocols
 from recovery.domain.reminders import ReminderEvent, event_window
 from recovery.domain.timeline import (
+    FINAL_STATUSES,
     Limits,
     PlannedEvent,
     StoredEvent,
@@ -570,6 +571,60 @@ def review_event(
     )
     db.session.flush()
     bump_versions([event.patient_id])
+
+
+# The warnings of recovery.domain.symptoms that mean "pain up".
+PAIN_RISING_RULES = frozenset({"back_pain_rising", "leg_pain_rising"})
+
+
+def open_pain_review(patient: Patient, now: datetime) -> TimelineEvent | None:
+    """A pain warning fired: put the protocol's pain review on the timeline.
+
+    The sheet's "again whenever pain rises": due from today for the protocol's
+    window; one that is still open is not opened twice. Recompute leaves it alone
+    (it is not from the plan). Flushes; None when the protocol has no such item.
+    """
+    from recovery.zones import local_today
+
+    item = protocol_for(patient).pain_rise_review()
+    if item is None:
+        return None
+    today = local_today(patient.user.timezone, now)
+    earlier = [
+        e
+        for e in patient.events
+        if e.item_id == item.id and e.episode == patient.episode
+    ]
+    for event in earlier:
+        if event.status not in FINAL_STATUSES and event.end_date >= today:
+            return event
+    prefix = "" if patient.episode == 1 else f"e{patient.episode}/"
+    event = TimelineEvent(
+        patient_id=patient.id,
+        episode=patient.episode,
+        key=f"{prefix}{item.id}:{len(earlier)}",
+        item_id=item.id,
+        kind=item.kind,
+        title=item.title,
+        instructions=item.instructions,
+        start_date=today - timedelta(days=item.schedule.window_before),
+        end_date=today + timedelta(days=item.schedule.window_after),
+        status="upcoming",
+        overridden=True,  # not from the plan: recompute leaves it alone
+        reminder_rules=list(item.reminders),
+    )
+    db.session.add(event)
+    db.session.flush()
+    record(
+        "open_pain_review",
+        patient_id=patient.id,
+        target=f"event:{event.id}",
+        details={"before": {}, "after": {"key": event.key, "kind": event.kind}},
+    )
+    _forget_loaded_events({patient.id})
+    bump_versions([patient.id])
+    replan_reminders([patient], now)
+    return event
 
 
 # What a clinician may add by hand: an extra scan or visit.

@@ -13,7 +13,7 @@ from recovery.extensions import db
 from recovery.patients.models import Patient
 from recovery.timeline.models import TimelineEvent
 from recovery.timeline.services import recompute_timeline
-from tests.conftest import bearer_headers
+from tests.conftest import Browser, bearer_headers
 
 SURGERY = date(2026, 8, 3)  # a Monday
 
@@ -24,7 +24,9 @@ def build(app, patient_id: int) -> None:
         db.session.commit()
 
 
-def log_on(app, patient_id: int, day: int, back_pain: int = 3) -> None:
+def log_on(
+    app, patient_id: int, day: int, back_pain: int = 3, surgery: date = SURGERY
+) -> None:
     from recovery.symptoms.models import SymptomLog
 
     with app.app_context():
@@ -32,7 +34,7 @@ def log_on(app, patient_id: int, day: int, back_pain: int = 3) -> None:
             SymptomLog(
                 patient_id=patient_id,
                 recorded_at=datetime.combine(
-                    SURGERY + timedelta(days=day), datetime.min.time(), UTC
+                    surgery + timedelta(days=day), datetime.min.time(), UTC
                 )
                 + timedelta(hours=15),
                 back_pain=back_pain,
@@ -282,3 +284,80 @@ def test_the_demo_clinic_has_consistent_plans_and_clinic_holidays(app, runner):
                 assert moved, "no demo course meets a holiday"
     finally:
         app.extensions["clinic_holidays"] = frozenset()
+
+
+# -- "pain up" opens a pain-management review -----------------------------------
+
+
+def test_pain_rising_opens_a_pain_review_the_clinician_sees_on_their_schedule(
+    app, client, browser, make_user, make_patient
+):
+    clinician = make_user("clinician")
+    account = make_patient(clinician, surgery_date=date(2026, 11, 10))
+    pid = account.patient_id
+    with time_machine.travel("2026-11-10 12:00 +0000", tick=False):
+        build(app, pid)
+    for day in range(6, 13):  # a week of pain 2 before (16-22 November)
+        log_on(app, pid, day, back_pain=2, surgery=date(2026, 11, 10))
+
+    def rising_check_ins(start: str) -> list[str]:
+        rules = []
+        for hour in range(3):
+            with time_machine.travel(
+                datetime.fromisoformat(start) + timedelta(hours=hour), tick=False
+            ):
+                response = client.post(
+                    f"/api/v1/patients/{pid}/symptoms",
+                    json={"back_pain": 6},
+                    headers=bearer_headers(client, account),
+                )
+                assert response.status_code == 201
+                rules += [a["rule"] for a in response.get_json()["alerts"]]
+        return rules
+
+    def reviews():
+        with app.app_context():
+            return db.session.execute(
+                select(
+                    TimelineEvent.key,
+                    TimelineEvent.start_date,
+                    TimelineEvent.end_date,
+                    TimelineEvent.status,
+                )
+                .where(
+                    TimelineEvent.patient_id == pid,
+                    TimelineEvent.item_id == "pain_review_rise",
+                )
+                .order_by(TimelineEvent.key)
+            ).all()
+
+    assert reviews() == []
+    assert "back_pain_rising" in rising_check_ins("2026-11-23 15:00+00:00")
+    assert reviews() == [
+        ("pain_review_rise:0", date(2026, 11, 23), date(2026, 11, 26), "upcoming")
+    ]
+    with time_machine.travel("2026-11-24 15:00 +0000", tick=False):
+        staff = Browser(app.test_client())
+        staff.login(clinician)
+        page = staff.client.get("/clinician/").get_data(as_text=True)
+        assert "Pain-management review: your pain went up" in page
+        # The patient's timeline says it too, and recompute keeps it.
+        build(app, pid)
+        timeline = client.get(
+            f"/api/v1/patients/{pid}/timeline",
+            headers=bearer_headers(client, account),
+        ).get_json()
+    rise = [e for e in timeline["events"] if e["key"] == "pain_review_rise:0"]
+    assert rise and rise[0]["status"] == "due" and rise[0]["kind"] == "pain_review"
+    # Still rising while the review is open: not opened twice.
+    rising_check_ins("2026-11-24 18:00+00:00")
+    assert len(reviews()) == 1
+    # Once it is done, pain rising again opens another ("again whenever pain rises").
+    with app.app_context():
+        event = db.session.scalar(
+            select(TimelineEvent).where(TimelineEvent.key == "pain_review_rise:0")
+        )
+        event.status = "done"
+        db.session.commit()
+    rising_check_ins("2026-11-25 15:00+00:00")
+    assert [r.key for r in reviews()] == ["pain_review_rise:0", "pain_review_rise:1"]
