@@ -113,6 +113,12 @@ class Config:
     PROTOCOL_DIR = os.environ.get(
         "PROTOCOL_DIR", str(BASE_DIR / "recovery" / "domain" / "protocols")
     )
+    # The ODI's texts: the shipped file has neutral wording; a licensed clinic
+    # points this at its own (recovery/domain/questionnaires/odi.toml shows how).
+    ODI_FILE = os.environ.get(
+        "ODI_FILE",
+        str(BASE_DIR / "recovery" / "domain" / "questionnaires" / "odi.toml"),
+    )
     # Days the clinic gives no radiation, e.g. "2026-12-25,2027-01-01".
     CLINIC_HOLIDAYS = os.environ.get("CLINIC_HOLIDAYS", "")
     # Shown to a patient whose check-in raised a red flag.

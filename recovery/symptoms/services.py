@@ -10,11 +10,13 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import Select, exists, select
 
 from recovery.audit.services import record
 from recovery.auth.models import User
 from recovery.db import utcnow
+from recovery.domain.questionnaire import Questionnaire
 from recovery.domain.scoring import OdiResult, score_odi
 from recovery.domain.symptoms import CheckIn, Finding, evaluate, odi_worse
 from recovery.extensions import db
@@ -172,6 +174,15 @@ def due_questionnaire(patient: Patient, today: date) -> TimelineEvent | None:
     return None
 
 
+class QuestionnaireError(ValueError):
+    """A questionnaire that cannot be taken as answered; the message is for people."""
+
+
+def odi_texts() -> Questionnaire:
+    """The ODI's sections and choices, loaded at start-up (setting ODI_FILE)."""
+    return current_app.extensions["odi"]
+
+
 @dataclass(frozen=True)
 class OdiOutcome:
     """What an ODI submission produced."""
@@ -184,8 +195,18 @@ class OdiOutcome:
 def submit_odi(
     patient: Patient, answers: list[int | None], actor: User, now: datetime, today: date
 ) -> OdiOutcome:
-    """Score and store an ODI, mark the due ODI event done, warn if 10 points worse."""
-    result = score_odi(answers)  # ValueError for malformed answers
+    """Score and store an ODI, mark the due ODI event done, warn if 10 points worse.
+
+    Fewer sections answered than the questionnaire needs for a score are refused:
+    a questionnaire is done only when it can be scored.
+    """
+    least = odi_texts().min_answered
+    result = score_odi(answers, least)  # ValueError for malformed answers
+    if result.answered < least:
+        raise QuestionnaireError(
+            f"Answer at least {least} of the {len(answers)} sections "
+            f"(you answered {result.answered})."
+        )
     previous = db.session.scalar(
         select(QuestionnaireResponse.score_percent)
         .where(

@@ -21,6 +21,7 @@ from recovery.auth.models import User
 from recovery.db import json_list, utcnow
 from recovery.domain.plan import Plan
 from recovery.domain.protocol import Protocol, load_protocols
+from recovery.domain.questionnaire import load_odi
 from recovery.domain.reminders import ReminderEvent, event_window
 from recovery.domain.timeline import (
     FINAL_STATUSES,
@@ -45,9 +46,11 @@ class TimelineError(ValueError):
 
 
 def init_app(app: Flask) -> None:
-    """Load the protocols once per process and parse the clinic's holidays."""
+    """Load the protocols and questionnaire texts once per process, parse the
+    clinic's holidays and phase bounds: a bad one stops start-up, named."""
     app.extensions["protocols"] = load_protocols(Path(app.config["PROTOCOL_DIR"]))
     app.extensions["clinic_holidays"] = parse_holidays(app.config["CLINIC_HOLIDAYS"])
+    app.extensions["odi"] = load_odi(Path(app.config["ODI_FILE"]))
 
 
 def parse_holidays(text: str) -> frozenset[date]:
@@ -434,9 +437,13 @@ def find_event(patient: Patient, event_id: int) -> TimelineEvent | None:
 
 
 def complete_event(event: TimelineEvent, actor: User, now: datetime) -> None:
-    """Mark an event done."""
+    """Mark an event done; a questionnaire is done only by answering it."""
     if event.status == "cancelled":
         raise TimelineError("This event was cancelled and cannot be marked done.")
+    if event.kind == "questionnaire" and event.status != "done":
+        raise TimelineError(
+            "A questionnaire is done when it is answered: fill it in instead."
+        )
     if event.status == "done":
         return
     before = event.status

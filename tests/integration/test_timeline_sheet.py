@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -361,3 +362,115 @@ def test_pain_rising_opens_a_pain_review_the_clinician_sees_on_their_schedule(
         db.session.commit()
     rising_check_ins("2026-11-25 15:00+00:00")
     assert [r.key for r in reviews()] == ["pain_review_rise:0", "pain_review_rise:1"]
+
+
+# -- questionnaires: answered, not ticked ------------------------------------------
+
+
+def _odi_event(app, patient_id: int, key: str = "odi:0") -> int:
+    with app.app_context():
+        return db.session.scalar(
+            select(TimelineEvent.id).where(
+                TimelineEvent.patient_id == patient_id, TimelineEvent.key == key
+            )
+        )
+
+
+def test_a_questionnaire_cannot_be_ticked_done_without_answers(
+    app, client, make_user, make_patient
+):
+    clinician = make_user("clinician")
+    account = make_patient(clinician, surgery_date=date(2026, 11, 10))
+    with time_machine.travel("2026-12-20 15:00 +0000", tick=False):
+        build(app, account.patient_id)
+        event_id = _odi_event(app, account.patient_id)
+        for who in (account, clinician):
+            response = client.post(
+                f"/api/v1/patients/{account.patient_id}/events/{event_id}/complete",
+                headers=bearer_headers(client, who),
+            )
+            assert response.status_code == 409
+            assert "answered" in response.get_json()["error"]["message"]
+        browser = Browser(app.test_client())
+        browser.login(account)
+        page = browser.client.get("/timeline/me").get_data(as_text=True)
+        assert "Done once it is answered." in page
+        assert 'aria-label="Mark done: Back questionnaire (ODI)"' not in page
+        # The form's Done button, posted anyway, changes nothing.
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        token = token or re.search(
+            r'name="csrf_token" type="hidden" value="([^"]+)"', page
+        )
+        browser.client.post(
+            f"/timeline/{account.patient_id}/events/{event_id}/complete",
+            data={"csrf_token": token.group(1)},
+        )
+    with app.app_context():
+        assert db.session.get(TimelineEvent, event_id).status == "upcoming"
+
+
+def test_the_odi_needs_8_sections_and_shows_the_data_files_texts(
+    app, make_user, make_patient
+):
+    from recovery.symptoms.models import QuestionnaireResponse
+
+    clinician = make_user("clinician")
+    account = make_patient(clinician, surgery_date=date(2026, 11, 10))
+    with time_machine.travel("2026-12-20 15:00 +0000", tick=False):
+        build(app, account.patient_id)
+        browser = Browser(app.test_client())
+        browser.login(account)
+        page = browser.client.get("/symptoms/odi").get_data(as_text=True)
+        # Section names and the neutral ends of each scale, from odi.toml.
+        assert "1. Pain intensity" in page and "10. Travelling" in page
+        assert "0 = No pain · 5 = The worst pain I can imagine" in page
+        assert "answer at least 8 of the 10" in page
+        seven = {f"q{n}": "2" for n in range(7)}
+        refused = browser.submit("/symptoms/odi", seven)
+        html = refused.get_data(as_text=True)
+        assert refused.status_code == 400
+        assert "Answer at least 8 of the 10 sections (you answered 7)." in html
+        assert html.count('<input checked id="q') == 7  # what was chosen is kept
+        with app.app_context():
+            assert db.session.query(QuestionnaireResponse).count() == 0
+        assert _status(app, account.patient_id, "odi:0") == "upcoming"
+        eight = {f"q{n}": "2" for n in range(8)}
+        done = browser.submit("/symptoms/odi", eight, follow_redirects=True)
+        assert "Your score is 40 % (moderate disability)" in done.get_data(as_text=True)
+    assert _status(app, account.patient_id, "odi:0") == "done"
+
+
+def _status(app, patient_id: int, key: str) -> str:
+    with app.app_context():
+        return db.session.scalar(
+            select(TimelineEvent.status).where(
+                TimelineEvent.patient_id == patient_id, TimelineEvent.key == key
+            )
+        )
+
+
+def test_a_clinic_can_load_its_licensed_odi_wording(
+    app, make_user, make_patient, tmp_path
+):
+    from recovery.domain.questionnaire import ODI_FILE, load_odi
+
+    text = ODI_FILE.read_text(encoding="utf-8").replace(
+        'high = "The worst pain I can imagine"',
+        'high = "The worst pain I can imagine"\n'
+        'choices = ["L0", "L1", "L2", "L3", "L4", "Licensed five"]',
+    )
+    licensed = tmp_path / "odi.toml"
+    licensed.write_text(text, encoding="utf-8")
+    shipped = app.extensions["odi"]
+    app.extensions["odi"] = load_odi(licensed)
+    try:
+        account = make_patient(make_user("clinician"))
+        with time_machine.travel("2026-12-20 15:00 +0000", tick=False):
+            browser = Browser(app.test_client())
+            browser.login(account)
+            page = browser.client.get("/symptoms/odi").get_data(as_text=True)
+        assert "5 \N{EN DASH} Licensed five" in page
+        assert "0 = No pain · 5" not in page  # the licensed texts replace the ends
+        assert "0 = I manage on my own, as usual" in page  # other sections unchanged
+    finally:
+        app.extensions["odi"] = shipped
