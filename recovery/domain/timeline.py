@@ -12,7 +12,7 @@ from typing import NamedTuple
 from typing import Protocol as Structural
 
 from recovery.domain.plan import Plan
-from recovery.domain.protocol import Conditions, Item, Protocol
+from recovery.domain.protocol import Conditions, Education, Item, Protocol
 
 SATURDAY = 5
 # Periods complete themselves when they end; single events are missed instead.
@@ -451,3 +451,18 @@ def limits_on(
             allowed.extend(a for a in event.allowed if a not in allowed)
             not_allowed.extend(n for n in event.not_allowed if n not in not_allowed)
     return Limits(tuple(allowed), tuple(not_allowed), tuple(titles), tuple(lifted))
+
+
+def education_on(
+    protocol: Protocol, plan: Plan, today: date, page: str
+) -> list[Education]:
+    """The protocol's education texts that apply to this plan, day and page."""
+    day = (today - plan.surgery_date).days
+    return [
+        entry
+        for entry in protocol.education
+        if page in entry.pages
+        and applies(entry.when, plan)
+        and (entry.from_day is None or day >= entry.from_day)
+        and (entry.to_day is None or day <= entry.to_day)
+    ]

@@ -20,7 +20,7 @@ from recovery.audit.services import audit_values, record, record_many
 from recovery.auth.models import User
 from recovery.db import json_list, utcnow
 from recovery.domain.plan import Plan
-from recovery.domain.protocol import Protocol, load_protocols
+from recovery.domain.protocol import Education, Protocol, load_protocols
 from recovery.domain.questionnaire import load_odi
 from recovery.domain.reminders import ReminderEvent, event_window
 from recovery.domain.timeline import (
@@ -31,6 +31,7 @@ from recovery.domain.timeline import (
     TimelineChanges,
     build,
     diff,
+    education_on,
     limits_on,
     phase_on,
 )
@@ -51,6 +52,8 @@ def init_app(app: Flask) -> None:
     app.extensions["protocols"] = load_protocols(Path(app.config["PROTOCOL_DIR"]))
     app.extensions["clinic_holidays"] = parse_holidays(app.config["CLINIC_HOLIDAYS"])
     app.extensions["odi"] = load_odi(Path(app.config["ODI_FILE"]))
+    # For templates/timeline/_education.html, included by the patient's pages.
+    app.jinja_env.globals["education_for"] = education_for
 
 
 def parse_holidays(text: str) -> frozenset[date]:
@@ -64,6 +67,11 @@ def parse_holidays(text: str) -> frozenset[date]:
                 f"CLINIC_HOLIDAYS: {part!r} is not a YYYY-MM-DD date"
             ) from error
     return frozenset(days)
+
+
+def education_for(patient: Patient, today: date, page: str) -> list[Education]:
+    """The leaflet's texts that apply to the patient on `today`, for one page."""
+    return education_on(protocol_for(patient), plan_for(patient), today, page)
 
 
 def protocol_for(patient: Patient) -> Protocol:

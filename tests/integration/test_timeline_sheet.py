@@ -474,3 +474,57 @@ def test_a_clinic_can_load_its_licensed_odi_wording(
         assert "0 = I manage on my own, as usual" in page  # other sections unchanged
     finally:
         app.extensions["odi"] = shipped
+
+
+# -- the patient's pages: limits and education -----------------------------------
+
+
+def test_home_and_timeline_pages_teach_what_applies_and_never_say_no_limits_early(
+    app, make_user, make_patient
+):
+    clinician = make_user("clinician")
+    account = make_patient(
+        clinician, surgery_date=date(2026, 11, 10), procedure="open_resection"
+    )
+    with time_machine.travel("2026-11-10 12:00 +0000", tick=False):
+        build(app, account.patient_id)
+    browser = Browser(app.test_client())
+    # Day 3: early recovery. Day 47: phase 3, visit not yet done. Day 60: done.
+    with time_machine.travel("2026-11-13 15:00 +0000", tick=False):
+        browser.login(account)
+        home = browser.client.get("/patients/me").get_data(as_text=True)
+        assert "Recovery and improvement usually take from 2 weeks to several" in home
+        assert "You may need pain management during your recovery" in home
+        assert "Watch for signs of infection" in home
+        assert "blood loss" in home and "bladder or bowel" in home
+        assert "call your care team (the number on your discharge letter)" in home
+        assert "Why you have follow-up scans" not in home  # not yet
+        assert "Bending or twisting" in home
+    with time_machine.travel("2026-12-27 15:00 +0000", tick=False):
+        browser.login(account)
+        home = browser.client.get("/patients/me").get_data(as_text=True)
+        timeline = browser.client.get("/timeline/me").get_data(as_text=True)
+        for page in (home, timeline):
+            assert "Why you have follow-up scans" in page
+            assert "A spinal tumour can grow back and need treatment again" in page
+            assert "Physical and occupational therapy" in page
+        assert "Your surgeon decides at your 6-week visit" in home
+        assert "Lifting more than 4.5 kg (10 lb)" in home  # phase 3 keeps the limits
+        assert "No limits today" not in home
+        assert "lifted your activity limits" not in home
+        assert "until your surgeon lifts it" in timeline
+    with app.app_context():
+        db.session.execute(
+            TimelineEvent.__table__.update()
+            .where(
+                TimelineEvent.patient_id == account.patient_id,
+                TimelineEvent.item_id == "surgeon_visit",
+            )
+            .values(status="done")
+        )
+        db.session.commit()
+    with time_machine.travel("2027-01-09 15:00 +0000", tick=False):
+        browser.login(account)
+        home = browser.client.get("/patients/me").get_data(as_text=True)
+    assert "Your surgeon lifted your activity limits at your visit" in home
+    assert "Lifting more than 4.5 kg (10 lb)" not in home

@@ -439,3 +439,40 @@ def test_the_shape_cache_gives_exactly_the_direct_build(p, shift):
     build(p, protocol)  # fills the cache for this shape
     other = replace(p, surgery_date=p.surgery_date + timedelta(days=shift))
     assert build(other, protocol) == _build(other, protocol)
+
+
+@pytest.mark.parametrize(
+    ("procedure", "day", "expected"),
+    [
+        ("open_resection", -3, {"recovery_time", "pain"}),
+        ("open_resection", 3, {"recovery_time", "pain", "complications"}),
+        (
+            "open_resection",
+            30,
+            {"recovery_time", "pain", "complications", "therapy"},
+        ),
+        (
+            "open_resection",
+            60,
+            {
+                "recovery_time",
+                "pain",
+                "complications",
+                "therapy",
+                "imaging",
+                "regrowth",
+            },
+        ),
+        ("open_resection", 400, {"pain", "imaging", "regrowth"}),
+        # A biopsy has no therapy, so no therapy text.
+        ("biopsy", 30, {"recovery_time", "pain", "complications"}),
+    ],
+)
+def test_education_applies_by_day_and_protocol(procedure, day, expected):
+    from recovery.domain.timeline import education_on
+
+    p = plan(procedure=procedure)
+    entries = education_on(
+        PROTOCOLS[procedure], p, SURGERY + timedelta(days=day), "home"
+    )
+    assert {e.id for e in entries} == expected
