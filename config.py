@@ -119,6 +119,10 @@ class Config:
         "ODI_FILE",
         str(BASE_DIR / "recovery" / "domain" / "questionnaires" / "odi.toml"),
     )
+    # Dashboard phases (shared/clinical.md): without radiation, early recovery to
+    # this day; surveillance from this day. Checked at start-up.
+    PHASE_EARLY_RECOVERY_UNTIL = os.environ.get("PHASE_EARLY_RECOVERY_UNTIL", "42")
+    PHASE_SURVEILLANCE_FROM = os.environ.get("PHASE_SURVEILLANCE_FROM", "90")
     # Days the clinic gives no radiation, e.g. "2026-12-25,2027-01-01".
     CLINIC_HOLIDAYS = os.environ.get("CLINIC_HOLIDAYS", "")
     # Shown to a patient whose check-in raised a red flag.

@@ -92,6 +92,7 @@ class Cohort:
         mine = event.patient_id == Patient.id
 
         first, last = Patient.radiation_first_session, Patient.radiation_last_session
+        bounds = current_app.extensions["phase_bounds"]
         # recovery.domain.timeline.phase_on, in SQL.
         self.phase = case(
             (Patient.discharged_at.is_not(None), "completed"),
@@ -99,10 +100,16 @@ class Cohort:
             (and_(first.is_not(None), today < first), "early_recovery"),
             (and_(first.is_not(None), today <= last), "radiation"),
             (
-                and_(first.is_(None), Patient.surgery_date >= self.day(42)),
+                and_(
+                    first.is_(None),
+                    Patient.surgery_date >= self.day(bounds.early_recovery_until),
+                ),
                 "early_recovery",
             ),
-            (Patient.surgery_date > self.day(90), "rehabilitation"),
+            (
+                Patient.surgery_date > self.day(bounds.surveillance_from),
+                "rehabilitation",
+            ),
             else_="surveillance",
         )
         open_item = and_(mine, text(OPEN_ITEM_SQL))

@@ -373,15 +373,49 @@ class DatedEvent(Structural):
     end_date: date
 
 
+@dataclass(frozen=True)
+class PhaseBounds:
+    """Where the dashboard phases change, in days from surgery (settings).
+
+    Without radiation, early recovery lasts to `early_recovery_until`; rehabilitation
+    lasts until `surveillance_from`, where surveillance begins.
+    """
+
+    early_recovery_until: int
+    surveillance_from: int
+
+
+def parse_phase_bounds(early: object, surveillance: object) -> PhaseBounds:
+    """The phase settings, refused with their names when they cannot be."""
+    days = []
+    for name, value in (
+        ("PHASE_EARLY_RECOVERY_UNTIL", early),
+        ("PHASE_SURVEILLANCE_FROM", surveillance),
+    ):
+        text = str(value).strip()
+        if isinstance(value, bool) or not text.isdigit():
+            raise ValueError(f"{name}: {value!r} is not a whole number of days")
+        days.append(int(text))
+    bounds = PhaseBounds(*days)
+    if not 0 <= bounds.early_recovery_until < bounds.surveillance_from:
+        raise ValueError(
+            "PHASE_EARLY_RECOVERY_UNTIL must be from 0 to below PHASE_SURVEILLANCE_FROM"
+        )
+    return bounds
+
+
 def phase_on(
     surgery_date: date,
     today: date,
     radiation: tuple[date, date] | None = None,
     discharged: bool = False,
+    *,
+    bounds: PhaseBounds,
 ) -> str:
     """The patient's phase for dashboards, per ../shared/clinical.md.
 
-    `radiation` is the (first, last) session date when radiation is planned.
+    `radiation` is the (first, last) session date when radiation is planned;
+    `bounds` come from the settings.
     """
     if discharged:
         return "completed"
@@ -394,9 +428,9 @@ def phase_on(
             return "early_recovery"
         if today <= last:
             return "radiation"
-    elif day <= 42:
+    elif day <= bounds.early_recovery_until:
         return "early_recovery"
-    return "rehabilitation" if day < 90 else "surveillance"
+    return "rehabilitation" if day < bounds.surveillance_from else "surveillance"
 
 
 @dataclass(frozen=True)

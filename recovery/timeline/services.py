@@ -26,6 +26,7 @@ from recovery.domain.reminders import ReminderEvent, event_window
 from recovery.domain.timeline import (
     FINAL_STATUSES,
     Limits,
+    PhaseBounds,
     PlannedEvent,
     StoredEvent,
     TimelineChanges,
@@ -33,6 +34,7 @@ from recovery.domain.timeline import (
     diff,
     education_on,
     limits_on,
+    parse_phase_bounds,
     phase_on,
 )
 from recovery.extensions import db
@@ -52,6 +54,13 @@ def init_app(app: Flask) -> None:
     app.extensions["protocols"] = load_protocols(Path(app.config["PROTOCOL_DIR"]))
     app.extensions["clinic_holidays"] = parse_holidays(app.config["CLINIC_HOLIDAYS"])
     app.extensions["odi"] = load_odi(Path(app.config["ODI_FILE"]))
+    try:
+        app.extensions["phase_bounds"] = parse_phase_bounds(
+            app.config["PHASE_EARLY_RECOVERY_UNTIL"],
+            app.config["PHASE_SURVEILLANCE_FROM"],
+        )
+    except ValueError as error:
+        raise RuntimeError(str(error)) from error
     # For templates/timeline/_education.html, included by the patient's pages.
     app.jinja_env.globals["education_for"] = education_for
 
@@ -556,7 +565,14 @@ def phase_of(patient: Patient, today: date) -> str:
         today,
         (sessions[0], sessions[-1]) if sessions else None,
         discharged=patient.discharged_at is not None,
+        bounds=phase_bounds(),
     )
+
+
+def phase_bounds() -> PhaseBounds:
+    """Where the dashboard phases change (settings, checked at start-up)."""
+    bounds: PhaseBounds = current_app.extensions["phase_bounds"]
+    return bounds
 
 
 def review_event(

@@ -528,3 +528,58 @@ def test_home_and_timeline_pages_teach_what_applies_and_never_say_no_limits_earl
         home = browser.client.get("/patients/me").get_data(as_text=True)
     assert "Your surgeon lifted your activity limits at your visit" in home
     assert "Lifting more than 4.5 kg (10 lb)" not in home
+
+
+# -- start-up: every cadence and bound named when it cannot be --------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error", "named"),
+    [
+        (
+            {"PHASE_SURVEILLANCE_FROM": "ninety"},
+            RuntimeError,
+            "PHASE_SURVEILLANCE_FROM",
+        ),
+        ({"PHASE_EARLY_RECOVERY_UNTIL": "100"}, RuntimeError, "PHASE_EARLY_RECOVERY"),
+    ],
+)
+def test_bad_phase_settings_stop_start_up_naming_the_setting(overrides, error, named):
+    from recovery import create_app
+
+    with pytest.raises(error, match=named):
+        create_app("testing", overrides=overrides)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "named"),
+    [
+        ("daily_until = 42", "daily_until = 420", "[check_in]: 'daily_until'"),
+        ("minutes_per_session = [15, 20]", "minutes_per_session = 15", "[radiation]"),
+        ('lifted_by = "surgeon_visit"', 'lifted_by = "wound_check"', "activity_3"),
+    ],
+)
+def test_a_bad_cadence_or_limit_in_a_protocol_stops_start_up(tmp_path, old, new, named):
+    from recovery import create_app
+    from recovery.domain.protocol import PROTOCOL_DIR, ProtocolError
+
+    for source in PROTOCOL_DIR.glob("*.toml"):
+        (tmp_path / source.name).write_text(source.read_text())
+    broken = tmp_path / "laminectomy.toml"
+    text = broken.read_text()
+    assert old in text
+    broken.write_text(text.replace(old, new, 1))
+    with pytest.raises(ProtocolError) as caught:
+        create_app("testing", overrides={"PROTOCOL_DIR": str(tmp_path)})
+    assert str(broken) in str(caught.value)
+    assert named in str(caught.value)
+
+
+def test_a_bad_odi_file_stops_start_up(tmp_path):
+    from recovery import create_app
+    from recovery.domain.questionnaire import QuestionnaireFileError
+
+    bad = tmp_path / "odi.toml"
+    bad.write_text('id = "odi"\ntitle = "ODI"\nmin_answered = 8\n', encoding="utf-8")
+    with pytest.raises(QuestionnaireFileError, match=str(bad)):
+        create_app("testing", overrides={"ODI_FILE": str(bad)})

@@ -26,12 +26,14 @@ from recovery.domain.timeline import (
     build,
     diff,
     limits_on,
+    parse_phase_bounds,
     phase_on,
     radiation_dates,
     status_on,
 )
 
 PROTOCOLS = load_protocols()
+BOUNDS = parse_phase_bounds(42, 90)  # the sheet's defaults (config.py)
 SURGERY = date(2026, 11, 10)  # a Tuesday
 
 
@@ -296,11 +298,42 @@ def test_status_moves_from_upcoming_to_due_to_missed(
     ],
 )
 def test_phase_at_its_edges(today, radiation, expected):
-    assert phase_on(SURGERY, today, radiation) == expected
+    assert phase_on(SURGERY, today, radiation, bounds=BOUNDS) == expected
 
 
 def test_discharged_patient_is_completed():
-    assert phase_on(SURGERY, date(2027, 1, 1), discharged=True) == "completed"
+    assert (
+        phase_on(SURGERY, date(2027, 1, 1), discharged=True, bounds=BOUNDS)
+        == "completed"
+    )
+
+
+@pytest.mark.parametrize(
+    ("early", "surveillance", "day", "expected"),
+    [
+        (42, 90, 43, "rehabilitation"),
+        (28, 90, 30, "rehabilitation"),  # a clinic that ends early recovery sooner
+        (42, 60, 61, "surveillance"),
+        ("42", "90", 42, "early_recovery"),  # settings arrive as text
+    ],
+)
+def test_phase_bounds_are_settings(early, surveillance, day, expected):
+    bounds = parse_phase_bounds(early, surveillance)
+    today = SURGERY + timedelta(days=day)
+    assert phase_on(SURGERY, today, bounds=bounds) == expected
+
+
+@pytest.mark.parametrize(
+    ("early", "surveillance", "named"),
+    [
+        ("six weeks", "90", "PHASE_EARLY_RECOVERY_UNTIL"),
+        ("42", "-1", "PHASE_SURVEILLANCE_FROM"),
+        ("90", "42", "PHASE_EARLY_RECOVERY_UNTIL must be from 0 to below"),
+    ],
+)
+def test_bad_phase_bounds_name_the_setting(early, surveillance, named):
+    with pytest.raises(ValueError, match=named):
+        parse_phase_bounds(early, surveillance)
 
 
 # -- diff ----------------------------------------------------------------------
