@@ -166,6 +166,7 @@ def replan_reminders(
             now,
             horizon(),
             key_prefix=f"p{patient.id}:",
+            cadence=current_app.extensions["protocols"][patient.procedure].check_in,
         )
         for planned in plan:
             keep.add(planned.dedupe_key)
