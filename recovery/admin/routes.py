@@ -29,6 +29,7 @@ from recovery.auth.services import AccountError, send_link
 from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.roles import roles_required
+from recovery.validation import query_int
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -37,7 +38,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @roles_required("admin")
 def users() -> str:
     """Every account, with actions."""
-    page = users_page(request.args.get("page", 1, type=int))
+    page = users_page(query_int("page", 1))
     # The list holds patients' names and emails: a read of patient data.
     record("list_users", target="admin", details={"page": page.page})
     return render_audited(
@@ -118,7 +119,7 @@ def audit_log() -> tuple[str, int]:
     if where is not None:
         page = db.paginate(
             audit_query(where),
-            page=request.args.get("page", 1, type=int),
+            page=query_int("page", 1),
             per_page=50,
             error_out=False,
             count=True,

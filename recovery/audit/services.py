@@ -19,6 +19,7 @@ from recovery.audit.models import AuditEvent
 from recovery.auth.models import User
 from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.validation import parse_int
 
 
 def audit_values(
@@ -102,8 +103,9 @@ def audit_query(where: AuditFilter) -> Select[tuple[AuditEvent]]:
     )
     if where.actor:
         wanted = where.actor.strip().lower()
+        actor_id = parse_int(wanted)
         query = query.where(
-            actor.id == int(wanted) if wanted.isdigit() else actor.email == wanted
+            actor.id == actor_id if actor_id is not None else actor.email == wanted
         )
     if where.action:
         query = query.where(AuditEvent.action == where.action.strip())

@@ -68,7 +68,8 @@ def landing_url() -> str:
 
 def safe_next(target: str | None) -> str | None:
     """Accept only a local path as a redirect target (no host, no scheme)."""
-    if not target:
+    # Control characters (CR, LF, tab) would split or bend the Location header.
+    if not target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or "\\" in target:

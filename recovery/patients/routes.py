@@ -44,6 +44,7 @@ from recovery.symptoms.services import checked_in_on, due_questionnaire, patient
 from recovery.symptoms.trends import trend_data
 from recovery.timeline.forms import CompleteForm
 from recovery.timeline.services import PHASE_NAMES, phase_of, timeline_view
+from recovery.validation import query_int
 from recovery.zones import local_today, timezone_names
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
@@ -88,7 +89,7 @@ def access_log() -> str:
     patient = own_patient(current_user, "view_access_log")
     page = db.paginate(
         record_views(patient.id, current_user.id),
-        page=request.args.get("page", 1, type=int),
+        page=query_int("page", 1),
         per_page=50,
         error_out=False,
     )
