@@ -71,7 +71,7 @@ def register_extensions(app: APIFlask) -> None:
     """Bind every extension to the app."""
     for module in MODEL_MODULES:
         importlib.import_module(module)
-    from recovery import database, security, validation
+    from recovery import database, logs, security, validation
     from recovery.auth import login
     from recovery.extensions import csrf, db, limiter, mail, migrate
 
@@ -86,6 +86,7 @@ def register_extensions(app: APIFlask) -> None:
     login.init_app(app)
     security.init_app(app)
     validation.init_app(app)
+    logs.init_app(app)
 
 
 def register_protocols(app: APIFlask) -> None:
