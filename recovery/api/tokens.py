@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from apiflask import abort
-from flask import current_app, g
+from flask import current_app, g, request
 
 from recovery.api import auth, bp
 from recovery.api.schemas import TokenOut, TokenRequest
@@ -31,9 +31,9 @@ def create_token(body: dict) -> dict:
         now,
         config["LOGIN_MAX_FAILURES"],
         timedelta(minutes=config["LOGIN_LOCK_MINUTES"]),
+        client=request.remote_addr or "",
     )
     if attempt.user is None:
-        db.session.commit()  # keep the failure count
         abort(401, LOGIN_ERRORS[attempt.error or "invalid"])
     raw, token = issue_api_token(
         attempt.user, now, config["API_TOKEN_TTL"], body.get("label", "")

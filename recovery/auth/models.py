@@ -53,8 +53,6 @@ class User(UserMixin, TimestampMixin, db.Model):
     # Rotated on password change and deactivation: every older session, remember
     # cookie, invitation and reset link stops working at once.
     login_token: Mapped[str] = mapped_column(String(64), default=new_login_token)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     # Notification preferences (reminders for patients, alerts for staff).
     notify_in_app: Mapped[bool] = mapped_column(default=True)
@@ -88,9 +86,17 @@ class User(UserMixin, TimestampMixin, db.Model):
         """Coordinators, clinicians and admins."""
         return self.role in STAFF_ROLES
 
+    # The server-side session this request runs in ("<id>.<secret>"), set at login
+    # and by the user loader; not a column.
+    session_key = ""
+
     def get_id(self) -> str:
-        """Session identity: the id and the current login token."""
-        return f"{self.id}:{self.login_token}"
+        """Session identity: the id, the current login token and the session.
+
+        A rotated login token ends every session at once; an ended LoginSession
+        ends just that one, its remember cookie included (the cookie holds this).
+        """
+        return f"{self.id}:{self.login_token}:{self.session_key}"
 
 
 def normalise_email(value: str) -> str:
@@ -116,3 +122,21 @@ class ApiToken(db.Model):
     scopes: Mapped[str] = mapped_column(Text, default="")
 
     user: Mapped[User] = relationship(back_populates="api_tokens")
+
+
+class LoginSession(db.Model):
+    """One browser's login, kept on the server so that logging out ends it.
+
+    The session and remember cookies name it by id and a secret whose SHA-256
+    alone is stored; a replayed cookie of an ended session is refused.
+    """
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]

@@ -33,16 +33,18 @@ from recovery.auth.models import ApiToken, User
 from recovery.auth.services import (
     AccountError,
     authenticate,
+    end_all_sessions,
+    end_session,
     find_user_by_email,
     issue_api_token,
     read_link_token,
     revoke_api_token,
     send_link,
     set_password,
+    start_session,
 )
 from recovery.db import utcnow
 from recovery.extensions import db, limiter
-from recovery.roles import roles_required
 
 bp = Blueprint("auth", __name__)
 
@@ -53,10 +55,11 @@ LANDING = {
     "admin": "admin.users",
 }
 
+# Unknown, wrong and locked share one answer: it tells nobody which it was.
 LOGIN_ERRORS = {
-    "invalid": "That email and password do not match an account.",
-    "locked": "Too many failed attempts: this account is locked for a few minutes. "
-    "Try again later or reset your password.",
+    "invalid": "That email and password do not match an account. After several "
+    "failed attempts from this device, logging in with that email waits a few "
+    "minutes; resetting your password by email works at once.",
     "inactive": "This account is deactivated. Contact your clinic.",
 }
 
@@ -116,25 +119,52 @@ def login() -> Response | str:
             utcnow(),
             config["LOGIN_MAX_FAILURES"],
             timedelta(minutes=config["LOGIN_LOCK_MINUTES"]),
+            client=request.remote_addr or "",
         )
         if attempt.user is None:
-            db.session.commit()  # keep the failure count
             form.password.errors.append(LOGIN_ERRORS[attempt.error or "invalid"])
             return render_template("auth/login.html", form=form), 200
-        login_user(attempt.user, remember=bool(form.remember.data))
-        record("login", actor=attempt.user)
-        db.session.commit()
-        return redirect(safe_next(request.args.get("next")) or landing_url())
+        return finish_login(attempt.user, bool(form.remember.data))
     return render_template("auth/login.html", form=form)
+
+
+def finish_login(user: User, remember: bool) -> Response:
+    """Start a server-side session for this browser and go where it was going."""
+    start_session(user, utcnow())
+    login_user(user, remember=remember)
+    record("login", actor=user)
+    db.session.commit()
+    return redirect(safe_next(request.args.get("next")) or landing_url())
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
-    """Log out (POST with a CSRF token, so no page can log you out)."""
+    """Log out (POST with a CSRF token, so no page can log you out).
+
+    The session ends on the server too: its cookies, replayed, are refused.
+    """
     form = LogoutForm()
     if form.validate_on_submit() and current_user.is_authenticated:
+        end_session(current_user, utcnow())
+        record("logout")
+        db.session.commit()
         logout_user()
         flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/logout-everywhere", methods=["POST"])
+@login_required
+def logout_everywhere() -> Response:
+    """End every session and API token of the account, this one included."""
+    if not LogoutForm().validate_on_submit():
+        abort(400)
+    user = db.session.get(User, current_user.id)
+    end_all_sessions(user, utcnow())
+    record("logout_everywhere", actor=user)
+    db.session.commit()
+    logout_user()
+    flash("You are logged out on every device; your API tokens are revoked.", "info")
     return redirect(url_for("auth.login"))
 
 
@@ -163,11 +193,13 @@ def _set_password_from_link(token: str, purpose: str) -> Response | str:
         return render_template("auth/link_invalid.html", message=str(error)), 400
     form = SetPasswordForm(email=user.email)
     if form.validate_on_submit():
+        # Ends every other session and API token of the account.
         set_password(user, form.password.data or "", utcnow())
         record("password_set", actor=user, target=purpose)
-        db.session.commit()
         logout_user()
+        start_session(user, utcnow())
         login_user(user)
+        db.session.commit()
         flash("Your password is set.", "success")
         return redirect(landing_url())
     return render_template("auth/set_password.html", form=form, purpose=purpose)
@@ -199,9 +231,13 @@ def account() -> str:
 
 
 @bp.route("/account/tokens", methods=["GET", "POST"])
-@roles_required("coordinator", "clinician", "admin")
+@login_required
 def api_tokens() -> Response | tuple[str, int]:
-    """Staff's personal API tokens: create (shown once), list, revoke."""
+    """Personal API tokens: create (shown once), list, revoke.
+
+    Patients too: POST /api/v1/auth/tokens gives them tokens (a phone app
+    checking in), so they must be able to see and revoke them here.
+    """
     form = ApiTokenForm()
     user = db.session.get(User, current_user.id)
     if form.validate_on_submit():
@@ -231,7 +267,7 @@ def api_tokens() -> Response | tuple[str, int]:
 
 
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
-@roles_required("coordinator", "clinician", "admin")
+@login_required
 def revoke_token(token_id: int) -> Response:
     """Revoke one of your own tokens at once."""
     token = db.session.get(ApiToken, token_id)
