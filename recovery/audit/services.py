@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -72,6 +72,16 @@ def record_many(rows: list[dict[str, Any]]) -> None:
     """Insert many rows from audit_values() in one statement; the caller commits."""
     if rows:
         db.session.execute(insert(AuditEvent), rows)
+
+
+def record_patients(action: str, patient_ids: Iterable[int], **fields: Any) -> None:
+    """One row per patient a list or export showed; the caller commits.
+
+    A list page shows many patients at once: each must find it under "Who saw
+    my record", which reads rows by patient_id.
+    """
+    base = audit_values(action, **fields)
+    record_many([{**base, "patient_id": pid} for pid in dict.fromkeys(patient_ids)])
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,13 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
-from recovery.audit.services import audit_values, record, record_many, render_audited
+from recovery.audit.services import (
+    audit_values,
+    record,
+    record_many,
+    record_patients,
+    render_audited,
+)
 from recovery.auth.models import User
 from recovery.auth.services import external_url
 from recovery.clinician.services import (
@@ -90,6 +96,9 @@ def _schedule(template: str, per_page: int = 100) -> tuple[str, int]:
             "filters": where.params(),
             "patient_ids": sorted({item.patient_id for item in items}),
         },
+    )
+    record_patients(
+        "list_schedule", [item.patient_id for item in items], target="clinician"
     )
     today = local_today(current_app.config["CLINIC_TIMEZONE"], now)
     return render_audited(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -79,6 +80,11 @@ ACCESS_WORDS = {
     "start_episode": "started a new treatment episode",
     "access_denied": "tried to open your record and was refused",
     "create_patient": "enrolled you",
+    "list_patient": "saw you in the cohort list",
+    "list_alert": "saw your alerts in the list of alerts",
+    "export_patient": "exported your row to a spreadsheet",
+    "list_account": "saw your account in the list of users",
+    "list_schedule": "saw your appointments in their schedule",
 }
 
 
@@ -94,7 +100,11 @@ def access_log() -> str:
         error_out=False,
     )
     return render_audited(
-        "patients/access.html", page=page, words=ACCESS_WORDS, title="Who saw my record"
+        "patients/access.html",
+        page=page,
+        words=ACCESS_WORDS,
+        zone=ZoneInfo(current_user.timezone),
+        title="Who saw my record",
     )
 
 
