@@ -99,6 +99,12 @@ class Config:
     # Shown to a patient whose check-in raised a red flag.
     CLINIC_PHONE = os.environ.get("CLINIC_PHONE", "the number on your discharge letter")
     EMERGENCY_NUMBER = os.environ.get("EMERGENCY_NUMBER", "911")
+    # Kinds of timeline item a patient marks done themselves; the rest (a clinic
+    # visit, the questionnaire's own form aside) the care team records.
+    PATIENT_DONE_KINDS = os.environ.get(
+        "PATIENT_DONE_KINDS",
+        "radiation_session,wound_check,pain_review,therapy,imaging,questionnaire",
+    )
     # The clinic's own calendar, for checks such as "surgery at most a year ahead".
     CLINIC_TIMEZONE = os.environ.get("CLINIC_TIMEZONE", "UTC")
 
