@@ -66,6 +66,14 @@ class TokenRequest(Schema):
     email = Email(required=True, validate=Length(max=254))
     password = String(required=True, validate=Length(min=1, max=MAX_PASSWORD_LENGTH))
     label = String(load_default="", validate=Length(max=100))
+    code = String(
+        load_default="",
+        validate=Length(max=40),
+        metadata={
+            "description": "With two-factor sign-in on: the authenticator app's "
+            "6-digit code, or a recovery code."
+        },
+    )
 
 
 class TokenOut(Schema):

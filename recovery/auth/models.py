@@ -7,7 +7,7 @@ from datetime import datetime, time
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import (
     Mapped,
     WriteOnlyMapped,
@@ -54,6 +54,11 @@ class User(UserMixin, TimestampMixin, db.Model):
     # cookie, invitation and reset link stops working at once.
     login_token: Mapped[str] = mapped_column(String(64), default=new_login_token)
     last_login_at: Mapped[datetime | None]
+    # Two-factor sign-in (recovery/auth/twofactor.py): the authenticator app's
+    # secret, when it was turned on, and the last code's time step (no replay).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     # Notification preferences (reminders for patients, alerts for staff).
     notify_in_app: Mapped[bool] = mapped_column(default=True)
     notify_email: Mapped[bool] = mapped_column(default=True)
@@ -140,3 +145,16 @@ class LoginSession(db.Model):
     secret_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
+
+
+class RecoveryCode(db.Model):
+    """A single-use code that stands in for the authenticator app once."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None]
