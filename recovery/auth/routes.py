@@ -427,6 +427,8 @@ def two_factor() -> Response | tuple[str, int]:
             record("new_recovery_codes", actor=user)
             db.session.commit()
     secret = session.get("totp_setup")
+    if codes:
+        form = CodeForm(formdata=None)  # the used code is not typed back
     return render_template(
         "auth/two_factor.html",
         form=form,

@@ -6,7 +6,7 @@ role is shown (parsed HTML: inputs, selects, textareas, with their CSRF token),
 and query parameters from the pages' GET forms and links. A new route or form
 is fuzzed without a new test. The API has its own fuzz test (test_openapi.py).
 
-Each form and each page gets a bounded number of examples (FUZZ_EXAMPLES, 8 by
+Each form and each page gets a bounded number of examples (FUZZ_EXAMPLES, 6 by
 default) so that the suite stays quick; the count of cases run and of 5xx
 answers is printed. Any answer of 500 or more fails the test.
 """
@@ -40,7 +40,7 @@ from recovery.timeline.models import TimelineEvent
 from recovery.timeline.services import recompute_timeline
 from tests.conftest import Browser
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 # Pressing these would end the fuzzing client's own session: they have their
 # own tests (test_sessions.py, test_auth.py).
 SESSION_ENDING = re.compile(r"^/(logout|account/logout-everywhere)")
