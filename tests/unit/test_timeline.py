@@ -354,3 +354,17 @@ def test_the_shape_cache_gives_exactly_the_direct_build(p, shift):
     build(p, protocol)  # fills the cache for this shape
     other = replace(p, surgery_date=p.surgery_date + timedelta(days=shift))
     assert build(other, protocol) == _build(other, protocol)
+
+
+def test_done_is_offered_only_for_due_or_missed_items_of_the_patients_kinds():
+    from recovery.domain.timeline import done_refusal
+
+    kinds = frozenset({"wound_check", "therapy"})
+    assert done_refusal("wound_check", "due", True, kinds) is None
+    assert done_refusal("therapy", "missed", True, kinds) is None
+    assert done_refusal("wound_check", "upcoming", True, kinds) == "status"
+    assert done_refusal("follow_up_visit", "due", True, kinds) == "kind"
+    assert done_refusal("brace", "due", True, kinds) == "kind"
+    # Staff pages offer any due item but the restrictions and the brace.
+    assert done_refusal("follow_up_visit", "due", False, kinds) is None
+    assert done_refusal("brace", "due", False, kinds) == "kind"
