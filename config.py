@@ -85,6 +85,12 @@ class Config:
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
     LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", "15"))
 
+    # Every member of staff must turn on two-factor sign-in (an authenticator app)
+    # before using the app or getting an API token; patients may turn it on.
+    REQUIRE_STAFF_TWO_FACTOR = _bool("REQUIRE_STAFF_TWO_FACTOR", False)
+    # How long the code page waits after a correct password.
+    TWO_FACTOR_PENDING_SECONDS = 300
+
     INVITATION_MAX_AGE = timedelta(days=7)
     PASSWORD_RESET_MAX_AGE = timedelta(hours=1)
     API_TOKEN_TTL = timedelta(days=int(os.environ.get("API_TOKEN_TTL_DAYS", "30")))
@@ -135,6 +141,12 @@ class Config:
     # account's care_team_phone), else this clinic-wide number; then emergencies.
     CLINIC_PHONE = os.environ.get("CLINIC_PHONE", "")
     EMERGENCY_NUMBER = os.environ.get("EMERGENCY_NUMBER", "911")
+    # Kinds of timeline item a patient marks done themselves; the rest (a clinic
+    # visit, the questionnaire's own form aside) the care team records.
+    PATIENT_DONE_KINDS = os.environ.get(
+        "PATIENT_DONE_KINDS",
+        "radiation_session,wound_check,pain_review,therapy,imaging,questionnaire",
+    )
     # The clinic's own calendar, for checks such as "surgery at most a year ahead".
     CLINIC_TIMEZONE = os.environ.get("CLINIC_TIMEZONE", "UTC")
 

@@ -71,7 +71,7 @@ def register_extensions(app: APIFlask) -> None:
     """Bind every extension to the app."""
     for module in MODEL_MODULES:
         importlib.import_module(module)
-    from recovery import database, security
+    from recovery import database, logs, security, validation
     from recovery.auth import login
     from recovery.extensions import csrf, db, limiter, mail, migrate
 
@@ -85,6 +85,8 @@ def register_extensions(app: APIFlask) -> None:
     mail.init_app(app)
     login.init_app(app)
     security.init_app(app)
+    validation.init_app(app)
+    logs.init_app(app)
 
 
 def register_protocols(app: APIFlask) -> None:

@@ -15,13 +15,20 @@ def timezone_names() -> tuple[str, ...]:
 
 def is_timezone(name: str) -> bool:
     """Whether `name` is a known IANA timezone."""
-    if not name or len(name) > 64:
+    # Only names of the tz database's list: a folder of it ("America") opens as
+    # a directory, and a path ("../x") would reach outside it.
+    if not name or len(name) > 64 or name not in _known_names():
         return False
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return False
     return True
+
+
+@lru_cache(maxsize=1)
+def _known_names() -> frozenset[str]:
+    return frozenset(timezone_names())
 
 
 def local_hour(timezone: str, now: datetime) -> int:

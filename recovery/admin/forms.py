@@ -1,7 +1,7 @@
 """Admin forms."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField
+from wtforms import DateField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
@@ -14,6 +14,7 @@ from wtforms.validators import (
 
 from recovery.api.schemas import PHONE
 from recovery.auth.forms import email_field
+from recovery.validation import MAX_INT, BoundedIntegerField, in_date_range
 from recovery.zones import is_timezone
 
 
@@ -75,15 +76,15 @@ class AuditFilterForm(FlaskForm):
     action = StringField(
         "Action", validators=[Optional(), Length(max=64, message="Too long.")]
     )
-    patient_id = IntegerField(
+    patient_id = BoundedIntegerField(
         "Patient id",
         validators=[
             Optional(),
-            NumberRange(min=1, message="A patient id is 1 or more."),
+            NumberRange(1, MAX_INT, message="Not a patient id."),
         ],
     )
-    since = DateField("From", validators=[Optional()])
-    until = DateField("Until", validators=[Optional()])
+    since = DateField("From", validators=[Optional(), in_date_range])
+    until = DateField("Until", validators=[Optional(), in_date_range])
 
     def validate_until(self, field: DateField) -> None:
         """Not before the start."""

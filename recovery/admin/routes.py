@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from recovery.admin.forms import AccountActionForm, AuditFilterForm, StaffForm
@@ -22,13 +23,16 @@ from recovery.audit.services import (
     audit_csv_lines,
     audit_query,
     record,
+    record_patients,
     render_audited,
 )
 from recovery.auth.models import User
 from recovery.auth.services import AccountError, send_link
 from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.patients.models import Patient
 from recovery.roles import roles_required
+from recovery.validation import query_int
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -37,9 +41,13 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @roles_required("admin")
 def users() -> str:
     """Every account, with actions."""
-    page = users_page(request.args.get("page", 1, type=int))
-    # The list holds patients' names and emails: a read of patient data.
+    page = users_page(query_int("page", 1))
+    # The list holds patients' names and emails: a read of each one's data.
     record("list_users", target="admin", details={"page": page.page})
+    patient_ids = db.session.scalars(
+        select(Patient.id).where(Patient.user_id.in_([u.id for u in page.items]))
+    ).all()
+    record_patients("list_account", patient_ids, target="admin")
     return render_audited(
         "admin/users.html", page=page, action_form=AccountActionForm()
     )
@@ -119,7 +127,7 @@ def audit_log() -> tuple[str, int]:
     if where is not None:
         page = db.paginate(
             audit_query(where),
-            page=request.args.get("page", 1, type=int),
+            page=query_int("page", 1),
             per_page=50,
             error_out=False,
             count=True,

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from recovery.auth.models import STAFF_ROLES, User, normalise_email
 from recovery.auth.services import AccountError, end_all_sessions, find_user_by_email
+from recovery.db import utcnow
 from recovery.extensions import db
 
 
@@ -28,7 +29,7 @@ def set_active(user: User, active: bool) -> None:
     """Deactivate (ending every session and token at once) or reactivate."""
     user.active = active
     if not active:
-        end_all_sessions(user)
+        end_all_sessions(user, utcnow())
 
 
 def users_page(page: int, per_page: int = 50) -> Pagination:

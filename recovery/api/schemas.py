@@ -37,6 +37,7 @@ from recovery.domain.plan import (
 )
 from recovery.domain.protocol import EVENT_KINDS
 from recovery.domain.symptoms import WEAKNESS, WOUND
+from recovery.validation import StoredDate, StoredInstant
 from recovery.zones import is_timezone, local_today
 
 
@@ -64,6 +65,14 @@ class TokenRequest(Schema):
     email = Email(required=True, validate=Length(max=254))
     password = String(required=True, validate=Length(min=1, max=MAX_PASSWORD_LENGTH))
     label = String(load_default="", validate=Length(max=100))
+    code = String(
+        load_default="",
+        validate=Length(max=40),
+        metadata={
+            "description": "With two-factor sign-in on: the authenticator app's "
+            "6-digit code, or a recovery code."
+        },
+    )
 
 
 class TokenOut(Schema):
@@ -149,9 +158,9 @@ class PatientIn(Schema):
     name = String(required=True, validate=Length(min=1, max=200))
     email = Email(required=True, validate=Length(max=254))
     mrn = String(required=True, validate=Length(min=1, max=64))
-    date_of_birth = Date(required=True)
+    date_of_birth = StoredDate(required=True)
     timezone = String(required=True, validate=Length(max=64))
-    surgery_date = Date(required=True)
+    surgery_date = StoredDate(required=True)
     procedure = String(required=True, validate=_choice(PROCEDURES))
     tumor_location = String(required=True, validate=_choice(TUMOR_LOCATIONS))
     tumor_type = String(load_default="", validate=Length(max=200))
@@ -208,9 +217,9 @@ class PatientPatch(PatientIn):
     name = String(validate=Length(min=1, max=200))
     email = Email(validate=Length(max=254))
     mrn = String(validate=Length(min=1, max=64))
-    date_of_birth = Date()
+    date_of_birth = StoredDate()
     timezone = String(validate=Length(max=64))
-    surgery_date = Date()
+    surgery_date = StoredDate()
     procedure = String(validate=_choice(PROCEDURES))
     tumor_location = String(validate=_choice(TUMOR_LOCATIONS))
     tumor_type = String(validate=Length(max=200))
@@ -265,7 +274,9 @@ class PatientOut(Schema):
 class PageQuery(Schema):
     """Pagination of list endpoints."""
 
-    page = Integer(load_default=1, validate=Range(min=1))
+    page = Integer(
+        load_default=1, validate=Range(1, MAX_ID, error="Not a page number.")
+    )
     per_page = Integer(load_default=25, validate=Range(min=1, max=100))
 
 
@@ -330,8 +341,8 @@ class TimelineOut(Schema):
 class EventPatch(Schema):
     """A clinician's edit of one event."""
 
-    start_date = Date()
-    end_date = Date()
+    start_date = StoredDate()
+    end_date = StoredDate()
     title = String(validate=Length(min=1, max=200))
     instructions = String(validate=Length(max=5000))
 
@@ -398,7 +409,7 @@ class SymptomOut(SymptomIn):
 class SymptomQuery(Schema):
     """Filter of GET /patients/{id}/symptoms."""
 
-    since = DateTime()
+    since = StoredInstant()
 
 
 class OdiIn(Schema):
@@ -461,8 +472,8 @@ class CohortQuery(PageQuery):
     tumor_location = String(validate=_choice(TUMOR_LOCATIONS))
     malignancy = String(validate=_choice(MALIGNANCIES))
     clinician_id = Integer(validate=ID_RANGE)
-    surgery_from = Date()
-    surgery_to = Date()
+    surgery_from = StoredDate()
+    surgery_to = StoredDate()
     overdue = Boolean(
         metadata={"description": "true: only patients with overdue items"}
     )

@@ -18,7 +18,7 @@ from recovery.api.schemas import (
     SymptomOut,
     SymptomQuery,
 )
-from recovery.audit.services import record
+from recovery.audit.services import record, record_patients
 from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.patients.access import get_patient_for
@@ -143,6 +143,7 @@ def list_alerts(query: dict[str, Any]) -> list[dict[str, Any]]:
         ).limit(500)
     ).all()
     record("api_list_alerts", details={"count": len(alerts)})
+    record_patients("list_alert", [a.patient_id for a in alerts], target="api")
     db.session.commit()
     return [alert_document(a) for a in alerts]
 

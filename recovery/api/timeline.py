@@ -90,7 +90,8 @@ def complete(patient_id: int, event_id: int) -> dict[str, Any]:
     try:
         complete_event(event, current_user, utcnow())
     except TimelineError as error:
-        abort(409, str(error))
+        db.session.commit()  # a refusal's audit row
+        abort(getattr(error, "status_code", 409), str(error))
     db.session.commit()
     return event_document(event, _today(patient))
 

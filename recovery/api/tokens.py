@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from apiflask import abort
-from flask import current_app, g
+from flask import current_app, g, request
 
 from recovery.api import auth, bp
 from recovery.api.schemas import TokenOut, TokenRequest
 from recovery.audit.services import record
-from recovery.auth.routes import LOGIN_ERRORS, _login_limit
+from recovery.auth.routes import LOGIN_ERRORS, _login_limit, check_second_factor
 from recovery.auth.services import authenticate, issue_api_token, revoke_api_token
 from recovery.db import utcnow
 from recovery.extensions import db, limiter
@@ -31,10 +31,26 @@ def create_token(body: dict) -> dict:
         now,
         config["LOGIN_MAX_FAILURES"],
         timedelta(minutes=config["LOGIN_LOCK_MINUTES"]),
+        client=request.remote_addr or "",
     )
     if attempt.user is None:
-        db.session.commit()  # keep the failure count
         abort(401, LOGIN_ERRORS[attempt.error or "invalid"])
+    user = attempt.user
+    if user.totp_enabled_at is not None:
+        if check_second_factor(user, body["code"]) is None:
+            db.session.commit()  # the refusal's audit row, a used recovery code
+            abort(
+                401,
+                "Two-factor sign-in is on: send the 6-digit code of your "
+                "authenticator app (or a recovery code) as code.",
+                detail={"json": {"code": ["Missing or wrong code."]}},
+            )
+    elif config["REQUIRE_STAFF_TWO_FACTOR"] and user.is_staff:
+        abort(
+            403,
+            "Your clinic requires two-factor sign-in: turn it on under Your "
+            "account, then send its code with your password.",
+        )
     raw, token = issue_api_token(
         attempt.user, now, config["API_TOKEN_TTL"], body.get("label", "")
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -19,6 +19,7 @@ from recovery.audit.models import AuditEvent
 from recovery.auth.models import User
 from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.validation import parse_int
 
 
 def audit_values(
@@ -73,6 +74,16 @@ def record_many(rows: list[dict[str, Any]]) -> None:
         db.session.execute(insert(AuditEvent), rows)
 
 
+def record_patients(action: str, patient_ids: Iterable[int], **fields: Any) -> None:
+    """One row per patient a list or export showed; the caller commits.
+
+    A list page shows many patients at once: each must find it under "Who saw
+    my record", which reads rows by patient_id.
+    """
+    base = audit_values(action, **fields)
+    record_many([{**base, "patient_id": pid} for pid in dict.fromkeys(patient_ids)])
+
+
 @dataclass(frozen=True)
 class AuditFilter:
     """The admin's audit-log filters; None means any."""
@@ -102,8 +113,9 @@ def audit_query(where: AuditFilter) -> Select[tuple[AuditEvent]]:
     )
     if where.actor:
         wanted = where.actor.strip().lower()
+        actor_id = parse_int(wanted)
         query = query.where(
-            actor.id == int(wanted) if wanted.isdigit() else actor.email == wanted
+            actor.id == actor_id if actor_id is not None else actor.email == wanted
         )
     if where.action:
         query = query.where(AuditEvent.action == where.action.strip())

@@ -107,3 +107,16 @@ class ApiTokenForm(FlaskForm):
         ],
     )
     submit = SubmitField("Create token")
+
+
+class CodeForm(FlaskForm):
+    """A code from the authenticator app, or a recovery code."""
+
+    code = StringField(
+        "Code",
+        validators=[
+            DataRequired("Enter the 6-digit code from your authenticator app."),
+            Length(max=40, message="That code is too long."),
+        ],
+    )
+    submit = SubmitField("Continue")

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import hmac
 from datetime import timedelta
 
 from flask import Flask, Request, g
 from flask.sessions import SecureCookieSessionInterface
 
 from recovery.auth.models import User
-from recovery.auth.services import find_api_token
+from recovery.auth.services import find_api_token, find_session
 from recovery.db import utcnow
-from recovery.extensions import db, login_manager
+from recovery.extensions import login_manager
 
 
 def init_app(app: Flask) -> None:
@@ -27,16 +26,12 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
-    """Find the user of a session; a rotated login token ends it."""
-    user_id, _, login_token = session_id.partition(":")
-    if not user_id.isdigit():
+    """The user of a live server-side session (see User.get_id)."""
+    user_id, _, rest = session_id.partition(":")
+    login_token, _, key = rest.partition(":")
+    if not user_id.isascii() or not user_id.isdigit() or len(user_id) > 10 or not key:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active:
-        return None
-    if not hmac.compare_digest(user.login_token, login_token):
-        return None
-    return user
+    return find_session(int(user_id), login_token, key)
 
 
 LAST_USED_EVERY = timedelta(minutes=5)

@@ -7,7 +7,7 @@ from datetime import datetime, time
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import (
     Mapped,
     WriteOnlyMapped,
@@ -59,9 +59,12 @@ class User(UserMixin, TimestampMixin, db.Model):
     # Rotated on password change and deactivation: every older session, remember
     # cookie, invitation and reset link stops working at once.
     login_token: Mapped[str] = mapped_column(String(64), default=new_login_token)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
+    # Two-factor sign-in (recovery/auth/twofactor.py): the authenticator app's
+    # secret, when it was turned on, and the last code's time step (no replay).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     # Notification preferences (reminders for patients, alerts for staff).
     notify_in_app: Mapped[bool] = mapped_column(default=True)
     notify_email: Mapped[bool] = mapped_column(default=True)
@@ -94,9 +97,17 @@ class User(UserMixin, TimestampMixin, db.Model):
         """Coordinators, clinicians and admins."""
         return self.role in STAFF_ROLES
 
+    # The server-side session this request runs in ("<id>.<secret>"), set at login
+    # and by the user loader; not a column.
+    session_key = ""
+
     def get_id(self) -> str:
-        """Session identity: the id and the current login token."""
-        return f"{self.id}:{self.login_token}"
+        """Session identity: the id, the current login token and the session.
+
+        A rotated login token ends every session at once; an ended LoginSession
+        ends just that one, its remember cookie included (the cookie holds this).
+        """
+        return f"{self.id}:{self.login_token}:{self.session_key}"
 
 
 def normalise_email(value: str) -> str:
@@ -122,3 +133,34 @@ class ApiToken(db.Model):
     scopes: Mapped[str] = mapped_column(Text, default="")
 
     user: Mapped[User] = relationship(back_populates="api_tokens")
+
+
+class LoginSession(db.Model):
+    """One browser's login, kept on the server so that logging out ends it.
+
+    The session and remember cookies name it by id and a secret whose SHA-256
+    alone is stored; a replayed cookie of an ended session is refused.
+    """
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+
+
+class RecoveryCode(db.Model):
+    """A single-use code that stands in for the authenticator app once."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None]

@@ -22,8 +22,10 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from recovery.audit.services import record
+from recovery.auth import twofactor
 from recovery.auth.forms import (
     ApiTokenForm,
+    CodeForm,
     LoginForm,
     LogoutForm,
     ResetRequestForm,
@@ -32,17 +34,20 @@ from recovery.auth.forms import (
 from recovery.auth.models import ApiToken, User
 from recovery.auth.services import (
     AccountError,
+    _fingerprint,
     authenticate,
+    end_all_sessions,
+    end_session,
     find_user_by_email,
     issue_api_token,
     read_link_token,
     revoke_api_token,
     send_link,
     set_password,
+    start_session,
 )
 from recovery.db import utcnow
 from recovery.extensions import db, limiter
-from recovery.roles import roles_required
 
 bp = Blueprint("auth", __name__)
 
@@ -53,10 +58,11 @@ LANDING = {
     "admin": "admin.users",
 }
 
+# Unknown, wrong and locked share one answer: it tells nobody which it was.
 LOGIN_ERRORS = {
-    "invalid": "That email and password do not match an account.",
-    "locked": "Too many failed attempts: this account is locked for a few minutes. "
-    "Try again later or reset your password.",
+    "invalid": "That email and password do not match an account. After several "
+    "failed attempts from this device, logging in with that email waits a few "
+    "minutes; resetting your password by email works at once.",
     "inactive": "This account is deactivated. Contact your clinic.",
 }
 
@@ -68,7 +74,8 @@ def landing_url() -> str:
 
 def safe_next(target: str | None) -> str | None:
     """Accept only a local path as a redirect target (no host, no scheme)."""
-    if not target:
+    # Control characters (CR, LF, tab) would split or bend the Location header.
+    if not target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or "\\" in target:
@@ -115,25 +122,126 @@ def login() -> Response | str:
             utcnow(),
             config["LOGIN_MAX_FAILURES"],
             timedelta(minutes=config["LOGIN_LOCK_MINUTES"]),
+            client=request.remote_addr or "",
         )
         if attempt.user is None:
-            db.session.commit()  # keep the failure count
             form.password.errors.append(LOGIN_ERRORS[attempt.error or "invalid"])
             return render_template("auth/login.html", form=form), 200
-        login_user(attempt.user, remember=bool(form.remember.data))
-        record("login", actor=attempt.user)
-        db.session.commit()
-        return redirect(safe_next(request.args.get("next")) or landing_url())
+        target = safe_next(request.args.get("next"))
+        remember = bool(form.remember.data)
+        if attempt.user.totp_enabled_at is not None:
+            # The password was right; the session starts only after the code.
+            session["two_factor"] = {
+                "uid": attempt.user.id,
+                "fp": _fingerprint(attempt.user),
+                "at": utcnow().timestamp(),
+                "remember": remember,
+                "next": target,
+            }
+            db.session.commit()
+            return redirect(url_for("auth.login_code"))
+        return finish_login(attempt.user, remember, target)
     return render_template("auth/login.html", form=form)
+
+
+def finish_login(
+    user: User, remember: bool, target: str | None, how: str = "password"
+) -> Response:
+    """Start a server-side session for this browser and go where it was going."""
+    start_session(user, utcnow())
+    login_user(user, remember=remember)
+    record("login", actor=user, details={"second_factor": how})
+    db.session.commit()
+    return redirect(target or landing_url())
+
+
+CODE_WRONG = (
+    "That code is not right. Enter the 6 digits your app shows now, or one of "
+    "your recovery codes."
+)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login_code() -> Response | tuple[str, int]:
+    """The second step of a login with two-factor sign-in turned on."""
+    pending = session.get("two_factor") or {}
+    user = db.session.get(User, pending["uid"]) if pending.get("uid") else None
+    age = utcnow().timestamp() - float(pending.get("at", 0))
+    if (
+        user is None
+        or not user.active
+        or user.totp_enabled_at is None
+        or pending.get("fp") != _fingerprint(user)
+        or age > current_app.config["TWO_FACTOR_PENDING_SECONDS"]
+    ):
+        session.pop("two_factor", None)
+        flash("Log in again to continue.", "info")
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        how = check_second_factor(user, form.code.data or "")
+        if how is not None:
+            session.pop("two_factor", None)
+            return finish_login(
+                user, bool(pending.get("remember")), pending.get("next"), how
+            )
+        db.session.commit()
+        form.code.errors = [*form.code.errors, CODE_WRONG]
+    return render_template("auth/login_code.html", form=form), (
+        400 if form.errors else 200
+    )
+
+
+def check_second_factor(user: User, code: str) -> str | None:
+    """'app' or 'recovery' if the code is right; wrong codes lock this client out
+    like wrong passwords do (so six digits cannot be guessed)."""
+    from limits import RateLimitItemPerSecond
+
+    config = current_app.config
+    window = RateLimitItemPerSecond(
+        config["LOGIN_MAX_FAILURES"], config["LOGIN_LOCK_MINUTES"] * 60
+    )
+    key = f"{user.id}|{request.remote_addr}|{_fingerprint(user)}"
+    if not limiter.limiter.test(window, "code-failures", key):
+        return None
+    how = twofactor.check(user, code, utcnow())
+    if how is None:
+        limiter.limiter.hit(window, "code-failures", key)
+        record("second_factor_refused", actor=user)
+    elif how == "recovery":
+        record("recovery_code_used", actor=user)
+    return how
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
-    """Log out (POST with a CSRF token, so no page can log you out)."""
+    """Log out (POST with a CSRF token, so no page can log you out).
+
+    The session ends on the server too: its cookies, replayed, are refused.
+    """
     form = LogoutForm()
     if form.validate_on_submit() and current_user.is_authenticated:
+        end_session(current_user, utcnow())
+        record("logout")
+        db.session.commit()
         logout_user()
         flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/logout-everywhere", methods=["POST"])
+@login_required
+def logout_everywhere() -> Response:
+    """End every session and API token of the account, this one included."""
+    if not LogoutForm().validate_on_submit():
+        abort(400)
+    user = db.session.get(User, current_user.id)
+    end_all_sessions(user, utcnow())
+    record("logout_everywhere", actor=user)
+    db.session.commit()
+    logout_user()
+    flash("You are logged out on every device; your API tokens are revoked.", "info")
     return redirect(url_for("auth.login"))
 
 
@@ -162,11 +270,13 @@ def _set_password_from_link(token: str, purpose: str) -> Response | str:
         return render_template("auth/link_invalid.html", message=str(error)), 400
     form = SetPasswordForm(email=user.email)
     if form.validate_on_submit():
+        # Ends every other session and API token of the account.
         set_password(user, form.password.data or "", utcnow())
         record("password_set", actor=user, target=purpose)
-        db.session.commit()
         logout_user()
+        start_session(user, utcnow())
         login_user(user)
+        db.session.commit()
         flash("Your password is set.", "success")
         return redirect(landing_url())
     return render_template("auth/set_password.html", form=form, purpose=purpose)
@@ -198,9 +308,13 @@ def account() -> str:
 
 
 @bp.route("/account/tokens", methods=["GET", "POST"])
-@roles_required("coordinator", "clinician", "admin")
+@login_required
 def api_tokens() -> Response | tuple[str, int]:
-    """Staff's personal API tokens: create (shown once), list, revoke."""
+    """Personal API tokens: create (shown once), list, revoke.
+
+    Patients too: POST /api/v1/auth/tokens gives them tokens (a phone app
+    checking in), so they must be able to see and revoke them here.
+    """
     form = ApiTokenForm()
     user = db.session.get(User, current_user.id)
     if form.validate_on_submit():
@@ -230,7 +344,7 @@ def api_tokens() -> Response | tuple[str, int]:
 
 
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
-@roles_required("coordinator", "clinician", "admin")
+@login_required
 def revoke_token(token_id: int) -> Response:
     """Revoke one of your own tokens at once."""
     token = db.session.get(ApiToken, token_id)
@@ -242,3 +356,87 @@ def revoke_token(token_id: int) -> Response:
         db.session.commit()
         flash(f"Token “{token.label}” revoked.", "success")
     return redirect(url_for("auth.api_tokens"))
+
+
+# -- Two-factor sign-in -----------------------------------------------------------
+
+# What a member of staff may still reach when the clinic requires two-factor
+# sign-in and they have not turned it on yet.
+SETUP_ENDPOINTS = frozenset(
+    {"auth.two_factor", "auth.logout", "auth.logout_everywhere", "static"}
+)
+
+
+@bp.before_app_request
+def require_two_factor() -> Response | tuple[dict, int] | None:
+    """REQUIRE_STAFF_TWO_FACTOR: staff set it up before anything else."""
+    if not current_app.config["REQUIRE_STAFF_TWO_FACTOR"]:
+        return None
+    if request.endpoint in SETUP_ENDPOINTS or not current_user.is_authenticated:
+        return None
+    if not current_user.is_staff or current_user.totp_enabled_at is not None:
+        return None
+    message = "Your clinic requires two-factor sign-in: turn it on to continue."
+    if request.path.startswith("/api/"):
+        from recovery.errors import error_body
+
+        return error_body(403, message), 403
+    flash(message, "info")
+    return redirect(url_for("auth.two_factor"))
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+@login_required
+def two_factor() -> Response | tuple[str, int]:
+    """Turn two-factor sign-in on (scan or type the key, confirm a code), get new
+    recovery codes, or turn it off."""
+    user = db.session.get(User, current_user.id)
+    form = CodeForm()
+    action = request.form.get("action", "")
+    required = current_app.config["REQUIRE_STAFF_TWO_FACTOR"] and user.is_staff
+    codes: list[str] = []
+    if user.totp_enabled_at is None:
+        secret = session.get("totp_setup") or twofactor.new_secret()
+        session["totp_setup"] = secret
+        if form.validate_on_submit() and action == "enable":
+            code = form.code.data or ""
+            step = twofactor.code_step(secret, code, utcnow(), None)
+            if step is None:
+                form.code.errors = [*form.code.errors, CODE_WRONG]
+            else:
+                codes = twofactor.enable(user, secret, utcnow())
+                user.totp_last_step = step
+                session.pop("totp_setup", None)
+                record("enable_two_factor", actor=user)
+                db.session.commit()
+                flash("Two-factor sign-in is on.", "success")
+    elif form.validate_on_submit() and action in ("disable", "new_codes"):
+        if action == "disable" and required:
+            flash("Your clinic requires two-factor sign-in for staff.", "error")
+        elif twofactor.check(user, form.code.data or "", utcnow()) is None:
+            db.session.commit()  # a used recovery code stays used
+            form.code.errors = [*form.code.errors, CODE_WRONG]
+        elif action == "disable":
+            twofactor.disable(user)
+            record("disable_two_factor", actor=user)
+            db.session.commit()
+            flash("Two-factor sign-in is off.", "info")
+            return redirect(url_for("auth.two_factor"))
+        else:
+            codes = twofactor.new_recovery_codes(user)
+            record("new_recovery_codes", actor=user)
+            db.session.commit()
+    secret = session.get("totp_setup")
+    if codes:
+        form = CodeForm(formdata=None)  # the used code is not typed back
+    return render_template(
+        "auth/two_factor.html",
+        form=form,
+        user=user,
+        codes=codes,
+        required=required,
+        key=twofactor.grouped(secret) if secret and not codes else None,
+        uri=twofactor.provisioning_uri(secret, user.email) if secret else None,
+        codes_left=twofactor.codes_left(user) if user.totp_enabled_at else 0,
+        title="Two-factor sign-in",
+    ), (400 if form.errors else 200)

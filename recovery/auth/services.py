@@ -15,9 +15,15 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from recovery.auth.models import ApiToken, User, new_login_token, normalise_email
+from recovery.auth.models import (
+    ApiToken,
+    LoginSession,
+    User,
+    new_login_token,
+    normalise_email,
+)
 from recovery.extensions import db
 
 _hasher = PasswordHasher()
@@ -49,20 +55,80 @@ def password_problem(password: str, email: str = "") -> str | None:
 
 
 def set_password(user: User, password: str, now: datetime) -> None:
-    """Hash and store a new password; ends every other session and unlocks."""
+    """Hash and store a new password; ends every session and API token.
+
+    Whoever knew the old password may hold a session or a token: a new password
+    (changed, reset or set by an admin) ends them all. Rotating the login token
+    also lifts any login lock, whose key includes it.
+    """
     problem = password_problem(password, user.email)
     if problem:
         raise AccountError(problem)
     user.password_hash = _hasher.hash(password)
     user.password_set_at = now
-    user.login_token = new_login_token()
-    user.failed_logins = 0
-    user.locked_until = None
+    end_all_sessions(user, now)
 
 
-def end_all_sessions(user: User) -> None:
-    """Invalidate every session, remember cookie and emailed link of this user."""
+def end_all_sessions(user: User, now: datetime) -> None:
+    """End every session, remember cookie, emailed link and API token of the user."""
     user.login_token = new_login_token()
+    if user.id is None:
+        return
+    db.session.execute(
+        update(LoginSession)
+        .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+    db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+def start_session(user: User, now: datetime) -> None:
+    """A new server-side session for this browser; login_user() stores its key."""
+    raw = secrets.token_urlsafe(24)
+    row = LoginSession(user_id=user.id, secret_hash=_hash_token(raw), created_at=now)
+    db.session.add(row)
+    db.session.flush()
+    user.session_key = f"{row.id}.{raw}"
+
+
+def find_session(user_id: int, login_token: str, key: str) -> User | None:
+    """The user of a live session: right login token, session not ended."""
+    session_id, _, raw = key.partition(".")
+    if not session_id.isascii() or not session_id.isdigit() or len(session_id) > 10:
+        return None
+    found = db.session.execute(
+        select(User, LoginSession.secret_hash)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(
+            User.id == user_id,
+            LoginSession.id == int(session_id),
+            LoginSession.ended_at.is_(None),
+        )
+    ).first()
+    if found is None:
+        return None
+    user, secret_hash = found
+    if not user.active or not hmac.compare_digest(user.login_token, login_token):
+        return None
+    if not hmac.compare_digest(secret_hash, _hash_token(raw)):
+        return None
+    user.session_key = key
+    return user
+
+
+def end_session(user: User, now: datetime) -> None:
+    """End the session this request runs in (logging out)."""
+    session_id = user.session_key.partition(".")[0]
+    if session_id.isdigit():
+        db.session.execute(
+            update(LoginSession)
+            .where(LoginSession.id == int(session_id))
+            .values(ended_at=now)
+        )
 
 
 def _verify(password_hash: str | None, password: str) -> bool:
@@ -80,31 +146,47 @@ class LoginAttempt:
     error: str | None = None
 
 
+def _lock_key(email: str, client: str, user: User | None) -> str:
+    """Whose failures count together: this address for this client.
+
+    Keyed by client, a stranger's failures lock only the stranger out. The
+    account's login token is part of the key, so a new password lifts the lock.
+    Unknown addresses are counted the same way: a lock says nothing of an account.
+    """
+    generation = user.login_token if user is not None else ""
+    return hashlib.sha256(f"{email}|{client}|{generation}".encode()).hexdigest()
+
+
 def authenticate(
     email: str,
     password: str,
     now: datetime,
     max_failures: int,
     lock_for: timedelta,
+    client: str = "",
 ) -> LoginAttempt:
-    """Check credentials, counting failures and locking the account after too many."""
-    user = find_user_by_email(email)
-    if user is None:
-        _verify(None, password)
-        return LoginAttempt(None, "invalid")
-    if user.locked_until is not None and user.locked_until > now:
-        return LoginAttempt(None, "locked")
-    if not _verify(user.password_hash, password) or user.password_hash is None:
-        user.failed_logins += 1
-        if user.failed_logins >= max_failures:
-            user.failed_logins = 0
-            user.locked_until = now + lock_for
-            return LoginAttempt(None, "locked")
+    """Check credentials; too many failures lock this address from this client.
+
+    Unknown, wrong and locked give the same answer ("invalid") after the same
+    work: one password hash is verified every time.
+    """
+    from limits import RateLimitItemPerSecond
+
+    from recovery.extensions import limiter
+
+    wanted = normalise_email(email)
+    user = find_user_by_email(wanted)
+    window = RateLimitItemPerSecond(max_failures, max(1, int(lock_for.total_seconds())))
+    key = _lock_key(wanted, client, user)
+    locked = not limiter.limiter.test(window, "login-failures", key)
+    valid = _verify(user.password_hash if user is not None else None, password)
+    if user is None or user.password_hash is None or not valid or locked:
+        if not locked:
+            limiter.limiter.hit(window, "login-failures", key)
         return LoginAttempt(None, "invalid")
     if not user.active:
         return LoginAttempt(None, "inactive")
-    user.failed_logins = 0
-    user.locked_until = None
+    limiter.limiter.clear(window, "login-failures", key)
     user.last_login_at = now
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)

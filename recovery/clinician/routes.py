@@ -16,7 +16,13 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
-from recovery.audit.services import audit_values, record, record_many, render_audited
+from recovery.audit.services import (
+    audit_values,
+    record,
+    record_many,
+    record_patients,
+    render_audited,
+)
 from recovery.auth.models import User
 from recovery.auth.services import external_url
 from recovery.clinician.services import (
@@ -37,6 +43,7 @@ from recovery.interop.ical import (
 from recovery.patients.access import visible_condition
 from recovery.patients.models import Patient
 from recovery.roles import roles_required
+from recovery.validation import parse_int, query_int
 from recovery.zones import local_today
 
 bp = Blueprint("clinician", __name__, url_prefix="/clinician")
@@ -53,14 +60,13 @@ def parse_filter() -> tuple[ScheduleFilter, dict[str, str]]:
     patient_id = None
     raw = request.args.get("patient_id", "").strip()
     if raw:
-        if raw.isdigit():
-            patient_id = int(raw)
-        else:
+        patient_id = parse_int(raw)
+        if patient_id is None:
             errors["patient_id"] = "Choose a patient from the list."
     weeks = 8
     raw = request.args.get("weeks", "").strip()
     if raw:
-        if raw.isdigit() and 1 <= int(raw) <= MAX_WEEKS:
+        if parse_int(raw, 1, MAX_WEEKS) is not None:
             weeks = int(raw)
         else:
             errors["weeks"] = f"Weeks ahead must be from 1 to {MAX_WEEKS}."
@@ -81,8 +87,7 @@ def _patients() -> list[tuple[int, str, str]]:
 def _schedule(template: str, per_page: int = 100) -> tuple[str, int]:
     where, errors = parse_filter()
     now = utcnow()
-    number = request.args.get("page", 1, type=int) or 1
-    page = schedule_page(current_user, where, now, max(number, 1), per_page)
+    page = schedule_page(current_user, where, now, query_int("page", 1), per_page)
     items = page.items
     record(
         "view_schedule",
@@ -91,6 +96,9 @@ def _schedule(template: str, per_page: int = 100) -> tuple[str, int]:
             "filters": where.params(),
             "patient_ids": sorted({item.patient_id for item in items}),
         },
+    )
+    record_patients(
+        "list_schedule", [item.patient_id for item in items], target="clinician"
     )
     today = local_today(current_app.config["CLINIC_TIMEZONE"], now)
     return render_audited(

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from recovery.api.schemas import CohortQuery
-from recovery.audit.services import record, render_audited
+from recovery.audit.services import record, record_patients, render_audited
 from recovery.auth.models import User
 from recovery.cohorts.filters import CohortFilter
 from recovery.cohorts.models import SavedCohort
@@ -114,6 +114,15 @@ def dashboard() -> Response | tuple[str, int]:
     ).all()
     alerts = alert_queue(current_user)
     troubles = reminders_needing_attention(current_user, now - timedelta(days=7))
+    record_patients(
+        "list_patient",
+        [
+            *(row.patient_id for row in page.rows),
+            *(alert.patient_id for alert in alerts),
+            *(reminder.patient_id for reminder in troubles),
+        ],
+        target="cohorts",
+    )
     # Rendered before the audit row is committed: a commit expires what was loaded,
     # and the template would then reload each alert on its own.
     return render_audited(
@@ -141,13 +150,18 @@ def export_csv() -> Response:
 
 
 def csv_response(user: User, view: CohortFilter) -> Response:
-    """Audit the export, then stream it (shared with GET /api/v1/cohort.csv)."""
+    """Audit the export, then stream it (shared with GET /api/v1/cohort.csv).
+
+    The rows' ids are read first, so that each exported patient gets its row.
+    """
     now = utcnow()
+    ids, lines = csv_lines(user, view, now)
     record("export_cohort", target="cohorts", details={"filters": view.params()})
+    record_patients("export_patient", ids, target="cohorts")
     db.session.commit()
     stamp = now.strftime("%Y%m%d-%H%M")
     return Response(
-        stream_with_context(csv_lines(user, view, now)),
+        stream_with_context(lines),
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="cohort-{stamp}.csv"',

@@ -368,7 +368,7 @@ CSV_HEADER = (
 
 def csv_lines(
     user: User, cohort_filter: CohortFilter, now: datetime, chunk: int = 500
-) -> Iterator[str]:
+) -> tuple[Sequence[int], Iterator[str]]:
     """The whole filtered view as CSV, produced a chunk of patients at a time.
 
     defusedcsv prefixes cells that a spreadsheet would run as a formula
@@ -378,7 +378,7 @@ def csv_lines(
     # are produced as the response streams.
     cohort = Cohort(user, cohort_filter, now)
     ids = db.session.scalars(cohort.ids()).all()
-    return _csv_chunks(cohort, ids, chunk)
+    return ids, _csv_chunks(cohort, ids, chunk)
 
 
 def _csv_chunks(cohort: Cohort, ids: Sequence[int], chunk: int) -> Iterator[str]:

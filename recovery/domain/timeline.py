@@ -277,6 +277,26 @@ def status_on(stored: str, kind: str, start: date, end: date, today: date) -> st
     return "done" if kind in PERIOD_KINDS else "missed"
 
 
+# Kinds never marked done by a button: restrictions and the brace end by date.
+NOT_MARKED_DONE = frozenset({"activity_restriction", "brace"})
+
+
+def done_refusal(
+    kind: str, status: str, by_patient: bool, patient_kinds: frozenset[str]
+) -> str | None:
+    """Why the Done button is not offered for this event, or None if it is.
+
+    The page and the POST ask the same question, so a crafted POST can do only
+    what the page offers: due or missed items, and for a patient only the kinds
+    they do themselves (a setting: a clinic visit is the clinic's to record).
+    """
+    if status not in ("due", "missed"):
+        return "status"
+    if kind in NOT_MARKED_DONE or (by_patient and kind not in patient_kinds):
+        return "kind"
+    return None
+
+
 class StoredEvent(NamedTuple):
     """What recompute needs to know of an event already in the database."""
 

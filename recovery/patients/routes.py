@@ -59,6 +59,7 @@ from recovery.symptoms.services import (
 from recovery.symptoms.trends import trend_data
 from recovery.timeline.forms import CompleteForm
 from recovery.timeline.services import PHASE_NAMES, phase_of, timeline_view
+from recovery.validation import query_int
 from recovery.zones import local_today, timezone_names
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
@@ -93,6 +94,11 @@ ACCESS_WORDS = {
     "start_episode": "started a new treatment episode",
     "access_denied": "tried to open your record and was refused",
     "create_patient": "enrolled you",
+    "list_patient": "saw you in the cohort list",
+    "list_alert": "saw your alerts in the list of alerts",
+    "export_patient": "exported your row to a spreadsheet",
+    "list_account": "saw your account in the list of users",
+    "list_schedule": "saw your appointments in their schedule",
 }
 
 
@@ -103,12 +109,16 @@ def access_log() -> str:
     patient = own_patient(current_user, "view_access_log")
     page = db.paginate(
         record_views(patient.id, current_user.id),
-        page=request.args.get("page", 1, type=int),
+        page=query_int("page", 1),
         per_page=50,
         error_out=False,
     )
     return render_audited(
-        "patients/access.html", page=page, words=ACCESS_WORDS, title="Who saw my record"
+        "patients/access.html",
+        page=page,
+        words=ACCESS_WORDS,
+        zone=ZoneInfo(current_user.timezone),
+        title="Who saw my record",
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DecimalField,
     RadioField,
     StringField,
     SubmitField,
@@ -15,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from recovery.domain.scoring import ODI_SECTIONS
+from recovery.validation import FiniteDecimalField
 
 ZERO_TO_TEN = [SelectChoice(n, str(n)) for n in range(11)]
 NOTES_MAX = 2000
@@ -59,7 +59,7 @@ class CheckInForm(FlaskForm):
     urinary_retention = BooleanField("I cannot pass urine")
     bowel_incontinence = BooleanField("I cannot control my bowels (new)")
     saddle_numbness = BooleanField("Numbness between my legs or around my bottom")
-    temperature_c = DecimalField(
+    temperature_c = FiniteDecimalField(
         "Temperature in °C, if you measured it",
         places=1,
         validators=[
@@ -78,7 +78,7 @@ class CheckInForm(FlaskForm):
         validators=[Optional()],
     )
     fatigue = _scale("Tiredness (0 = none, 10 = exhausted)", "tiredness")
-    weight_kg = DecimalField(
+    weight_kg = FiniteDecimalField(
         "Weight in kg, if you weighed yourself",
         places=1,
         validators=[

@@ -8,7 +8,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    IntegerField,
     SelectField,
     StringField,
     SubmitField,
@@ -31,6 +30,7 @@ from recovery.domain.plan import (
     RADIATION_WEEKS,
     surgery_date_problem,
 )
+from recovery.validation import BoundedIntegerField, in_date_range
 
 
 def _range(bounds: tuple[int, int], what: str) -> NumberRange:
@@ -42,17 +42,18 @@ class PlanForm(FlaskForm):
     """Surgery date, radiation and brace: what the timeline is built from."""
 
     surgery_date = DateField(
-        "Surgery date", validators=[InputRequired("Enter the surgery date.")]
+        "Surgery date",
+        validators=[InputRequired("Enter the surgery date."), in_date_range],
     )
     radiation_planned = BooleanField("Radiation planned")
-    radiation_start_day = IntegerField(
+    radiation_start_day = BoundedIntegerField(
         "First radiation session, days after surgery",
         validators=[Optional(), _range(RADIATION_START_DAYS, "The start day")],
     )
-    radiation_weeks = IntegerField(
+    radiation_weeks = BoundedIntegerField(
         "Weeks of radiation", validators=[Optional(), _range(RADIATION_WEEKS, "Weeks")]
     )
-    radiation_minutes_per_session = IntegerField(
+    radiation_minutes_per_session = BoundedIntegerField(
         "Minutes per session",
         # The accepted range is the protocol's: the service checks it.
         validators=[
@@ -61,7 +62,7 @@ class PlanForm(FlaskForm):
         ],
     )
     brace_required = BooleanField("Brace or corset required")
-    brace_weeks = IntegerField(
+    brace_weeks = BoundedIntegerField(
         "Weeks of brace", validators=[Optional(), _range(BRACE_WEEKS, "Weeks of brace")]
     )
     submit = SubmitField("Save plan and update the timeline")
@@ -70,23 +71,30 @@ class PlanForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self._today = today
 
-    def validate_radiation_planned(self, field: BooleanField) -> None:
-        """Planned radiation needs its start day, weeks and minutes."""
-        if field.data:
-            for sub in (
-                self.radiation_start_day,
-                self.radiation_weeks,
-                self.radiation_minutes_per_session,
-            ):
-                if sub.data is None and not sub.errors:
-                    sub.errors.append("Needed when radiation is planned.")
-                    raise ValidationError("Fill in the radiation details below.")
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+        """Planned radiation needs its numbers, a required brace its weeks.
 
-    def validate_brace_required(self, field: BooleanField) -> None:
-        """A required brace needs its weeks."""
-        if field.data and self.brace_weeks.data is None and not self.brace_weeks.errors:
-            self.brace_weeks.errors.append("Needed when a brace is required.")
-            raise ValidationError("Fill in the weeks of brace below.")
+        Checked after every field: before its own turn a field's errors are
+        WTForms' read-only tuple, and a message appended there was a 500.
+        """
+        valid = super().validate(extra_validators)
+        needed = []
+        if self.radiation_planned.data:
+            needed += [
+                (sub, "Needed when radiation is planned.")
+                for sub in (
+                    self.radiation_start_day,
+                    self.radiation_weeks,
+                    self.radiation_minutes_per_session,
+                )
+            ]
+        if self.brace_required.data:
+            needed.append((self.brace_weeks, "Needed when a brace is required."))
+        for sub, message in needed:
+            if sub.data is None and not sub.errors:
+                sub.errors = [*sub.errors, message]
+                valid = False
+        return valid
 
     def changes(self) -> dict[str, object]:
         """The plan fields that were filled in (blank numbers keep their values)."""
@@ -107,8 +115,12 @@ class PlanForm(FlaskForm):
 class EventForm(FlaskForm):
     """Reschedule or reword one event."""
 
-    start_date = DateField("From", validators=[DataRequired("Enter a start date.")])
-    end_date = DateField("Until", validators=[DataRequired("Enter an end date.")])
+    start_date = DateField(
+        "From", validators=[DataRequired("Enter a start date."), in_date_range]
+    )
+    end_date = DateField(
+        "Until", validators=[DataRequired("Enter an end date."), in_date_range]
+    )
     title = StringField(
         "Title",
         validators=[

@@ -40,6 +40,7 @@ from recovery.timeline.forms import (
 from recovery.timeline.models import TimelineEvent
 from recovery.timeline.services import (
     EDITABLE_EVENT_FIELDS,
+    CompletionRefused,
     TimelineError,
     add_event,
     complete_event,
@@ -120,6 +121,10 @@ def complete(patient_id: int, event_id: int) -> Response:
     event = _event_or_404(patient, event_id)
     try:
         complete_event(event, current_user, utcnow())
+    except CompletionRefused as error:
+        # Not a button the page offers: a crafted post, refused and audited.
+        db.session.commit()
+        abort(error.status_code, str(error))
     except TimelineError as error:
         flash(str(error), "error")
     else:

@@ -32,6 +32,7 @@ from recovery.domain.timeline import (
     TimelineChanges,
     build,
     diff,
+    done_refusal,
     education_on,
     limits_on,
     parse_phase_bounds,
@@ -42,6 +43,7 @@ from recovery.patients.models import Patient, bump_versions
 from recovery.reminders.services import KnownEvents, replan_reminders
 from recovery.reminders.services import horizon as reminder_horizon
 from recovery.timeline.models import RADIATION_SESSION_SQL, Episode, TimelineEvent
+from recovery.zones import local_today
 
 
 class TimelineError(ValueError):
@@ -63,6 +65,7 @@ def init_app(app: Flask) -> None:
         raise RuntimeError(str(error)) from error
     # For templates/timeline/_education.html, included by the patient's pages.
     app.jinja_env.globals["education_for"] = education_for
+    app.jinja_env.globals["can_mark_done"] = can_mark_done
 
 
 def parse_holidays(text: str) -> frozenset[date]:
@@ -453,8 +456,31 @@ def find_event(patient: Patient, event_id: int) -> TimelineEvent | None:
     return event
 
 
+class CompletionRefused(TimelineError):
+    """A Done the page does not offer: 403 for the kind, 409 for the status."""
+
+    def __init__(self, message: str, status_code: int) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+def can_mark_done(event: TimelineEvent, status: str) -> bool:
+    """Whether the page offers the signed-in user a Done button for this event."""
+    from flask_login import current_user
+
+    by_patient = current_user.role == "patient"
+    return done_refusal(event.kind, status, by_patient, patient_done_kinds()) is None
+
+
+def patient_done_kinds() -> frozenset[str]:
+    """The kinds of item patients mark done themselves (PATIENT_DONE_KINDS)."""
+    text = current_app.config["PATIENT_DONE_KINDS"]
+    return frozenset(k.strip() for k in text.split(",") if k.strip())
+
+
 def complete_event(event: TimelineEvent, actor: User, now: datetime) -> None:
-    """Mark an event done; a questionnaire is done only by answering it."""
+    """Mark an event done, if the actor's page offers it (a refusal is audited);
+    a questionnaire is done only by answering it."""
     if event.status == "cancelled":
         raise TimelineError("This event was cancelled and cannot be marked done.")
     if event.kind == "questionnaire" and event.status != "done":
@@ -463,6 +489,30 @@ def complete_event(event: TimelineEvent, actor: User, now: datetime) -> None:
         )
     if event.status == "done":
         return
+    # Staff record what happened (a visit held early included); a patient's
+    # Done is held to what their page offers.
+    today = local_today(event.patient.user.timezone, now)
+    status = event.status_on(today)
+    why = None
+    if actor.role == "patient":
+        why = done_refusal(event.kind, status, True, patient_done_kinds())
+    if why is not None:
+        record(
+            "complete_refused",
+            patient_id=event.patient_id,
+            target=f"event:{event.id}",
+            details={"kind": event.kind, "status": status, "reason": why},
+        )
+        if why == "status":
+            raise CompletionRefused(
+                f"“{event.title}” is {status}: only due or missed items can be "
+                "marked done.",
+                409,
+            )
+        raise CompletionRefused(
+            f"“{event.title}” is not yours to mark done: your care team records it.",
+            403,
+        )
     before = event.status
     event.status = "done"
     event.completed_at = now

@@ -82,9 +82,29 @@ def test_token_form_explains_bad_input(browser, make_user):
     assert "From 1 to 365 days." in html
 
 
-def test_patients_have_no_token_page(browser, make_user, make_patient):
-    browser.login(make_patient(make_user("clinician")))
-    assert browser.client.get("/account/tokens").status_code == 403
+def test_patients_list_and_revoke_the_tokens_they_created(
+    app, browser, make_user, make_patient
+):
+    patient = make_patient(make_user("clinician"))
+    client = app.test_client()  # no cookie: the token alone
+    response = client.post(
+        "/api/v1/auth/tokens",
+        json={"email": patient.email, "password": patient.password, "label": "Phone"},
+    )
+    raw = response.get_json()["token"]
+    bearer = {"Authorization": f"Bearer {raw}"}
+    own = f"/api/v1/patients/{patient.patient_id}"
+    assert client.get(own, headers=bearer).status_code == 200
+    browser.login(patient)
+    page = browser.client.get("/account/tokens").get_data(as_text=True)
+    assert "Phone" in page and "active" in page
+    with app.app_context():
+        token_id = db.session.scalars(
+            select(ApiToken.id).where(ApiToken.user_id == patient.id)
+        ).one()
+    browser.submit(f"/account/tokens/{token_id}/revoke", {}, form_url="/account/tokens")
+    assert "revoked" in browser.client.get("/account/tokens").get_data(as_text=True)
+    assert client.get(own, headers=bearer).status_code == 401
 
 
 def test_api_docs_page_serves_swagger_ui_from_this_server(client):

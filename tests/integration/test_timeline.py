@@ -305,7 +305,11 @@ def test_patient_completes_own_event_but_not_another_patients(
     url = f"/api/v1/patients/{mine['id']}"
     events = client.get(f"{url}/timeline", headers=mine_token).get_json()["events"]
     wound = next(e for e in events if e["key"] == "wound_check:0")
-    ok = client.post(f"{url}/events/{wound['id']}/complete", headers=mine_token)
+    # Not due before day 10: the page offers no Done, so the API refuses it too.
+    early = client.post(f"{url}/events/{wound['id']}/complete", headers=mine_token)
+    assert early.status_code == 409
+    missed = next(e for e in events if e["status"] in ("due", "missed"))
+    ok = client.post(f"{url}/events/{missed['id']}/complete", headers=mine_token)
     assert ok.status_code == 200
     assert ok.get_json()["status"] == "done"
     theirs = client.get(

@@ -509,3 +509,17 @@ def test_education_applies_by_day_and_protocol(procedure, day, expected):
         PROTOCOLS[procedure], p, SURGERY + timedelta(days=day), "home"
     )
     assert {e.id for e in entries} == expected
+
+
+def test_done_is_offered_only_for_due_or_missed_items_of_the_patients_kinds():
+    from recovery.domain.timeline import done_refusal
+
+    kinds = frozenset({"wound_check", "therapy"})
+    assert done_refusal("wound_check", "due", True, kinds) is None
+    assert done_refusal("therapy", "missed", True, kinds) is None
+    assert done_refusal("wound_check", "upcoming", True, kinds) == "status"
+    assert done_refusal("follow_up_visit", "due", True, kinds) == "kind"
+    assert done_refusal("brace", "due", True, kinds) == "kind"
+    # Staff pages offer any due item but the restrictions and the brace.
+    assert done_refusal("follow_up_visit", "due", False, kinds) is None
+    assert done_refusal("brace", "due", False, kinds) == "kind"
