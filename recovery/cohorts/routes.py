@@ -28,7 +28,7 @@ from recovery.cohorts.models import SavedCohort
 from recovery.cohorts.services import (
     cohort_page,
     cohort_summary,
-    csv_lines,
+    csv_export,
     record_view,
 )
 from recovery.db import utcnow
@@ -155,7 +155,7 @@ def csv_response(user: User, view: CohortFilter) -> Response:
     The rows' ids are read first, so that each exported patient gets its row.
     """
     now = utcnow()
-    ids, lines = csv_lines(user, view, now)
+    ids, lines = csv_export(user, view, now)
     record("export_cohort", target="cohorts", details={"filters": view.params()})
     record_patients("export_patient", ids, target="cohorts")
     db.session.commit()

@@ -368,11 +368,19 @@ CSV_HEADER = (
 
 def csv_lines(
     user: User, cohort_filter: CohortFilter, now: datetime, chunk: int = 500
+) -> Iterator[str]:
+    """The whole filtered view as CSV (see csv_export)."""
+    return csv_export(user, cohort_filter, now, chunk)[1]
+
+
+def csv_export(
+    user: User, cohort_filter: CohortFilter, now: datetime, chunk: int = 500
 ) -> tuple[Sequence[int], Iterator[str]]:
     """The whole filtered view as CSV, produced a chunk of patients at a time.
 
     defusedcsv prefixes cells that a spreadsheet would run as a formula
-    (=, +, -, @ ...), so a patient named "=HYPERLINK(...)" stays text.
+    (=, +, -, @ ...), so a patient named "=HYPERLINK(...)" stays text. The ids
+    come first, for the export's audit rows.
     """
     # The ids are read now, while the request's user is still loaded; the chunks
     # are produced as the response streams.
