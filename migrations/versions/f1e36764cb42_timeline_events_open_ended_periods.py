@@ -1,7 +1,7 @@
 """timeline events: open_ended periods
 
 Revision ID: f1e36764cb42
-Revises: 43e929991673
+Revises: 6948cbc1bd2d
 Create Date: 2026-12-04 03:39:34.748630
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f1e36764cb42'
-down_revision = '43e929991673'
+down_revision = '6948cbc1bd2d'
 branch_labels = None
 depends_on = None
 

@@ -497,7 +497,8 @@ def test_home_and_timeline_pages_teach_what_applies_and_never_say_no_limits_earl
         assert "You may need pain management during your recovery" in home
         assert "Watch for signs of infection" in home
         assert "blood loss" in home and "bladder or bowel" in home
-        assert "call your care team (the number on your discharge letter)" in home
+        assert "call your care team now, or emergency services" in home
+        assert "Call your care team: +1 312 555 0100" in home  # a tel: link
         assert "Why you have follow-up scans" not in home  # not yet
         assert "Bending or twisting" in home
     with time_machine.travel("2026-12-27 15:00 +0000", tick=False):
