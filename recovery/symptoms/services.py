@@ -16,8 +16,8 @@ from sqlalchemy.orm import selectinload
 
 from recovery.audit.services import record
 from recovery.auth.models import User
+from recovery.domain.checkins import asked_dates
 from recovery.domain.questionnaire import Questionnaire
-from recovery.domain.reminders import check_in_days
 from recovery.domain.scoring import OdiResult, score_odi
 from recovery.domain.symptoms import (
     CheckIn,
@@ -446,6 +446,10 @@ def raise_missed_check_in_alerts(now: datetime) -> int:
     N days (red_flags.toml) while daily check-ins were asked, once per lapse (not
     again until a check-in ends it: record_check_in closes the alert). Flushes."""
     days = red_flag_rules().no_check_in_days
+    cadence = {
+        procedure: protocol.check_in
+        for procedure, protocol in current_app.extensions["protocols"].items()
+    }
     # Only patients whose daily check-ins can span the window: a cheap first cut,
     # a day wider than any timezone, before each patient's own calendar decides.
     latest_surgery = (now - timedelta(days=days - 1)).date()
@@ -481,14 +485,9 @@ def raise_missed_check_in_alerts(now: datetime) -> int:
             continue  # this lapse already has its alert
         zone = patient.user.timezone
         finding = check_ins_lapsed(
-            # The days asked by the protocol's cadence: only its daily ones can
-            # make a run of missed days.
-            set(
-                check_in_days(
-                    patient.surgery_date,
-                    current_app.extensions["protocols"][patient.procedure].check_in,
-                )
-            ),
+            # The daily and weekly cadence alone: three asked days in a row
+            # happen only while the check-in is daily.
+            set(asked_dates(patient.surgery_date, cadence[patient.procedure])),
             local_today(zone, last) if last else None,
             local_today(zone, now),
             days,
