@@ -99,6 +99,14 @@ class Config:
     # Shown to a patient whose check-in raised a red flag.
     CLINIC_PHONE = os.environ.get("CLINIC_PHONE", "the number on your discharge letter")
     EMERGENCY_NUMBER = os.environ.get("EMERGENCY_NUMBER", "911")
+    # Wound photos attached to messages: where they are kept (outside the web
+    # root, never served as static files) and how large one may be.
+    MESSAGE_UPLOAD_DIR = os.environ.get(
+        "MESSAGE_UPLOAD_DIR", str(INSTANCE_DIR / "uploads" / "messages")
+    )
+    MESSAGE_PHOTO_MAX_BYTES = int(
+        os.environ.get("MESSAGE_PHOTO_MAX_BYTES", str(10 * 1024 * 1024))
+    )
     # The clinic's own calendar, for checks such as "surgery at most a year ahead".
     CLINIC_TIMEZONE = os.environ.get("CLINIC_TIMEZONE", "UTC")
 
@@ -124,6 +132,7 @@ class TestingConfig(Config):
     MAIL_BACKEND = "locmem"
     SCHEDULER_ENABLED = False
     PUBLIC_URL = "http://localhost"
+    MESSAGE_UPLOAD_DIR = str(INSTANCE_DIR / "test-uploads")
 
 
 class ProductionConfig(Config):

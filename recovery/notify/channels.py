@@ -94,6 +94,7 @@ RULE_SUBJECTS = {
     "alert_urgent": "URGENT alert for a patient in your care team",
     "alert_warning": "A warning for a patient in your care team",
     "digest": "Your Recovery digest",
+    "message": "New message in Recovery",
 }
 
 
@@ -114,6 +115,9 @@ def render_message(row: Any, public_url: str) -> Message:
     )
     if row.rule == "digest":
         text = row.body or "Open Recovery for today's overview."
+    elif row.rule == "message":
+        # Fixed when queued: "there is a new message" and a link, never its text.
+        text = row.body
     elif row.rule.startswith("alert_"):
         text = row.alert_message or ""
     elif row.rule == "check_in":
@@ -122,7 +126,8 @@ def render_message(row: Any, public_url: str) -> Message:
         when = row.start_date.strftime("%A %d %B") if row.start_date else ""
         text = f"{title} — {when}. {row.instructions or ''}".strip()
     if row.channel == "email" and (
-        row.rule.startswith("alert_") or not row.email_details
+        row.rule.startswith("alert_")
+        or not (row.email_details or row.rule == "message")
     ):
         subject = (
             subject

@@ -50,7 +50,7 @@ bp = Blueprint("patients", __name__, url_prefix="/patients")
 
 
 @bp.route("/me")
-@roles_required("patient")
+@roles_required("patient", "caregiver")
 def home() -> str:
     """The patient's own page."""
     patient = own_patient(current_user, "view_home")
