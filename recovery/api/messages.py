@@ -238,3 +238,24 @@ def get_photo(patient_id: int, message_id: int, attachment_id: int) -> Response:
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# Messages, photos and caregivers are patient data: no cache keeps them.
+NO_STORE_ENDPOINTS = frozenset(
+    {
+        "api.post_message",
+        "api.list_messages",
+        "api.attach_photo",
+        "api.get_photo",
+        "api.invite",
+        "api.list_caregivers",
+    }
+)
+
+
+@bp.after_request
+def no_store(response: Response) -> Response:
+    """Cache-Control: no-store on this module's and the caregivers' answers."""
+    if request.endpoint in NO_STORE_ENDPOINTS:
+        response.headers["Cache-Control"] = "no-store"
+    return response
