@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
+from flask import current_app, url_for
 from sqlalchemy import exists, insert, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -161,8 +161,10 @@ def urgent_finding(signs: list[UrgentSign]) -> Finding:
     )
 
 
-def _recipients(message: Message, patient: Patient) -> list[tuple[User, str]]:
-    """Who is told of a message, each with the page it opens on."""
+def _recipients(
+    message: Message, patient: Patient
+) -> list[tuple[User, tuple[str, dict[str, int]]]]:
+    """Who is told of a message, each with the endpoint and arguments it opens."""
     if message.from_staff:
         people = [
             patient.user,
@@ -172,7 +174,7 @@ def _recipients(message: Message, patient: Patient) -> list[tuple[User, str]]:
                 .where(Caregiver.patient_id == patient.id, Caregiver.status == "active")
             ),
         ]
-        link = external_url("messages.mine", patient=patient.id)
+        target = ("messages.mine", {"patient": patient.id})
     else:
         people = list(
             db.session.scalars(
@@ -181,9 +183,11 @@ def _recipients(message: Message, patient: Patient) -> list[tuple[User, str]]:
                 .where(CareTeamMember.patient_id == patient.id)
             )
         )
-        link = external_url("messages.conversation", patient_id=patient.id)
+        target = ("messages.conversation", {"patient_id": patient.id})
     return [
-        (user, link) for user in people if user.active and user.id != message.author_id
+        (user, target)
+        for user in people
+        if user.active and user.id != message.author_id
     ]
 
 
@@ -191,8 +195,15 @@ def queue_notices(message: Message, patient: Patient, now: datetime) -> int:
     """An in-app notice and an email for each recipient; they say only that there
     is a new message, with a link (dispatch sends them within a minute)."""
     rows: list[dict[str, Any]] = []
-    for user, link in _recipients(message, patient):
+    for user, (endpoint, values) in _recipients(message, patient):
         for channel in preferences(user).channels:
+            # The inbox shows the page's path as a link; an email needs it whole.
+            body = (
+                url_for(endpoint, **values)
+                if channel == "in_app"
+                else "You have a new message in Recovery. Open it here: "
+                + external_url(endpoint, **values)
+            )
             rows.append(
                 {
                     # No patient on the row: the reminder planner leaves it alone.
@@ -204,7 +215,7 @@ def queue_notices(message: Message, patient: Patient, now: datetime) -> int:
                     "status": "pending",
                     "attempts": 0,
                     "dedupe_key": f"message:{message.id}:{user.id}:{channel}",
-                    "body": f"You have a new message in Recovery. Open it here: {link}",
+                    "body": body,
                     "last_error": "",
                 }
             )

@@ -43,6 +43,8 @@ PAGES = {
         "/reminders/inbox",
         "/account",
         "/patients/me/access",
+        "/caregivers/",
+        "/messages/mine",
     ],
     "coordinator@demo.example.org": [
         "/cohorts/",
@@ -51,6 +53,8 @@ PAGES = {
         "/patients/new",
         "/patients/{pid}",
         "/clinician/",
+        "/messages/",
+        "/messages/patients/{pid}",
     ],
     "clinician@demo.example.org": [
         "/clinician/",
