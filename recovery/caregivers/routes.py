@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from recovery.audit.services import record, render_audited
 from recovery.auth.forms import SetPasswordForm
-from recovery.auth.services import set_password
+from recovery.auth.services import describe_duration, set_password
 from recovery.caregivers.forms import ButtonForm, InviteForm, RemindersForm
 from recovery.caregivers.services import (
     CHOSEN,
@@ -78,6 +78,7 @@ def mine() -> Response | tuple[str, int]:
         form=form,
         links=links,
         button=ButtonForm(),
+        valid_for=describe_duration(current_app.config["INVITATION_MAX_AGE"]),
         title="My caregivers",
     )
     return html, (400 if form.errors else 200)

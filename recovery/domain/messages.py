@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from recovery.domain.symptoms import FEVER_WITH_WOUND_C
+
 # rule -> (what the guidance says, the words that name it). Words match whole and
 # in any case; a trailing "*" matches any ending ("incontinen*": incontinent,
 # incontinence), so "pus" does not match "push".
@@ -49,7 +51,7 @@ URGENT_SIGNS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("weaker", "leg weakness", "legs are weak", "legs give way", "legs gave way"),
     ),
     "fever": (
-        "a fever of 38 °C or more",
+        f"a fever of {FEVER_WITH_WOUND_C:g} °C or more",
         ("fever*", "temperature", "chill*", "shivering"),
     ),
     "wound": (
@@ -117,7 +119,8 @@ def urgent_signs(text: str) -> list[UrgentSign]:
 
 def guidance(signs: list[UrgentSign], phone: str, emergency: str) -> str:
     """What the person reads before sending: messages wait, urgent signs do not."""
-    named = "; ".join(sign.description for sign in signs)
+    names = [sign.description for sign in signs]
+    named = names[0] if len(names) == 1 else ", ".join(names[:-1]) + ", or " + names[-1]
     return (
         f"Messages are read during clinic hours. If you have {named}, call your "
         f"care team on {phone} now. If you cannot reach them, call emergency "
