@@ -51,6 +51,10 @@ class AttachmentOut(Schema):
     url = String()
 
 
+class AttachmentCreated(AttachmentOut):
+    """The photo just attached (its own name: apispec met AttachmentOut twice here)."""
+
+
 class AdviceOut(Schema):
     """Whom to call when a message names an urgent sign."""
 
@@ -162,7 +166,7 @@ def _message_or_404(patient_id: int, message_id: int) -> Message:
 @bp.post("/patients/<int:patient_id>/messages/<int:message_id>/attachments")
 @bp.auth_required(auth)
 @bp.input(PhotoIn, location="files", arg_name="files")
-@bp.output(AttachmentOut, status_code=201)
+@bp.output(AttachmentCreated, status_code=201)
 @bp.doc(responses=[400, 401, 403, 404, 413, 422])
 def attach_photo(patient_id: int, message_id: int, files: dict[str, Any]) -> Any:
     """Attach a wound photo (JPEG or PNG, MESSAGE_PHOTO_MAX_BYTES) to one's message."""

@@ -78,6 +78,14 @@ ACCESS_WORDS = {
     "start_episode": "started a new treatment episode",
     "access_denied": "tried to open your record and was refused",
     "create_patient": "enrolled you",
+    "view_messages": "read your messages",
+    "api_view_messages": "read your messages",
+    "send_message": "wrote a message",
+    "close_conversation": "closed your conversation",
+    "view_message_queue": "saw you in the message queue",
+    "accept_caregiver": "accepted your invitation as a caregiver",
+    "view_caregiving": "saw you in their list of people they help",
+    "view_caregivers": "looked at your caregivers",
 }
 
 

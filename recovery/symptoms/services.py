@@ -109,7 +109,8 @@ def record_check_in(
     )
     db.session.add(log)
     db.session.flush()
-    if actor.id == patient.user_id:
+    # Today's check-in is done whether the patient or their caregiver sent it.
+    if actor.id == patient.user_id or actor.role == "caregiver":
         skip_todays_check_in_reminders(patient, now)
     alerts = raise_alerts(patient, evaluate(log.as_check_in(), history), log)
     record(
