@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import exists, insert, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -198,11 +199,11 @@ def queue_notices(message: Message, patient: Patient, now: datetime) -> int:
     for user, (endpoint, values) in _recipients(message, patient):
         for channel in preferences(user).channels:
             # The inbox shows the page's path as a link; an email needs it whole.
+            link = external_url(endpoint, **values)
             body = (
-                url_for(endpoint, **values)
+                _path(link)
                 if channel == "in_app"
-                else "You have a new message in Recovery. Open it here: "
-                + external_url(endpoint, **values)
+                else f"You have a new message in Recovery. Open it here: {link}"
             )
             rows.append(
                 {
@@ -222,6 +223,12 @@ def queue_notices(message: Message, patient: Patient, now: datetime) -> int:
     if rows:
         db.session.execute(insert(Reminder), rows)
     return len(rows)
+
+
+def _path(url: str) -> str:
+    """The path and query of an absolute link (jobs and commands have no request)."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def mark_read(patient: Patient, reader: User) -> None:

@@ -66,6 +66,13 @@ PAGES = {
         "/account/tokens",
     ],
     "admin@demo.example.org": ["/admin/users", "/admin/users/new", "/admin/audit"],
+    "caregiver@demo.example.org": [
+        "/patients/me",
+        "/caregivers/choose",
+        "/messages/mine",
+        "/timeline/me",
+        "/symptoms/check-in",
+    ],
     None: ["/login", "/reset-password"],
 }
 

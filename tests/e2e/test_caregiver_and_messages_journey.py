@@ -124,7 +124,7 @@ def test_a_caregiver_is_invited_checks_in_and_is_revoked(
     page.reload()
     expect(page.get_by_text("Can see your recovery")).to_be_visible()
     page.screenshot(path=str(SHOTS / "caregivers-mine-active-390.png"), full_page=True)
-    page.get_by_role("button", name="Stop Carla Carer seeing my recovery").click()
+    page.get_by_role("button", name="Stop access for Carla Carer").click()
     expect(
         page.get_by_text("Carla Carer can no longer see your recovery.")
     ).to_be_visible()
