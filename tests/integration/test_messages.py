@@ -114,7 +114,9 @@ def test_message_then_reply_notify_both_sides_without_the_text(
         dispatch(app)
 
         assert "New message in Recovery" in inbox_text(mia)
+        assert "new reply" in mia.client.get("/patients/me").get_data(as_text=True)
         thread = mia.client.get("/messages/mine").get_data(as_text=True)
+        assert "new reply" not in mia.client.get("/patients/me").get_data(as_text=True)
         assert "Cora Coordinator (care team)" in thread
         assert "waterproof cover" in thread
         patient_mails = [m for m in outbox if m.to == [patient.email]]
