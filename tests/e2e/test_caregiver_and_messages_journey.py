@@ -199,9 +199,15 @@ def test_a_message_with_urgent_words_a_bad_file_a_photo_and_a_reply(
     )
     page.get_by_role("button", name="Send my message anyway").click()
     expect(page.get_by_text("Your message is sent.")).to_be_visible()
-    expect(page.locator("img.wound-photo")).to_have_count(1)
-    loaded = page.evaluate("document.querySelector('img.wound-photo').naturalWidth")
-    assert loaded == 1200
+    photo = page.locator("img.wound-photo")
+    expect(photo).to_have_count(1)
+    # Lazy-loaded: bring it on screen, then it must load through the checked route.
+    photo.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "() => { const i = document.querySelector('img.wound-photo');"
+        " return i.complete && i.naturalWidth > 0; }"
+    )
+    assert photo.evaluate("i => i.naturalWidth") == 1200
     page.screenshot(path=str(SHOTS / "messages-sent-390.png"), full_page=True)
     with app.app_context():
         message = db.session.scalar(select(Message))
