@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import secrets
 import warnings
 from dataclasses import dataclass
@@ -101,3 +102,36 @@ def store_photo(folder: str, photo: CleanPhoto) -> str:
 def remove_photo(folder: str, name: str) -> None:
     """Delete a stored photo (a message that failed after the file was written)."""
     (Path(folder) / name).unlink(missing_ok=True)
+
+
+# A photo chosen with a message that showed the urgent guidance waits here, so the
+# person need not choose it again to send; one left behind is removed after a day.
+HELD_FOLDER = "held"
+HELD_FOR_SECONDS = 24 * 3600
+_HELD_NAME = re.compile(r"[0-9a-f]{32}\.(jpg|png)")
+
+
+def hold_photo(folder: str, photo: CleanPhoto, now: float) -> str:
+    """Keep a checked photo until its message is confirmed; returns its name."""
+    held = Path(folder) / HELD_FOLDER
+    if held.is_dir():
+        for old in held.iterdir():
+            if old.stat().st_mtime < now - HELD_FOR_SECONDS:
+                old.unlink(missing_ok=True)
+    return store_photo(str(held), photo)
+
+
+def held_photo(folder: str, name: object, max_bytes: int) -> CleanPhoto | None:
+    """The photo held under `name`, or None (gone, or not a name we gave)."""
+    if not isinstance(name, str) or not _HELD_NAME.fullmatch(name):
+        return None
+    path = Path(folder) / HELD_FOLDER / name
+    if not path.is_file():
+        return None
+    return clean_photo(path.read_bytes(), max_bytes)
+
+
+def drop_held(folder: str, name: object) -> None:
+    """Remove a held photo once its message is sent (or replaced)."""
+    if isinstance(name, str) and _HELD_NAME.fullmatch(name):
+        (Path(folder) / HELD_FOLDER / name).unlink(missing_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import (
@@ -25,7 +26,14 @@ from recovery.domain.messages import guidance, urgent_signs
 from recovery.extensions import db
 from recovery.messages.forms import ButtonForm, MessageForm
 from recovery.messages.models import MessageAttachment
-from recovery.messages.photos import CleanPhoto, PhotoError, clean_photo
+from recovery.messages.photos import (
+    CleanPhoto,
+    PhotoError,
+    clean_photo,
+    drop_held,
+    held_photo,
+    hold_photo,
+)
 from recovery.messages.services import (
     ConversationError,
     MessageError,
@@ -38,6 +46,7 @@ from recovery.messages.services import (
     patient_messages,
     send_message,
     staff_queue,
+    upload_dir,
 )
 from recovery.patients.access import get_patient_for, own_patient
 from recovery.patients.models import Patient
@@ -45,6 +54,8 @@ from recovery.roles import roles_required
 
 bp = Blueprint("messages", __name__, url_prefix="/messages")
 STAFF = ("coordinator", "clinician", "admin")
+# The session key of a photo held while the urgent guidance is shown.
+HELD = "held_photo"
 
 
 @bp.url_value_preprocessor
@@ -63,11 +74,15 @@ def no_store(response: Response) -> Response:
     return response
 
 
+def _photo_limit() -> int:
+    return int(current_app.config["MESSAGE_PHOTO_MAX_BYTES"])
+
+
 def _read_photo(form: MessageForm) -> CleanPhoto | None:
     upload = request.files.get(form.photo.name)
     if upload is None or not upload.filename:
         return None
-    limit = current_app.config["MESSAGE_PHOTO_MAX_BYTES"]
+    limit = _photo_limit()
     return clean_photo(upload.read(limit + 1), limit)
 
 
@@ -106,17 +121,25 @@ def mine() -> Response | tuple[str, int] | str:
         except PhotoError as error:
             form.photo.errors = [str(error)]
             photo = None
+        confirmed = form.confirmed.data == "yes"
+        held = session.get(HELD)
+        if photo is None and confirmed and not form.photo.errors:
+            # The photo chosen before the guidance was shown goes with the message.
+            photo = held_photo(upload_dir(), held, _photo_limit())
         signs = urgent_signs(body)
-        if not form.photo.errors and signs and form.confirmed.data != "yes":
+        if not form.photo.errors and signs and not confirmed:
             # Shown before the message goes: it waits for clinic hours.
             warning = guidance(signs, care_team_phone(patient), emergency_number())
             form.confirmed.data = "yes"
+            drop_held(upload_dir(), session.pop(HELD, None))
+            if photo is not None:
+                session[HELD] = hold_photo(upload_dir(), photo, time.time())
             page = _thread_page(
                 "messages/mine.html",
                 patient,
                 form,
                 warning=warning,
-                photo_dropped=photo is not None,
+                photo_held=photo is not None,
             )
             return page, 200
         if not form.photo.errors:
@@ -128,6 +151,7 @@ def mine() -> Response | tuple[str, int] | str:
             else:
                 urgent = message.alert_id is not None
                 db.session.commit()
+                drop_held(upload_dir(), session.pop(HELD, None))
                 flash(
                     "Your message is sent. Your care team reads messages during "
                     "clinic hours.",

@@ -460,3 +460,37 @@ def test_messages_are_in_the_fhir_export_as_communications(app, client, clinic):
     assert communication["payload"] == [{"contentString": "Hello team"}]
     assert communication["sender"] == {"reference": f"Patient/{patient.patient_id}"}
     assert communication["subject"] == {"reference": f"Patient/{patient.patient_id}"}
+
+
+def test_a_photo_sent_with_urgent_words_is_kept_while_the_guidance_shows(
+    app, clinic, uploads
+):
+    _, _, patient = clinic
+    with time_machine.travel(NOW, tick=False):
+        mia = Browser(app.test_client())
+        mia.login(patient)
+        first = write(
+            mia,
+            "The wound is oozing, see the photo",
+            photo=(io.BytesIO(jpeg_with_metadata()), "w.jpg", "image/jpeg"),
+        )
+        page = first.get_data(as_text=True)
+        assert "Your photo is kept and goes with the message." in page
+        assert stored(uploads) == ["held"]  # not yet a message's photo
+        with app.app_context():
+            assert db.session.scalar(select(MessageAttachment.id)) is None
+        sent = mia.client.post(
+            "/messages/mine",
+            data={
+                "body": "The wound is oozing, see the photo",
+                "confirmed": "yes",
+                "csrf_token": csrf_from(page),
+            },
+            content_type="multipart/form-data",
+        )
+        assert sent.status_code == 302
+    with app.app_context():
+        (attachment,) = db.session.scalars(select(MessageAttachment)).all()
+        assert db.session.get(Message, attachment.message_id).alert_id is not None
+    assert stored(uploads) == sorted([attachment.stored_name, "held"])
+    assert stored(uploads / "held") == []
