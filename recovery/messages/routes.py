@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -242,6 +244,13 @@ def attachment(attachment_id: int) -> Response:
     response.headers["Content-Disposition"] = "inline"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@bp.app_template_filter("message_time")
+def message_time(value: datetime) -> str:
+    """When a message was written, on the reader's own clock."""
+    zone = ZoneInfo(getattr(current_user, "timezone", None) or "UTC")
+    return value.astimezone(zone).strftime("%d %b %Y %H:%M %Z")
 
 
 @bp.app_template_global()
