@@ -96,8 +96,15 @@ class Config:
     )
     # Days the clinic gives no radiation, e.g. "2026-12-25,2027-01-01".
     CLINIC_HOLIDAYS = os.environ.get("CLINIC_HOLIDAYS", "")
-    # Shown to a patient whose check-in raised a red flag.
-    CLINIC_PHONE = os.environ.get("CLINIC_PHONE", "the number on your discharge letter")
+    # Red-flag thresholds and the urgent signs patients are told of (TOML); a bad
+    # file stops start-up with the file, the key and the reason.
+    RED_FLAGS_FILE = os.environ.get(
+        "RED_FLAGS_FILE",
+        str(BASE_DIR / "recovery" / "domain" / "rules" / "red_flags.toml"),
+    )
+    # Whom a patient with a red flag calls: their care team's number (a staff
+    # account's care_team_phone), else this clinic-wide number; then emergencies.
+    CLINIC_PHONE = os.environ.get("CLINIC_PHONE", "")
     EMERGENCY_NUMBER = os.environ.get("EMERGENCY_NUMBER", "911")
     # Wound photos attached to messages: where they are kept (outside the web
     # root, never served as static files) and how large one may be.
@@ -133,6 +140,7 @@ class TestingConfig(Config):
     SCHEDULER_ENABLED = False
     PUBLIC_URL = "http://localhost"
     MESSAGE_UPLOAD_DIR = str(INSTANCE_DIR / "test-uploads")
+    CLINIC_PHONE = "+1 312 555 0100"
 
 
 class ProductionConfig(Config):

@@ -132,6 +132,8 @@ def seed(today: date, now: datetime, seed_value: int = 7) -> list[DemoLogin]:
     staff: dict[str, list[User]] = {"coordinator": [], "clinician": [], "admin": []}
     for role, name, email in STAFF:
         user = create_staff(name, email, role, "America/Chicago")
+        # The demo clinic's team lines (555-01xx numbers are fictional).
+        user.care_team_phone = f"+1 312 555 01{len(logins):02d}"
         set_password(user, DEMO_PASSWORD, now)
         staff[role].append(user)
         logins.append(DemoLogin(role, name, email))
@@ -155,6 +157,7 @@ def seed(today: date, now: datetime, seed_value: int = 7) -> list[DemoLogin]:
         patient = Patient(
             user=user,
             mrn=f"DEMO-{1000 + index}",
+            phone=f"+1 773 555 01{index:02d}",
             date_of_birth=date(
                 1940 + rng.randrange(45), rng.randrange(1, 13), rng.randrange(1, 28)
             ),

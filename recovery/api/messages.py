@@ -19,11 +19,10 @@ from recovery.messages.services import (
     BODY_MAX,
     MessageError,
     attachment_path,
-    care_team_phone,
-    emergency_number,
     patient_messages,
     send_message,
     upload_dir,
+    urgent_guidance,
 )
 from recovery.patients.access import get_patient_for
 
@@ -133,14 +132,10 @@ def post_message(patient_id: int, body: dict[str, Any]) -> dict[str, Any]:
     document = message_document(message)
     db.session.commit()
     if message.alert_id is not None:
-        from recovery.domain.messages import guidance, urgent_signs
+        from recovery.domain.messages import urgent_signs
 
-        phone, emergency = care_team_phone(patient), emergency_number()
-        document["advice"] = {
-            "message": guidance(urgent_signs(message.body), phone, emergency),
-            "care_team_phone": phone,
-            "emergency_number": emergency,
-        }
+        advice = urgent_guidance(patient, urgent_signs(message.body))
+        document["advice"] = advice.as_dict()
     return document
 
 

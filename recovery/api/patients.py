@@ -60,6 +60,7 @@ def patient_document(patient: Patient) -> dict[str, Any]:
         "brace": {"required": patient.brace_required, "weeks": patient.brace_weeks},
         "clinician_id": patient.clinician_id,
         "coordinator_id": patient.coordinator_id,
+        "phone": patient.phone,
         "protocol": {"id": patient.protocol_id, "version": patient.protocol_version},
     }
 

@@ -17,7 +17,7 @@ from apiflask.fields import (
     Nested,
     String,
 )
-from apiflask.validators import Length, OneOf, Range
+from apiflask.validators import Length, OneOf, Range, Regexp
 from flask import current_app
 from marshmallow import ValidationError, validates, validates_schema
 
@@ -125,6 +125,13 @@ def _choice(values: tuple[str, ...]) -> OneOf:
     return OneOf(values, error="Must be one of: " + ", ".join(values) + ".")
 
 
+# A phone number as people write it: digits, spaces, + ( ) - . and an extension.
+PHONE = Regexp(
+    r"^[0-9+() .\-]{0,24}(?: ?(?:x|ext\.?) ?[0-9]{1,6})?$",
+    error="Enter a phone number: digits, spaces and + ( ) - only.",
+)
+
+
 class PatientIn(Schema):
     """A new patient with their plan (POST /patients)."""
 
@@ -143,6 +150,8 @@ class PatientIn(Schema):
     brace = Nested(Brace, load_default=lambda: {"required": False})
     clinician_id = Integer(allow_none=True, load_default=None, validate=ID_RANGE)
     coordinator_id = Integer(allow_none=True, load_default=None, validate=ID_RANGE)
+    # The patient's number, so the care team can call back after a red flag.
+    phone = String(load_default="", validate=PHONE)
 
     @validates("timezone")
     def _timezone(self, value: str, **_: Any) -> None:
@@ -189,6 +198,7 @@ class PatientPatch(PatientIn):
     brace = Nested(BracePatch)
     clinician_id = Integer(allow_none=True, validate=ID_RANGE)
     coordinator_id = Integer(allow_none=True, validate=ID_RANGE)
+    phone = String(validate=PHONE)
 
 
 class RadiationOut(Schema):
@@ -226,6 +236,7 @@ class PatientOut(Schema):
     brace = Nested(BraceOut)
     clinician_id = Integer(allow_none=True)
     coordinator_id = Integer(allow_none=True)
+    phone = String()
     protocol = Dict(keys=String(), values=String(allow_none=True))
 
 
@@ -318,9 +329,12 @@ class AlertOut(Schema):
     rule = String()
     message = String()
     created_at = DateTime()
-    status = String(metadata={"enum": ["open", "acknowledged"]})
+    status = String(metadata={"enum": ["open", "acknowledged", "resolved"]})
     acknowledged_at = DateTime(allow_none=True)
     acknowledge_note = String()
+    # How often the sign was reported while this alert was open, and when last.
+    reports = Integer()
+    last_reported_at = DateTime(allow_none=True)
 
 
 class SymptomIn(Schema):
@@ -342,12 +356,21 @@ class SymptomIn(Schema):
     notes = String(load_default="", validate=Length(max=2000))
 
 
+class AdviceOut(Schema):
+    """What a patient with an urgent sign is told: call now, and whom."""
+
+    message = String()
+    care_team_phone = String()
+    emergency_number = String()
+
+
 class SymptomOut(SymptomIn):
     """A stored check-in, with the alerts it raised when just recorded."""
 
     id = Integer()
     recorded_at = DateTime()
     alerts = List(Nested(AlertOut))
+    advice = Nested(AdviceOut)
 
 
 class SymptomQuery(Schema):
@@ -379,12 +402,12 @@ class OdiOut(Schema):
 class AlertQuery(Schema):
     """Filters of GET /alerts."""
 
-    status = String(validate=OneOf(["open", "acknowledged"]))
+    status = String(validate=OneOf(["open", "acknowledged", "resolved"]))
     patient_id = Integer(validate=ID_RANGE)
 
 
 class AckIn(Schema):
-    """An acknowledgement note."""
+    """An acknowledgement note (an urgent alert needs one: what was done)."""
 
     note = String(load_default="", validate=Length(max=1000))
 

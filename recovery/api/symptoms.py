@@ -22,10 +22,12 @@ from recovery.audit.services import record
 from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.patients.access import get_patient_for
+from recovery.patients.contact import urgent_advice
 from recovery.symptoms.models import Alert, SymptomLog
 from recovery.symptoms.services import (
     SYMPTOM_FIELDS,
     AlertError,
+    NoteRequired,
     acknowledge,
     record_check_in,
     submit_odi,
@@ -47,6 +49,8 @@ def alert_document(alert: Alert) -> dict[str, Any]:
         "status": alert.status,
         "acknowledged_at": alert.acknowledged_at,
         "acknowledge_note": alert.acknowledge_note,
+        "reports": alert.reports,
+        "last_reported_at": alert.last_reported_at,
     }
 
 
@@ -70,8 +74,11 @@ def post_symptoms(patient_id: int, body: dict[str, Any]) -> dict[str, Any]:
     """Record a check-in (the patient, or their care team); red flags open alerts."""
     patient = get_patient_for(current_user, patient_id, "api_view_symptoms")
     log, alerts = record_check_in(patient, body, current_user, utcnow())
+    document = symptom_document(log, alerts)
+    if any(alert.severity == "urgent" for alert in alerts):
+        document["advice"] = urgent_advice(patient).as_dict()
     db.session.commit()
-    return symptom_document(log, alerts)
+    return document
 
 
 @bp.get("/patients/<int:patient_id>/symptoms")
@@ -151,6 +158,8 @@ def acknowledge_alert(alert_id: int, body: dict[str, Any]) -> dict[str, Any]:
     get_patient_for(current_user, alert.patient_id, "api_view_alerts")
     try:
         acknowledge(alert, current_user, body.get("note", ""), utcnow())
+    except NoteRequired as error:
+        abort(422, str(error), detail={"note": [str(error)]})
     except AlertError as error:
         abort(409, str(error))
     db.session.commit()

@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from recovery.domain.symptoms import FEVER_WITH_WOUND_C
-
 # rule -> (what the guidance says, the words that name it). Words match whole and
 # in any case; a trailing "*" matches any ending ("incontinen*": incontinent,
 # incontinence), so "pus" does not match "push".
@@ -51,7 +49,8 @@ URGENT_SIGNS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("weaker", "leg weakness", "legs are weak", "legs give way", "legs gave way"),
     ),
     "fever": (
-        f"a fever of {FEVER_WITH_WOUND_C:g} °C or more",
+        # The threshold is the red-flag rules' (red_flags.toml), filled in by guidance.
+        "a fever of {fever_c:g} °C or more",
         ("fever*", "temperature", "chill*", "shivering"),
     ),
     "wound": (
@@ -117,12 +116,18 @@ def urgent_signs(text: str) -> list[UrgentSign]:
     ]
 
 
-def guidance(signs: list[UrgentSign], phone: str, emergency: str) -> str:
-    """What the person reads before sending: messages wait, urgent signs do not."""
-    names = [sign.description for sign in signs]
+def guidance(
+    signs: list[UrgentSign], phone: str, emergency: str, fever_c: float
+) -> str:
+    """What the person reads before sending: messages wait, urgent signs do not.
+
+    `phone` is the care team's number ('' when none is set: the discharge letter's).
+    """
+    names = [sign.description.format(fever_c=fever_c) for sign in signs]
     named = names[0] if len(names) == 1 else ", ".join(names[:-1]) + ", or " + names[-1]
+    number = phone or "the number on your discharge letter"
     return (
         f"Messages are read during clinic hours. If you have {named}, call your "
-        f"care team on {phone} now. If you cannot reach them, call emergency "
+        f"care team on {number} now. If you cannot reach them, call emergency "
         f"services ({emergency})."
     )

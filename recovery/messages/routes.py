@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response
 from recovery.audit.services import audit_values, record_many, render_audited
 from recovery.caregivers.services import CHOSEN, patients_cared_for
 from recovery.db import utcnow
-from recovery.domain.messages import guidance, urgent_signs
+from recovery.domain.messages import urgent_signs
 from recovery.extensions import db
 from recovery.messages.forms import ButtonForm, MessageForm
 from recovery.messages.models import MessageAttachment
@@ -40,17 +40,17 @@ from recovery.messages.services import (
     ConversationError,
     MessageError,
     attachment_path,
-    care_team_phone,
     close_conversation,
-    emergency_number,
     mark_read,
     open_conversation,
     patient_messages,
     send_message,
     staff_queue,
     upload_dir,
+    urgent_guidance,
 )
 from recovery.patients.access import get_patient_for, own_patient
+from recovery.patients.contact import urgent_advice
 from recovery.patients.models import Patient
 from recovery.roles import roles_required
 
@@ -97,8 +97,7 @@ def _thread_page(
         messages=patient_messages(patient),
         conversation=open_conversation(patient),
         form=form,
-        phone=care_team_phone(patient),
-        emergency=emergency_number(),
+        advice=context.pop("advice", None) or urgent_advice(patient),
         **context,
     )
 
@@ -131,7 +130,7 @@ def mine() -> Response | tuple[str, int] | str:
         signs = urgent_signs(body)
         if not form.photo.errors and signs and not confirmed:
             # Shown before the message goes: it waits for clinic hours.
-            warning = guidance(signs, care_team_phone(patient), emergency_number())
+            advice = urgent_guidance(patient, signs)
             form.confirmed.data = "yes"
             drop_held(upload_dir(), session.pop(HELD, None))
             if photo is not None:
@@ -140,7 +139,8 @@ def mine() -> Response | tuple[str, int] | str:
                 "messages/mine.html",
                 patient,
                 form,
-                warning=warning,
+                warning=advice.message,
+                advice=advice,
                 photo_held=photo is not None,
             )
             return page, 200
@@ -160,10 +160,7 @@ def mine() -> Response | tuple[str, int] | str:
                     "success",
                 )
                 if urgent:
-                    flash(
-                        guidance(signs, care_team_phone(patient), emergency_number()),
-                        "error",
-                    )
+                    flash(urgent_guidance(patient, signs).message, "error")
                 return redirect(url_for("messages.mine"))
     if request.method == "GET":
         mark_read(patient, current_user)

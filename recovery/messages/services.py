@@ -6,6 +6,7 @@ patient data: it goes in no log line, no audit detail and no email.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,31 +20,31 @@ from recovery.audit.services import record
 from recovery.auth.models import User
 from recovery.auth.services import external_url
 from recovery.caregivers.models import Caregiver
-from recovery.domain.messages import UrgentSign, urgent_signs
+from recovery.domain.messages import UrgentSign, guidance, urgent_signs
 from recovery.domain.symptoms import Finding
 from recovery.extensions import db
 from recovery.messages.models import Conversation, Message, MessageAttachment
 from recovery.messages.photos import CleanPhoto, remove_photo, store_photo
+from recovery.patients.contact import Advice, urgent_advice
 from recovery.patients.models import CareTeamMember, Patient
 from recovery.reminders.models import Reminder
 from recovery.reminders.services import preferences
-from recovery.symptoms.services import raise_alerts
+from recovery.symptoms.services import raise_alerts, red_flag_rules
 
 BODY_MAX = 5000
 URGENT_RULE = "message_urgent_sign"
 
 
-def care_team_phone(patient: Patient) -> str:
-    """The number a patient calls about an urgent sign: the one place that says so.
-
-    The clinic's number today; a care team's own number when it has one.
-    """
-    return str(current_app.config["CLINIC_PHONE"])
-
-
-def emergency_number() -> str:
-    """The emergency services' number in the clinic's country."""
-    return str(current_app.config["EMERGENCY_NUMBER"])
+def urgent_guidance(patient: Patient, signs: list[UrgentSign]) -> Advice:
+    """Whom to call about the signs a message names (the care team's number)."""
+    advice = urgent_advice(patient)
+    fever_c = red_flag_rules().fever_with_wound_c
+    return replace(
+        advice,
+        message=guidance(
+            signs, advice.care_team_phone, advice.emergency_number, fever_c
+        ),
+    )
 
 
 def upload_dir() -> str:
@@ -120,7 +121,8 @@ def send_message(
     db.session.add(message)
     signs = [] if from_staff else urgent_signs(text)
     if signs:
-        (alert,) = raise_alerts(patient, [urgent_finding(signs)])
+        fever_c = red_flag_rules().fever_with_wound_c
+        (alert,) = raise_alerts(patient, [urgent_finding(signs, fever_c)], now)
         message.alert_id = alert.id
     stored = None
     if photo is not None:
@@ -152,14 +154,11 @@ def send_message(
     return message
 
 
-def urgent_finding(signs: list[UrgentSign]) -> Finding:
-    """The alert a message with urgent words raises, naming the signs, not the text."""
-    named = "; ".join(sign.description for sign in signs)
-    return Finding(
-        "urgent",
-        URGENT_RULE,
-        f"A message names an urgent sign ({named}). Read it and call the patient.",
-    )
+def urgent_finding(signs: list[UrgentSign], fever_c: float) -> Finding:
+    """The alert a message with urgent words raises, naming the signs, not the text
+    (the patient's home banner shows it too: "You reported: Named in a message …")."""
+    named = "; ".join(sign.description.format(fever_c=fever_c) for sign in signs)
+    return Finding("urgent", URGENT_RULE, f"Named in a message: {named}.")
 
 
 def _recipients(

@@ -95,6 +95,7 @@ def create_patient(data: dict[str, Any], creator: User) -> Patient:
         user=user,
         mrn=flat["mrn"].strip(),
         date_of_birth=flat["date_of_birth"],
+        phone=(flat.get("phone") or "").strip(),
         clinician=clinician,
         coordinator=coordinator,
         **{field: flat[field] for field in PLAN_FIELDS if field in flat},
@@ -127,6 +128,9 @@ def update_patient(patient: Patient, data: dict[str, Any]) -> dict[str, dict[str
     if "timezone" in flat:
         change("timezone", patient.user.timezone, flat["timezone"])
         patient.user.timezone = flat["timezone"]
+    if "phone" in flat:
+        change("phone", patient.phone, flat["phone"].strip())
+        patient.phone = flat["phone"].strip()
     if "date_of_birth" in flat:
         change("date_of_birth", patient.date_of_birth, flat["date_of_birth"])
         patient.date_of_birth = flat["date_of_birth"]

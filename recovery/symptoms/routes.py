@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     request,
@@ -20,15 +19,19 @@ from recovery.db import utcnow
 from recovery.domain.scoring import ODI_SECTIONS
 from recovery.extensions import db
 from recovery.patients.access import get_patient_for, own_patient
+from recovery.patients.contact import urgent_advice
 from recovery.patients.models import Patient
 from recovery.roles import roles_required
 from recovery.symptoms.forms import ODI_QUESTIONS, AcknowledgeForm, CheckInForm, OdiForm
 from recovery.symptoms.models import Alert, SymptomLog
 from recovery.symptoms.services import (
     AlertError,
+    NoteRequired,
     acknowledge,
+    alerts_of_check_in,
     due_questionnaire,
     record_check_in,
+    red_flag_rules,
     submit_odi,
 )
 from recovery.symptoms.trends import trend_data
@@ -53,7 +56,12 @@ def check_in() -> Response | str:
         db.session.commit()
         return redirect(url_for("symptoms.result", log_id=log_id))
     status = 400 if form.errors else 200
-    return render_audited("symptoms/check_in.html", form=form), status
+    return render_audited(
+        "symptoms/check_in.html",
+        form=form,
+        advice=urgent_advice(patient),
+        signs=red_flag_rules().urgent_signs,
+    ), status
 
 
 @bp.route("/check-in/<int:log_id>")
@@ -64,16 +72,14 @@ def result(log_id: int) -> str:
     log = db.session.get(SymptomLog, log_id)
     if log is None or log.patient_id != patient.id:
         abort(404)
-    alerts = list(
-        db.session.scalars(db.select(Alert).where(Alert.symptom_log_id == log.id))
-    )
+    alerts = alerts_of_check_in(log)
     return render_audited(
         "symptoms/result.html",
         log=log,
         urgent=[a for a in alerts if a.severity == "urgent"],
         warnings=[a for a in alerts if a.severity == "warning"],
-        phone=current_app.config["CLINIC_PHONE"],
-        emergency=current_app.config["EMERGENCY_NUMBER"],
+        advice=urgent_advice(patient),
+        signs=red_flag_rules().urgent_signs,
     )
 
 
@@ -131,6 +137,8 @@ def acknowledge_alert(alert_id: int) -> Response:
     else:
         try:
             acknowledge(alert, current_user, form.note.data or "", utcnow())
+        except NoteRequired as error:
+            flash(str(error), "error")
         except AlertError as error:
             flash(str(error), "info")
         else:

@@ -224,7 +224,7 @@ def test_urgent_words_show_whom_to_call_before_sending_and_raise_an_alert(
             assert coordinator.id in notified
         staff = Browser(app.test_client())
         staff.login(coordinator)
-        assert "A message names an urgent sign" in staff.client.get(
+        assert "Named in a message:" in staff.client.get(
             "/cohorts/"
         ).get_data(as_text=True)
 

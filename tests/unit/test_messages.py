@@ -66,7 +66,17 @@ def test_every_urgent_check_in_rule_has_words_for_messages(values):
 
 
 def test_the_guidance_names_the_sign_and_whom_to_call():
-    text = guidance(urgent_signs("bladder"), "555-0100", "911")
+    text = guidance(urgent_signs("bladder"), "555-0100", "911", 38.0)
     assert text.startswith("Messages are read during clinic hours.")
     assert "new trouble controlling your bladder" in text
     assert "555-0100 now" in text and "911" in text
+
+
+def test_the_guidance_takes_the_fever_threshold_it_is_given():
+    text = guidance(urgent_signs("fever and a draining wound"), "555", "112", 37.8)
+    assert "a fever of 37.8 °C or more, or a wound that is open" in text
+
+
+def test_without_a_care_team_number_the_guidance_points_to_the_letter():
+    text = guidance(urgent_signs("chest pain"), "", "911", 38.0)
+    assert "call your care team on the number on your discharge letter now" in text
