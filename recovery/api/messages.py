@@ -11,6 +11,7 @@ from flask import Response, current_app, request, send_file, url_for
 from flask_login import current_user
 
 from recovery.api import auth, bp
+from recovery.api.schemas import AdviceOut
 from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.messages.models import Message, MessageAttachment
@@ -52,14 +53,6 @@ class AttachmentOut(Schema):
 
 class AttachmentCreated(AttachmentOut):
     """The photo just attached (its own name: apispec met AttachmentOut twice here)."""
-
-
-class AdviceOut(Schema):
-    """Whom to call when a message names an urgent sign."""
-
-    message = String()
-    care_team_phone = String()
-    emergency_number = String()
 
 
 class MessageOut(Schema):

@@ -215,9 +215,7 @@ def test_a_message_with_urgent_words_a_bad_file_a_photo_and_a_reply(
     desk = chromium.new_context(viewport=DESK)
     staff = desk.new_page()
     log_in(staff, live_server, coordinator.email, coordinator.password)
-    expect(staff.locator("article.alert-urgent")).to_contain_text(
-        "Named in a message:"
-    )
+    expect(staff.locator("article.alert-urgent")).to_contain_text("Named in a message:")
     staff.get_by_role("link", name="Patient messages").click()  # on the cohort page
     expect(staff.get_by_text("unread", exact=True)).to_be_visible()
     staff.screenshot(path=str(SHOTS / "messages-queue-1280.png"), full_page=True)

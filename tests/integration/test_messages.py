@@ -224,9 +224,9 @@ def test_urgent_words_show_whom_to_call_before_sending_and_raise_an_alert(
             assert coordinator.id in notified
         staff = Browser(app.test_client())
         staff.login(coordinator)
-        assert "Named in a message:" in staff.client.get(
-            "/cohorts/"
-        ).get_data(as_text=True)
+        assert "Named in a message:" in staff.client.get("/cohorts/").get_data(
+            as_text=True
+        )
 
 
 def test_a_plain_message_raises_no_alert(app, clinic):
