@@ -50,7 +50,7 @@ URGENT_SIGNS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "fever": (
         # The threshold is the red-flag rules' (red_flags.toml), filled in by guidance.
-        "a fever of {fever_c:g} °C or more",
+        "a fever of {fever_c:g}\u00a0°C or more",
         ("fever*", "temperature", "chill*", "shivering"),
     ),
     "wound": (

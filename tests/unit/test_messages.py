@@ -74,7 +74,7 @@ def test_the_guidance_names_the_sign_and_whom_to_call():
 
 def test_the_guidance_takes_the_fever_threshold_it_is_given():
     text = guidance(urgent_signs("fever and a draining wound"), "555", "112", 37.8)
-    assert "a fever of 37.8 °C or more, or a wound that is open" in text
+    assert "a fever of 37.8\u00a0°C or more, or a wound that is open" in text
 
 
 def test_without_a_care_team_number_the_guidance_points_to_the_letter():
