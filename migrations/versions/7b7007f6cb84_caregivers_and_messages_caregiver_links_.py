@@ -1,7 +1,7 @@
 """caregivers and messages: caregiver links, conversations, messages, wound photos
 
 Revision ID: 7b7007f6cb84
-Revises: 6948cbc1bd2d
+Revises: f1e36764cb42
 Create Date: 2026-12-04 03:34:50.927131
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7b7007f6cb84'
-down_revision = '6948cbc1bd2d'
+down_revision = 'f1e36764cb42'
 branch_labels = None
 depends_on = None
 

@@ -67,7 +67,7 @@ def patient_document(patient: Patient) -> dict[str, Any]:
 
 def _refuse(error: PatientError) -> None:
     status = 409 if error.conflict else 422
-    abort(status, error.message, detail={error.field: [error.message]})
+    abort(status, error.message, detail={k: [v] for k, v in error.fields.items()})
 
 
 @bp.post("/patients")

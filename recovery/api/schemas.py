@@ -30,7 +30,6 @@ from recovery.domain.plan import (
     MALIGNANCIES,
     ORIGINS,
     PROCEDURES,
-    RADIATION_MINUTES,
     RADIATION_START_DAYS,
     RADIATION_WEEKS,
     TUMOR_LOCATIONS,
@@ -84,27 +83,39 @@ def _range(low: float, high: float, what: str) -> Range:
 
 
 class Radiation(Schema):
-    """Radiation part of a plan: weekday sessions from day 7-14 for 2-6 weeks."""
+    """Radiation part of a plan: weekday sessions from day 7-14 for 2-6 weeks.
+
+    Planned radiation needs its start day and weeks; minutes per session default
+    to the protocol's and must lie in its range (checked with the procedure).
+    """
 
     planned = Boolean(required=True)
-    start_day = Integer(
-        load_default=14, validate=_range(*RADIATION_START_DAYS, "The start day")
-    )
-    weeks = Integer(load_default=2, validate=_range(*RADIATION_WEEKS, "Weeks"))
-    minutes_per_session = Integer(
-        load_default=15, validate=_range(*RADIATION_MINUTES, "Minutes per session")
-    )
-
-
-class RadiationPatch(Radiation):
-    """Radiation changes: only what is sent changes."""
-
-    planned = Boolean()
     start_day = Integer(validate=_range(*RADIATION_START_DAYS, "The start day"))
     weeks = Integer(validate=_range(*RADIATION_WEEKS, "Weeks"))
     minutes_per_session = Integer(
-        validate=_range(*RADIATION_MINUTES, "Minutes per session")
+        validate=Range(1, 600, error="Minutes per session must be a whole number.")
     )
+
+    @validates_schema
+    def _planned_needs_its_course(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("planned"):
+            missing = {
+                key: ["Needed when radiation is planned."]
+                for key in ("start_day", "weeks")
+                if key not in data
+            }
+            if missing:
+                raise ValidationError(missing)
+
+
+class RadiationPatch(Radiation):
+    """Radiation changes: only what is sent changes (the service checks the rest)."""
+
+    planned = Boolean()
+
+    @validates_schema
+    def _planned_needs_its_course(self, data: dict[str, Any], **_: Any) -> None:
+        """A patch may rely on the stored course; the service refuses a blank one."""
 
 
 class Brace(Schema):
@@ -172,6 +183,17 @@ class PatientIn(Schema):
         today = local_today(current_app.config["CLINIC_TIMEZONE"], utcnow())
         if value > today or value.year < 1900:
             raise ValidationError("Must be a past date after 1900.")
+
+    @validates_schema(skip_on_field_errors=False)
+    def _metastatic_is_not_benign(self, data: dict[str, Any], **_: Any) -> None:
+        # The same rule as recovery.domain.plan.plan_problems, which the service
+        # also applies to a patch against the stored plan.
+        if data.get("origin") == "metastatic" and data.get("malignancy") == "benign":
+            message = (
+                "A metastatic tumour cannot be benign: record it as malignant, "
+                "or the origin as primary or unknown."
+            )
+            raise ValidationError({"malignancy": [message], "origin": [message]})
 
     @validates_schema
     def _born_before_surgery(self, data: dict[str, Any], **_: Any) -> None:

@@ -28,6 +28,7 @@ from recovery.symptoms.services import (
     SYMPTOM_FIELDS,
     AlertError,
     NoteRequired,
+    QuestionnaireError,
     acknowledge,
     record_check_in,
     submit_odi,
@@ -99,18 +100,22 @@ def list_symptoms(patient_id: int, query: dict[str, Any]) -> list[dict[str, Any]
 @bp.output(OdiOut, status_code=201)
 @bp.doc(responses=[400, 401, 403, 404, 422])
 def post_odi(patient_id: int, body: dict[str, Any]) -> dict[str, Any]:
-    """Score an ODI: 10 answers 0-5 or null; fewer than 8 answered gives no score."""
+    """Score an ODI: 10 answers 0-5 or null; at least 8 answered (422 otherwise)."""
     # The patient's own answers (or staff entering them): not a caregiver's.
     require_roles("patient", "coordinator", "clinician", "admin")
     patient = get_patient_for(current_user, patient_id, "api_view_symptoms")
     now = utcnow()
-    outcome = submit_odi(
-        patient,
-        body["answers"],
-        current_user,
-        now,
-        local_today(patient.user.timezone, now),
-    )
+    try:
+        outcome = submit_odi(
+            patient,
+            body["answers"],
+            current_user,
+            now,
+            local_today(patient.user.timezone, now),
+        )
+    except QuestionnaireError as error:
+        db.session.rollback()
+        abort(422, str(error), detail={"answers": [str(error)]})
     db.session.commit()
     return {
         "id": outcome.response.id,

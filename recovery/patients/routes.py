@@ -135,7 +135,7 @@ def new() -> Response | tuple[str, int]:
             errors = flatten_fields(error.messages)
         except PatientError as error:
             db.session.rollback()
-            errors = {error.field: error.message}
+            errors = dict(error.fields)
         else:
             db.session.commit()
             send_link(patient.user, "invitation")
@@ -150,7 +150,7 @@ def new() -> Response | tuple[str, int]:
             "timezone": current_app.config["CLINIC_TIMEZONE"],
             "radiation_start_day": "14",
             "radiation_weeks": "2",
-            "radiation_minutes_per_session": "15",
+            "radiation_minutes_per_session": "",
             "brace_weeks": "6",
             "coordinator_id": (
                 str(current_user.id) if current_user.role == "coordinator" else ""

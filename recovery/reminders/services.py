@@ -177,6 +177,7 @@ def replan_reminders(
             now,
             horizon(),
             key_prefix=prefix,
+            cadence=current_app.extensions["protocols"][patient.procedure].check_in,
         )
         for planned in plan:
             keep.add(planned.dedupe_key)

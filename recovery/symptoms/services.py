@@ -16,7 +16,8 @@ from sqlalchemy.orm import selectinload
 
 from recovery.audit.services import record
 from recovery.auth.models import User
-from recovery.domain.reminders import check_in_days
+from recovery.domain.checkins import asked_dates
+from recovery.domain.questionnaire import Questionnaire
 from recovery.domain.scoring import OdiResult, score_odi
 from recovery.domain.symptoms import (
     CheckIn,
@@ -32,6 +33,7 @@ from recovery.patients.models import CareTeamMember, Patient
 from recovery.reminders.services import notify_care_team, skip_todays_check_in_reminders
 from recovery.symptoms.models import Alert, QuestionnaireResponse, SymptomLog
 from recovery.timeline.models import TimelineEvent
+from recovery.timeline.services import PAIN_RISING_RULES, open_pain_review
 from recovery.zones import local_today
 
 SYMPTOM_FIELDS = (
@@ -142,6 +144,8 @@ def raise_alerts(
     for alert in to_notify:
         # Reaches the care team within one dispatch cycle.
         notify_care_team(alert, now)
+    if any(f.rule in PAIN_RISING_RULES for f in findings):
+        open_pain_review(patient, now)  # "again whenever pain rises"
     return raised
 
 
@@ -283,6 +287,15 @@ def due_questionnaire(patient: Patient, today: date) -> TimelineEvent | None:
     return None
 
 
+class QuestionnaireError(ValueError):
+    """A questionnaire that cannot be taken as answered; the message is for people."""
+
+
+def odi_texts() -> Questionnaire:
+    """The ODI's sections and choices, loaded at start-up (setting ODI_FILE)."""
+    return current_app.extensions["odi"]
+
+
 @dataclass(frozen=True)
 class OdiOutcome:
     """What an ODI submission produced."""
@@ -295,8 +308,18 @@ class OdiOutcome:
 def submit_odi(
     patient: Patient, answers: list[int | None], actor: User, now: datetime, today: date
 ) -> OdiOutcome:
-    """Score and store an ODI, mark the due ODI event done, warn if 10 points worse."""
-    result = score_odi(answers)  # ValueError for malformed answers
+    """Score and store an ODI, mark the due ODI event done, warn if 10 points worse.
+
+    Fewer sections answered than the questionnaire needs for a score are refused:
+    a questionnaire is done only when it can be scored.
+    """
+    least = odi_texts().min_answered
+    result = score_odi(answers, least)  # ValueError for malformed answers
+    if result.answered < least:
+        raise QuestionnaireError(
+            f"Answer at least {least} of the {len(answers)} sections "
+            f"(you answered {result.answered})."
+        )
     previous = db.session.scalar(
         select(QuestionnaireResponse.score_percent)
         .where(
@@ -424,6 +447,10 @@ def raise_missed_check_in_alerts(now: datetime) -> int:
     N days (red_flags.toml) while daily check-ins were asked, once per lapse (not
     again until a check-in ends it: record_check_in closes the alert). Flushes."""
     days = red_flag_rules().no_check_in_days
+    cadence = {
+        procedure: protocol.check_in
+        for procedure, protocol in current_app.extensions["protocols"].items()
+    }
     # Only patients whose daily check-ins can span the window: a cheap first cut,
     # a day wider than any timezone, before each patient's own calendar decides.
     latest_surgery = (now - timedelta(days=days - 1)).date()
@@ -459,7 +486,9 @@ def raise_missed_check_in_alerts(now: datetime) -> int:
             continue  # this lapse already has its alert
         zone = patient.user.timezone
         finding = check_ins_lapsed(
-            set(check_in_days(patient.surgery_date)),
+            # The daily and weekly cadence alone: three asked days in a row
+            # happen only while the check-in is daily.
+            set(asked_dates(patient.surgery_date, cadence[patient.procedure])),
             local_today(zone, last) if last else None,
             local_today(zone, now),
             days,

@@ -635,6 +635,7 @@ ENROLMENT = {
     "malignancy": "unknown",
     "radiation_planned": "y",
     "radiation_start_day": "12",
+    "radiation_weeks": "2",  # planned radiation needs its weeks (issue 16)
 }
 
 
