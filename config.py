@@ -147,6 +147,14 @@ class Config:
         "PATIENT_DONE_KINDS",
         "radiation_session,wound_check,pain_review,therapy,imaging,questionnaire",
     )
+    # Wound photos attached to messages: where they are kept (outside the web
+    # root, never served as static files) and how large one may be.
+    MESSAGE_UPLOAD_DIR = os.environ.get(
+        "MESSAGE_UPLOAD_DIR", str(INSTANCE_DIR / "uploads" / "messages")
+    )
+    MESSAGE_PHOTO_MAX_BYTES = int(
+        os.environ.get("MESSAGE_PHOTO_MAX_BYTES", str(10 * 1024 * 1024))
+    )
     # The clinic's own calendar, for checks such as "surgery at most a year ahead".
     CLINIC_TIMEZONE = os.environ.get("CLINIC_TIMEZONE", "UTC")
 
@@ -175,6 +183,7 @@ class TestingConfig(Config):
     MAIL_BACKEND = "locmem"
     SCHEDULER_ENABLED = False
     PUBLIC_URL = "http://localhost"
+    MESSAGE_UPLOAD_DIR = str(INSTANCE_DIR / "test-uploads")
     CLINIC_PHONE = "+1 312 555 0100"
 
 

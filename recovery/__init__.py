@@ -64,6 +64,8 @@ MODEL_MODULES = (
     "recovery.audit.models",
     "recovery.cohorts.models",
     "recovery.notes.models",
+    "recovery.caregivers.models",
+    "recovery.messages.models",
 )
 
 
@@ -105,9 +107,11 @@ def register_blueprints(app: APIFlask) -> None:
     from recovery.api import bp as api_bp
     from recovery.api.docs import api_docs, finish_spec
     from recovery.auth.routes import bp as auth_bp
+    from recovery.caregivers.routes import bp as caregivers_bp
     from recovery.clinician.routes import bp as clinician_bp
     from recovery.cohorts.routes import bp as cohorts_bp
     from recovery.health import bp as health_bp
+    from recovery.messages.routes import bp as messages_bp
     from recovery.notes.routes import bp as notes_bp
     from recovery.patients.routes import bp as patients_bp
     from recovery.reminders.routes import bp as reminders_bp
@@ -124,6 +128,8 @@ def register_blueprints(app: APIFlask) -> None:
     app.register_blueprint(clinician_bp)
     app.register_blueprint(notes_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(caregivers_bp)
+    app.register_blueprint(messages_bp)
     app.register_blueprint(api_bp)
     # An HTML page, not an API operation: kept out of the OpenAPI document.
     app.add_url_rule("/api/docs", "api_docs", app.doc(hide=True)(api_docs))

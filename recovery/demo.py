@@ -201,8 +201,50 @@ def seed(today: date, now: datetime, seed_value: int = 7) -> list[DemoLogin]:
     ):
         check_in = {"leg_pain": None, "notes": "", **signs}
         record_check_in(patient, check_in, patient.user, now - timedelta(hours=2))
+    logins.append(_seed_caregiving(patients[0], staff["coordinator"][0], now))
     db.session.flush()
     return logins
+
+
+def _seed_caregiving(patient: Patient, coordinator: User, now: datetime) -> DemoLogin:
+    """The first patient's caregiver, and a question answered by the coordinator."""
+    from recovery.caregivers.models import Caregiver
+    from recovery.messages.services import send_message
+
+    name, email = "Casey Caregiver", "caregiver@demo.example.org"
+    user = User(
+        name=name, email=email, role="caregiver", timezone=patient.user.timezone
+    )
+    set_password(user, DEMO_PASSWORD, now)
+    db.session.add(
+        Caregiver(
+            patient=patient,
+            user=user,
+            status="active",
+            invited_at=now - timedelta(days=3),
+            accepted_at=now - timedelta(days=3),
+        )
+    )
+    db.session.flush()
+    send_message(
+        patient,
+        patient.user,
+        "May I take a shower with the dressing on?",
+        now - timedelta(days=1, hours=3),
+    )
+    send_message(
+        patient,
+        coordinator,
+        "Yes, with the waterproof cover your nurse gave you. Pat it dry after.",
+        now - timedelta(days=1, hours=1),
+    )
+    send_message(
+        patient,
+        user,
+        "We have a follow-up visit soon: should we bring the brace?",
+        now - timedelta(hours=5),
+    )
+    return DemoLogin("caregiver", name, email)
 
 
 def _seed_odi(rng: random.Random, patient: Patient, today: date, now: datetime) -> None:

@@ -76,7 +76,9 @@ def require_roles(*roles: str) -> None:
 
 # The resource modules register their routes on bp.
 from recovery.api import (  # noqa: E402,F401
+    caregivers,
     cohort,
+    messages,
     patients,
     reminders,
     symptoms,

@@ -101,6 +101,8 @@ def list_symptoms(patient_id: int, query: dict[str, Any]) -> list[dict[str, Any]
 @bp.doc(responses=[400, 401, 403, 404, 422])
 def post_odi(patient_id: int, body: dict[str, Any]) -> dict[str, Any]:
     """Score an ODI: 10 answers 0-5 or null; at least 8 answered (422 otherwise)."""
+    # The patient's own answers (or staff entering them): not a caregiver's.
+    require_roles("patient", "coordinator", "clinician", "admin")
     patient = get_patient_for(current_user, patient_id, "api_view_symptoms")
     now = utcnow()
     try:

@@ -16,6 +16,7 @@ from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.interop.fhir import patient_bundle
 from recovery.interop.ical import timeline_calendar
+from recovery.messages.services import patient_messages
 from recovery.patients.access import get_patient_for
 from recovery.patients.models import Patient
 from recovery.symptoms.services import odi_responses, symptom_logs
@@ -152,7 +153,8 @@ def calendar(patient_id: int) -> Response:
         200: {
             "description": "A FHIR R4 Bundle (type collection): Patient, CarePlan "
             "(one activity per timeline event), pain Observations (LOINC 72514-3), "
-            "ODI QuestionnaireResponses.",
+            "ODI QuestionnaireResponses, messages with the care team as "
+            "Communications.",
             "content": {"application/fhir+json": {"schema": {"type": "object"}}},
         },
         401: "Not logged in",
@@ -173,5 +175,7 @@ def get_fhir(patient_id: int) -> Response:
         _today(patient),
         now,
         current_app.config["PUBLIC_URL"].rstrip("/") + "/api/v1/fhir",
+        patient_messages(patient),
+        current_app.config["PUBLIC_URL"].rstrip("/") + "/api/v1",
     )
     return Response(json.dumps(bundle), mimetype="application/fhir+json")

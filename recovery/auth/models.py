@@ -22,7 +22,7 @@ from recovery.extensions import db
 if TYPE_CHECKING:
     from recovery.patients.models import Patient
 
-ROLES = ("patient", "coordinator", "clinician", "admin")
+ROLES = ("patient", "caregiver", "coordinator", "clinician", "admin")
 STAFF_ROLES = ("coordinator", "clinician", "admin")
 
 
@@ -32,12 +32,13 @@ def new_login_token() -> str:
 
 
 class User(UserMixin, TimestampMixin, db.Model):
-    """Anyone who logs in: a patient or a member of staff."""
+    """Anyone who logs in: a patient, a caregiver or a member of staff."""
 
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint(
-            "role IN ('patient', 'coordinator', 'clinician', 'admin')", name="role"
+            "role IN ('patient', 'caregiver', 'coordinator', 'clinician', 'admin')",
+            name="role",
         ),
     )
 

@@ -53,6 +53,7 @@ bp = Blueprint("auth", __name__)
 
 LANDING = {
     "patient": "patients.home",
+    "caregiver": "patients.home",
     "coordinator": "cohorts.dashboard",
     "clinician": "clinician.schedule",
     "admin": "admin.users",

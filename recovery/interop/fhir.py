@@ -7,14 +7,18 @@ same in R4 4.0.1.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fhir.resources.R4B.bundle import Bundle
 
 from recovery.patients.models import Patient
 from recovery.symptoms.models import QuestionnaireResponse, SymptomLog
 from recovery.timeline.models import TimelineEvent
+
+if TYPE_CHECKING:
+    from recovery.messages.models import Message
 
 EVENT_KIND_SYSTEM = "https://recovery.example.org/fhir/event-kind"
 EVENT_STATUS_SYSTEM = "https://recovery.example.org/fhir/event-status"
@@ -147,6 +151,42 @@ def _odi(patient: Patient, response: QuestionnaireResponse) -> dict[str, Any]:
     }
 
 
+def _communication(patient: Patient, message: Message, base_url: str) -> dict:
+    """A message with the care team as a FHIR Communication (photos by URL)."""
+    if message.from_staff:
+        sender: dict[str, str] = {"display": f"{_author(message)} (care team)"}
+    elif message.author_id == patient.user_id:
+        sender = _ref("Patient", str(patient.id))
+    else:
+        sender = {"display": f"{_author(message)} (caregiver)"}
+    payload: list[dict[str, Any]] = [{"contentString": message.body}]
+    for photo in message.attachments:
+        payload.append(
+            {
+                "contentAttachment": {
+                    "contentType": photo.content_type,
+                    "title": "Wound photo",
+                    "url": f"{base_url}/patients/{patient.id}/messages/"
+                    f"{message.id}/attachments/{photo.id}",
+                }
+            }
+        )
+    return {
+        "resourceType": "Communication",
+        "id": f"message-{message.id}",
+        "status": "completed",
+        "category": [{"text": "Message with the care team"}],
+        "subject": _ref("Patient", str(patient.id)),
+        "sent": message.created_at.isoformat(),
+        "sender": sender,
+        "payload": payload,
+    }
+
+
+def _author(message: Message) -> str:
+    return message.author.name if message.author else "Former user"
+
+
 def patient_bundle(
     patient: Patient,
     events: list[TimelineEvent],
@@ -155,6 +195,8 @@ def patient_bundle(
     today: date,
     now: datetime,
     base_url: str,
+    messages: Sequence[Message] = (),
+    api_url: str = "",
 ) -> dict[str, Any]:
     """The Bundle (type collection) as JSON; validated by the R4 models first."""
     resources = [
@@ -162,6 +204,7 @@ def patient_bundle(
         _care_plan(patient, events, today),
         *(obs for log in logs for obs in _pain(patient, log)),
         *(_odi(patient, q) for q in questionnaires),
+        *(_communication(patient, m, api_url) for m in messages),
     ]
     data = {
         "resourceType": "Bundle",

@@ -96,6 +96,7 @@ RULE_SUBJECTS = {
     "alert_urgent": "URGENT alert for a patient in your care team",
     "alert_warning": "A warning for a patient in your care team",
     "digest": "Your Recovery digest",
+    "message": "New message in Recovery",
 }
 
 
@@ -117,6 +118,13 @@ def render_message(row: Any, public_url: str) -> Message:
     )
     if row.rule == "digest":
         text = row.body or "Open Recovery for today's overview."
+    elif row.rule == "message":
+        # Fixed when queued, never the message's text: in the app the page's path,
+        # by email "there is a new message" and the whole link.
+        if row.channel == "in_app":
+            text, link = "You have a new message.", row.body
+        else:
+            text = row.body
     elif row.rule.startswith("alert_"):
         text = _alert_text(row)
         if row.patient_id is not None:
@@ -127,7 +135,8 @@ def render_message(row: Any, public_url: str) -> Message:
         when = row.start_date.strftime("%A %d %B") if row.start_date else ""
         text = f"{title} — {when}. {row.instructions or ''}".strip()
     if row.channel == "email" and (
-        row.rule.startswith("alert_") or not row.email_details
+        row.rule.startswith("alert_")
+        or not (row.email_details or row.rule == "message")
     ):
         subject = (
             subject

@@ -10,18 +10,57 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from recovery.audit.services import record
 from recovery.auth.models import User
+from recovery.caregivers.models import Caregiver
 from recovery.extensions import db
 from recovery.patients.models import CareTeamMember, Patient
 
+# What a caregiver may do for the patient they help: read as the patient does,
+# check in and write to the care team. Any other action (a new one included) is
+# refused until it is named here.
+CAREGIVER_ACTIONS = frozenset(
+    {
+        "view_home",
+        "view_timeline",
+        "view_symptoms",
+        "view_messages",
+        "api_view_patient",
+        "api_view_timeline",
+        "api_calendar",
+        "api_view_symptoms",
+        "api_view_messages",
+    }
+)
+
+
+def _active_caregiver(user_id: int) -> ColumnElement[bool]:
+    return exists().where(
+        Caregiver.patient_id == Patient.id,
+        Caregiver.user_id == user_id,
+        Caregiver.status == "active",
+    )
+
 
 def can_view(user: Any, patient: Patient) -> bool:
-    """A patient sees only themselves; staff their care team's patients; admins all."""
+    """A patient sees only themselves; a caregiver the patients who made them
+    one (until revoked); staff their care team's patients; admins all."""
     if user is None or not user.is_authenticated or not user.is_active:
         return False
     if user.role == "admin":
         return True
     if user.role == "patient":
         return bool(patient.user_id == user.id)
+    if user.role == "caregiver":
+        return bool(
+            db.session.scalar(
+                select(
+                    exists().where(
+                        Caregiver.patient_id == patient.id,
+                        Caregiver.user_id == user.id,
+                        Caregiver.status == "active",
+                    )
+                )
+            )
+        )
     return bool(
         db.session.scalar(
             select(
@@ -40,6 +79,8 @@ def visible_condition(user: User) -> ColumnElement[bool] | None:
         return None
     if user.role == "patient":
         return Patient.user_id == user.id
+    if user.role == "caregiver":
+        return _active_caregiver(user.id)
     return exists().where(
         CareTeamMember.patient_id == Patient.id, CareTeamMember.user_id == user.id
     )
@@ -48,8 +89,9 @@ def visible_condition(user: User) -> ColumnElement[bool] | None:
 def get_patient_for(user: Any, patient_id: int, action: str) -> Patient:
     """Load a patient the user may see, auditing the access; 404/403 otherwise.
 
-    Patients get 404 for anyone else's record, so ids reveal nothing; staff get 403.
-    Refusals are audited too, and the caller's commit is not needed for them.
+    Patients and caregivers get 404 for anyone else's record, so ids reveal
+    nothing; staff get 403, as does a caregiver for what only the patient or staff
+    may do. Refusals are audited too, and the caller's commit is not needed.
     """
     # Every page of a record shows the name and the care team: load them at once.
     patient = db.session.get(
@@ -67,13 +109,24 @@ def get_patient_for(user: Any, patient_id: int, action: str) -> Patient:
     if not can_view(user, patient):
         record("access_denied", patient_id=patient.id, target=action)
         db.session.commit()
-        abort(404 if user.role == "patient" else 403)
+        abort(404 if user.role in ("patient", "caregiver") else 403)
+    if user.role == "caregiver" and action not in CAREGIVER_ACTIONS:
+        record("access_denied", patient_id=patient.id, target=action)
+        db.session.commit()
+        abort(403)
     record(action, patient_id=patient.id)
     return patient
 
 
 def own_patient(user: Any, action: str) -> Patient:
-    """The logged-in patient's own record, audited; 404 for an account without one."""
+    """The logged-in patient's own record, audited; 404 for an account without one.
+
+    For a caregiver: the patient they chose to help now, checked like any access.
+    """
+    if user.role == "caregiver":
+        from recovery.caregivers.services import chosen_patient_id
+
+        return get_patient_for(user, chosen_patient_id(user), action)
     # Their own record through the account's link: nothing to check, so one
     # query for the record and its care team (every page of a record shows it).
     patient = db.session.scalar(

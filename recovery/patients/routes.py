@@ -71,7 +71,7 @@ bp = Blueprint("patients", __name__, url_prefix="/patients")
 
 
 @bp.route("/me")
-@roles_required("patient")
+@roles_required("patient", "caregiver")
 def home() -> str:
     """The patient's own page."""
     patient = own_patient(current_user, "view_home")
@@ -104,6 +104,14 @@ ACCESS_WORDS = {
     "export_patient": "exported your row to a spreadsheet",
     "list_account": "saw your account in the list of users",
     "list_schedule": "saw your appointments in their schedule",
+    "view_messages": "read your messages",
+    "api_view_messages": "read your messages",
+    "send_message": "wrote a message",
+    "close_conversation": "closed your conversation",
+    "view_message_queue": "saw you in the message queue",
+    "accept_caregiver": "accepted your invitation as a caregiver",
+    "view_caregiving": "saw you in their list of people they help",
+    "view_caregivers": "looked at your caregivers",
 }
 
 

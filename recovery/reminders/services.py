@@ -158,14 +158,25 @@ def replan_reminders(
     inserts: list[dict[str, Any]] = []
     moves: list[dict[str, Any]] = []
     keep: set[str] = set()
-    for patient in patients:
+    caregivers = reminded_caregivers(ids)
+    # The patient, then the caregivers the patient chose: the same reminders, on
+    # each person's own channels and quiet hours; revoking one cancels theirs.
+    recipients = [
+        (patient, person, prefix)
+        for patient in patients
+        for person, prefix in (
+            (patient.user, f"p{patient.id}:"),
+            *((c, f"p{patient.id}:c{c.id}:") for c in caregivers.get(patient.id, [])),
+        )
+    ]
+    for patient, recipient, prefix in recipients:
         plan = plan_reminders(
             events.get(patient.id, []),
             patient.surgery_date,
-            preferences(patient.user),
+            preferences(recipient),
             now,
             horizon(),
-            key_prefix=f"p{patient.id}:",
+            key_prefix=prefix,
             cadence=current_app.extensions["protocols"][patient.procedure].check_in,
         )
         for planned in plan:
@@ -175,7 +186,7 @@ def replan_reminders(
                 inserts.append(
                     {
                         "patient_id": patient.id,
-                        "user_id": patient.user_id,
+                        "user_id": recipient.id,
                         "event_id": event_ids.get(
                             (patient.id, planned.event_key or "")
                         ),
@@ -223,6 +234,26 @@ def replan_reminders(
         )
     db.session.flush()
     return len(inserts) + len(moves) + len(cancels)
+
+
+def reminded_caregivers(patient_ids: Sequence[int]) -> dict[int, list[User]]:
+    """Active caregivers who asked for these patients' reminders, by patient."""
+    from recovery.caregivers.models import Caregiver
+
+    found: dict[int, list[User]] = defaultdict(list)
+    for patient_id, user in db.session.execute(
+        select(Caregiver.patient_id, User)
+        .join(User, User.id == Caregiver.user_id)
+        .where(
+            Caregiver.patient_id.in_(list(patient_ids)),
+            Caregiver.status == "active",
+            Caregiver.receives_reminders.is_(True),
+            User.active.is_(True),
+        )
+        .order_by(Caregiver.id)
+    ):
+        found[patient_id].append(user)
+    return found
 
 
 def skip_todays_check_in_reminders(patient: Patient, now: datetime) -> None:

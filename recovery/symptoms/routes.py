@@ -46,7 +46,7 @@ def _own_patient(action: str) -> Patient:
 
 
 @bp.route("/check-in", methods=["GET", "POST"])
-@roles_required("patient")
+@roles_required("patient", "caregiver")
 def check_in() -> Response | str:
     """The daily symptom check-in; a second one the same day is kept too."""
     patient = _own_patient("view_symptoms")
@@ -66,7 +66,7 @@ def check_in() -> Response | str:
 
 
 @bp.route("/check-in/<int:log_id>")
-@roles_required("patient")
+@roles_required("patient", "caregiver")
 def result(log_id: int) -> str:
     """After a check-in: thanks, or the urgent message in plain sight."""
     patient = _own_patient("view_symptoms")
@@ -85,7 +85,7 @@ def result(log_id: int) -> str:
 
 
 @bp.route("/history")
-@roles_required("patient")
+@roles_required("patient", "caregiver")
 def history() -> str:
     """The patient's own check-ins and pain and ODI trends."""
     patient = _own_patient("view_symptoms")

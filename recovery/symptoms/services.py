@@ -186,7 +186,8 @@ def record_check_in(
     )
     db.session.add(log)
     db.session.flush()
-    if actor.id == patient.user_id:
+    # Today's check-in is done whether the patient or their caregiver sent it.
+    if actor.id == patient.user_id or actor.role == "caregiver":
         skip_todays_check_in_reminders(patient, now)
     close_alerts(patient, NO_CHECK_IN_RULE, "Closed by the patient's check-in.", now)
     alerts = raise_alerts(

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
+from recovery.auth.models import User
 from recovery.domain.plan import post_op_day
 from recovery.domain.timeline import radiation_dates
+from recovery.extensions import db
 from recovery.patients.models import Patient
 from recovery.symptoms.services import odi_responses, symptom_logs
 from recovery.timeline.services import plan_for
@@ -16,6 +20,18 @@ def trend_data(patient: Patient, days: int = 365) -> dict[str, Any]:
     """Chart series (x = day after surgery) and the rows of the table fallback."""
     zone = patient.user.timezone
     logs = list(reversed(symptom_logs(patient, limit=days * 2)))
+    # A check-in someone else sent for the patient (a caregiver, staff) says so.
+    others = {log.recorded_by_id for log in logs} - {patient.user_id, None}
+    recorders = (
+        {
+            row.id: f"{row.name} ({row.role})"
+            for row in db.session.execute(
+                select(User.id, User.name, User.role).where(User.id.in_(others))
+            )
+        }
+        if others
+        else {}
+    )
     rows = []
     for log in logs:
         day = local_today(zone, log.recorded_at)
@@ -26,6 +42,7 @@ def trend_data(patient: Patient, days: int = 365) -> dict[str, Any]:
                 "back": log.back_pain,
                 "leg": log.leg_pain,
                 "log": log,
+                "by": recorders.get(log.recorded_by_id or 0),
             }
         )
     odi = [

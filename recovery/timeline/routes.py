@@ -64,7 +64,7 @@ def _event_or_404(patient: Patient, event_id: int) -> TimelineEvent:
 
 
 @bp.route("/me")
-@roles_required("patient")
+@roles_required("patient", "caregiver")
 def mine() -> str:
     """The patient's whole timeline: past, today, next."""
     patient = own_patient(current_user, "view_timeline")
@@ -113,7 +113,7 @@ def feed(token: str) -> Response:
 
 
 @bp.route("/<int:patient_id>/events/<int:event_id>/complete", methods=["POST"])
-@roles_required("patient", "coordinator", "clinician", "admin")
+@roles_required("patient", "caregiver", "coordinator", "clinician", "admin")
 def complete(patient_id: int, event_id: int) -> Response:
     """Mark one event done, then go back to the page the button was on."""
     form = CompleteForm()
@@ -134,7 +134,7 @@ def complete(patient_id: int, event_id: int) -> Response:
     db.session.commit()
     fallback = (
         url_for("patients.home")
-        if current_user.role == "patient"
+        if current_user.role in ("patient", "caregiver")
         else url_for("patients.detail", patient_id=patient.id)
     )
     return redirect(safe_next(request.args.get("next")) or fallback)

@@ -43,6 +43,8 @@ PAGES = {
         "/reminders/inbox",
         "/account",
         "/patients/me/access",
+        "/caregivers/",
+        "/messages/mine",
     ],
     "coordinator@demo.example.org": [
         "/cohorts/",
@@ -51,6 +53,8 @@ PAGES = {
         "/patients/new",
         "/patients/{pid}",
         "/clinician/",
+        "/messages/",
+        "/messages/patients/{pid}",
     ],
     "clinician@demo.example.org": [
         "/clinician/",
@@ -62,6 +66,13 @@ PAGES = {
         "/account/tokens",
     ],
     "admin@demo.example.org": ["/admin/users", "/admin/users/new", "/admin/audit"],
+    "caregiver@demo.example.org": [
+        "/patients/me",
+        "/caregivers/choose",
+        "/messages/mine",
+        "/timeline/me",
+        "/symptoms/check-in",
+    ],
     None: ["/login", "/reset-password"],
 }
 

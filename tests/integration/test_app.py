@@ -195,7 +195,13 @@ def test_demo_seed_builds_a_clinic_once(app, runner, browser):
                 select(User.role, func.count()).group_by(User.role)
             ).all()
         )
-        assert roles == {"admin": 1, "coordinator": 2, "clinician": 3, "patient": 30}
+        assert roles == {
+            "admin": 1,
+            "coordinator": 2,
+            "clinician": 3,
+            "patient": 30,
+            "caregiver": 1,
+        }
         assert db.session.scalar(select(func.count()).select_from(SymptomLog)) > 300
         assert db.session.scalar(
             select(func.count(Patient.id)).where(Patient.radiation_planned)

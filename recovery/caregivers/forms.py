@@ -1,0 +1,32 @@
+"""Caregiver forms: invite someone, and the buttons of the caregivers page."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length
+
+from recovery.auth.forms import email_field
+
+
+class InviteForm(FlaskForm):
+    """Invite a caregiver by name and email."""
+
+    name = StringField(
+        "Their name",
+        validators=[
+            DataRequired("Enter their name."),
+            Length(max=200, message="Use at most 200 characters."),
+        ],
+    )
+    email = email_field("Their email")
+    submit = SubmitField("Send the invitation")
+
+
+class ButtonForm(FlaskForm):
+    """A button that changes something: only its CSRF token."""
+
+
+class RemindersForm(FlaskForm):
+    """Whether a caregiver also gets the patient's reminders."""
+
+    receives_reminders = BooleanField("Also send them my reminders")
+    submit = SubmitField("Save")

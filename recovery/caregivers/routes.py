@@ -1,0 +1,187 @@
+"""Caregiver pages: the patient's list and invitations, acceptance, switching."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from recovery.audit.services import record, render_audited
+from recovery.auth.forms import SetPasswordForm
+from recovery.auth.services import describe_duration, set_password
+from recovery.caregivers.forms import ButtonForm, InviteForm, RemindersForm
+from recovery.caregivers.services import (
+    CHOSEN,
+    CaregiverError,
+    accept_invitation,
+    caregiver_link,
+    caregivers_of,
+    invite_caregiver,
+    patients_cared_for,
+    read_invitation,
+    revoke_caregiver,
+    send_invitation,
+    set_reminders,
+)
+from recovery.db import utcnow
+from recovery.extensions import db
+from recovery.patients.access import own_patient
+from recovery.roles import roles_required
+
+bp = Blueprint("caregivers", __name__, url_prefix="/caregivers")
+
+
+@bp.app_template_global()
+def caregivers_of_patient(patient):  # type: ignore[no-untyped-def]
+    """For the staff view of a record: who helps this patient."""
+    return caregivers_of(patient)
+
+
+@bp.after_request
+def no_store(response: Response) -> Response:
+    """Who helps a patient is patient data: never cached."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/", methods=["GET", "POST"])
+@roles_required("patient")
+def mine() -> Response | tuple[str, int]:
+    """The patient's caregivers: invite one, revoke one, choose their reminders."""
+    patient = own_patient(current_user, "view_caregivers")
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            link = invite_caregiver(
+                patient, form.email.data or "", form.name.data or "", utcnow()
+            )
+        except CaregiverError as error:
+            db.session.rollback()
+            form.email.errors = [error.message]
+        else:
+            db.session.commit()
+            send_invitation(link)
+            flash(f"An invitation went to {link.user.email}.", "success")
+            return redirect(url_for("caregivers.mine"))
+    links = caregivers_of(patient)
+    html = render_audited(
+        "caregivers/mine.html",
+        form=form,
+        links=links,
+        button=ButtonForm(),
+        valid_for=describe_duration(current_app.config["INVITATION_MAX_AGE"]),
+        title="My caregivers",
+    )
+    return html, (400 if form.errors else 200)
+
+
+def _own_link(caregiver_id: int):  # type: ignore[no-untyped-def]
+    patient = own_patient(current_user, "view_caregivers")
+    link = caregiver_link(patient, caregiver_id)
+    if link is None:
+        abort(404)
+    return link
+
+
+@bp.route("/<int:caregiver_id>/revoke", methods=["POST"])
+@roles_required("patient")
+def revoke(caregiver_id: int) -> Response:
+    """End a caregiver's access now."""
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    link = _own_link(caregiver_id)
+    if link.status != "revoked":
+        revoke_caregiver(link, utcnow())
+        flash(f"{link.user.name} can no longer see your recovery.", "success")
+    db.session.commit()
+    return redirect(url_for("caregivers.mine"))
+
+
+@bp.route("/<int:caregiver_id>/reminders", methods=["POST"])
+@roles_required("patient")
+def reminders(caregiver_id: int) -> Response:
+    """Send this caregiver the patient's reminders, or stop."""
+    form = RemindersForm()
+    if not form.validate_on_submit():
+        abort(400)
+    link = _own_link(caregiver_id)
+    set_reminders(link, bool(form.receives_reminders.data), utcnow())
+    db.session.commit()
+    flash("Saved.", "success")
+    return redirect(url_for("caregivers.mine"))
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept(token: str) -> Response | tuple[str, int] | str:
+    """Accept an invitation; someone new to Recovery chooses a password too."""
+    try:
+        link = read_invitation(token, current_app.config["INVITATION_MAX_AGE"])
+    except CaregiverError as error:
+        return render_template("auth/link_invalid.html", message=error.message), 400
+    user = link.user
+    new_account = user.password_hash is None
+    if not new_account and (
+        not current_user.is_authenticated or current_user.id != user.id
+    ):
+        # An existing account proves itself by logging in, then comes back here.
+        flash("Log in to accept the invitation.", "info")
+        return redirect(url_for("auth.login", next=url_for(".accept", token=token)))
+    form = SetPasswordForm(email=user.email) if new_account else ButtonForm()
+    if form.validate_on_submit():
+        now = utcnow()
+        if new_account:
+            set_password(user, form.password.data or "", now)
+            record("password_set", actor=user, target="caregiver-invitation")
+        accept_invitation(link, now)
+        patient_id, patient_name = link.patient_id, link.patient.user.name
+        db.session.commit()
+        if new_account:
+            logout_user()
+            login_user(user)
+        session[CHOSEN] = patient_id
+        flash(f"You can now follow {patient_name}'s recovery.", "success")
+        return redirect(url_for("patients.home"))
+    return render_template(
+        "caregivers/accept.html",
+        form=form,
+        new_account=new_account,
+        patient_name=link.patient.user.name,
+        title="Accept the invitation",
+    ), (400 if form.errors else 200)
+
+
+@bp.route("/choose")
+@roles_required("caregiver")
+def choose() -> str:
+    """The patients this caregiver helps; pick one."""
+    links = patients_cared_for(current_user)
+    for link in links:
+        record("view_caregiving", patient_id=link.patient_id)
+    return render_audited(
+        "caregivers/choose.html",
+        links=links,
+        button=ButtonForm(),
+        chosen=session.get(CHOSEN),
+        title="Whom you help",
+    )
+
+
+@bp.route("/choose/<int:patient_id>", methods=["POST"])
+@roles_required("caregiver")
+def switch(patient_id: int) -> Response:
+    """Help this patient now (only one the caregiver is active for)."""
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    if patient_id not in {link.patient_id for link in patients_cared_for(current_user)}:
+        abort(404)
+    session[CHOSEN] = patient_id
+    return redirect(url_for("patients.home"))

@@ -1,0 +1,1 @@
+"""Messages between a patient (or their caregiver) and the care team."""
