@@ -482,11 +482,15 @@ class CompletionRefused(TimelineError):
         self.status_code = status_code
 
 
+# Who acts on the patient's side: a caregiver marks done what the patient may.
+PATIENT_SIDE = ("patient", "caregiver")
+
+
 def can_mark_done(event: TimelineEvent, status: str) -> bool:
     """Whether the page offers the signed-in user a Done button for this event."""
     from flask_login import current_user
 
-    by_patient = current_user.role == "patient"
+    by_patient = current_user.role in PATIENT_SIDE
     return done_refusal(event.kind, status, by_patient, patient_done_kinds()) is None
 
 
@@ -512,7 +516,7 @@ def complete_event(event: TimelineEvent, actor: User, now: datetime) -> None:
     today = local_today(event.patient.user.timezone, now)
     status = event.status_on(today)
     why = None
-    if actor.role == "patient":
+    if actor.role in PATIENT_SIDE:
         why = done_refusal(event.kind, status, True, patient_done_kinds())
     if why is not None:
         record(
