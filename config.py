@@ -101,6 +101,8 @@ class Config:
     EMERGENCY_NUMBER = os.environ.get("EMERGENCY_NUMBER", "911")
     # The clinic's own calendar, for checks such as "surgery at most a year ahead".
     CLINIC_TIMEZONE = os.environ.get("CLINIC_TIMEZONE", "UTC")
+    # How long a patient can take back their own "Done" (a slip of the finger).
+    DONE_UNDO_MINUTES = int(os.environ.get("DONE_UNDO_MINUTES", "5"))
 
     @staticmethod
     def check(config: Mapping[str, Any]) -> None:

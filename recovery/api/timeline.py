@@ -21,6 +21,7 @@ from recovery.patients.models import Patient
 from recovery.symptoms.services import odi_responses, symptom_logs
 from recovery.timeline.models import TimelineEvent
 from recovery.timeline.services import (
+    NotYoursToMark,
     TimelineError,
     complete_event,
     find_event,
@@ -89,6 +90,8 @@ def complete(patient_id: int, event_id: int) -> dict[str, Any]:
     event = _event_or_404(patient, event_id)
     try:
         complete_event(event, current_user, utcnow())
+    except NotYoursToMark as error:
+        abort(403, str(error))
     except TimelineError as error:
         abort(409, str(error))
     db.session.commit()

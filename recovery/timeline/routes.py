@@ -18,6 +18,7 @@ from recovery.audit.services import record, render_audited
 from recovery.auth.routes import safe_next
 from recovery.auth.services import external_url
 from recovery.db import utcnow
+from recovery.domain.timeline import day_word, patient_marks_done
 from recovery.extensions import db
 from recovery.interop.ical import (
     issue_calendar_token,
@@ -42,16 +43,26 @@ from recovery.timeline.services import (
     EDITABLE_EVENT_FIELDS,
     TimelineError,
     add_event,
+    can_undo,
     complete_event,
     find_event,
     override_event,
     review_event,
     start_episode,
     timeline_view,
+    undo_completion,
 )
 from recovery.zones import local_today
 
 bp = Blueprint("timeline", __name__, url_prefix="/timeline")
+bp.add_app_template_filter(day_word, "day_word")
+bp.add_app_template_global(patient_marks_done, "patient_marks_done")
+
+
+@bp.app_template_global("can_undo")
+def can_undo_now(event: TimelineEvent) -> bool:
+    """Whether the person looking may still take back their "Done" on `event`."""
+    return current_user.is_authenticated and can_undo(event, current_user, utcnow())
 
 
 def _event_or_404(patient: Patient, event_id: int) -> TimelineEvent:
@@ -95,7 +106,8 @@ def calendar_feed() -> Response:
         # Shown once, on the next page: only its hash is stored.
         session["new_feed_url"] = external_url("timeline.feed", token=raw)
     db.session.commit()
-    return redirect(url_for("timeline.mine"))
+    # Back to the calendar part of the page, not the top of a long timeline.
+    return redirect(url_for("timeline.mine", _anchor="calendar"))
 
 
 @bp.route("/feed/<token>.ics")
@@ -124,6 +136,30 @@ def complete(patient_id: int, event_id: int) -> Response:
         flash(str(error), "error")
     else:
         flash(f"Marked done: {event.title}.", "success")
+    db.session.commit()
+    fallback = (
+        url_for("patients.home")
+        if current_user.role == "patient"
+        else url_for("patients.detail", patient_id=patient.id)
+    )
+    return redirect(safe_next(request.args.get("next")) or fallback)
+
+
+@bp.route("/<int:patient_id>/events/<int:event_id>/undo", methods=["POST"])
+@roles_required("patient", "coordinator", "clinician", "admin")
+def undo(patient_id: int, event_id: int) -> Response:
+    """Take back one's own "Done" within a few minutes, then go back."""
+    form = CompleteForm()
+    if not form.validate_on_submit():
+        abort(400)
+    patient = get_patient_for(current_user, patient_id, "view_timeline")
+    event = _event_or_404(patient, event_id)
+    try:
+        undo_completion(event, current_user, utcnow())
+    except TimelineError as error:
+        flash(str(error), "error")
+    else:
+        flash(f"Undone: {event.title} is open again.", "success")
     db.session.commit()
     fallback = (
         url_for("patients.home")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +23,17 @@ from recovery.domain.plan import Plan
 from recovery.domain.protocol import Protocol, load_protocols
 from recovery.domain.reminders import ReminderEvent, event_window
 from recovery.domain.timeline import (
+    Course,
     Limits,
     PlannedEvent,
     StoredEvent,
     TimelineChanges,
     build,
+    course_of,
     diff,
     limits_on,
+    may_undo,
+    patient_marks_done,
     phase_on,
 )
 from recovery.extensions import db
@@ -41,6 +45,10 @@ from recovery.timeline.models import RADIATION_SESSION_SQL, Episode, TimelineEve
 
 class TimelineError(ValueError):
     """A refused change; the message is safe to show."""
+
+
+class NotYoursToMark(TimelineError):
+    """A patient tried to mark done what only staff mark (a visit, a scan)."""
 
 
 def init_app(app: Flask) -> None:
@@ -366,6 +374,8 @@ class TimelineView:
     current: list[tuple[TimelineEvent, str]]
     upcoming: list[tuple[TimelineEvent, str]]
     limits: Limits
+    # The radiation sessions as one course, for the patient's own pages.
+    radiation: Course | None = None
 
     def next_of(self, kind: str) -> TimelineEvent | None:
         """The next event of a kind that is not done (today's counts)."""
@@ -412,7 +422,12 @@ def timeline_view(patient: Patient, today: date) -> TimelineView:
             current.append((event, status))
         else:
             upcoming.append((event, status))
-    return TimelineView(today, past, current, upcoming, limits_on(rows, today))
+    radiation = course_of(
+        ((r.start_date, r.status) for r in rows if r.kind == "radiation_session"), today
+    )
+    return TimelineView(
+        today, past, current, upcoming, limits_on(rows, today), radiation
+    )
 
 
 def find_event(patient: Patient, event_id: int) -> TimelineEvent | None:
@@ -424,7 +439,9 @@ def find_event(patient: Patient, event_id: int) -> TimelineEvent | None:
 
 
 def complete_event(event: TimelineEvent, actor: User, now: datetime) -> None:
-    """Mark an event done."""
+    """Mark an event done; patients only what they do themselves."""
+    if actor.role == "patient" and not patient_marks_done(event.kind):
+        raise NotYoursToMark("Your care team marks this done when it has happened.")
     if event.status == "cancelled":
         raise TimelineError("This event was cancelled and cannot be marked done.")
     if event.status == "done":
@@ -438,6 +455,36 @@ def complete_event(event: TimelineEvent, actor: User, now: datetime) -> None:
         patient_id=event.patient_id,
         target=f"event:{event.id}",
         details={"before": {"status": before}, "after": {"status": "done"}},
+    )
+    db.session.flush()
+    bump_versions([event.patient_id])
+    replan_reminders([event.patient], now)
+
+
+def can_undo(event: TimelineEvent, actor: User, now: datetime) -> bool:
+    """Whether `actor` may still take back their own "Done" on this event."""
+    window = timedelta(minutes=current_app.config["DONE_UNDO_MINUTES"])
+    return (
+        event.status == "done"
+        and event.completed_by_id == actor.id
+        and may_undo(event.completed_at, now, window)
+    )
+
+
+def undo_completion(event: TimelineEvent, actor: User, now: datetime) -> None:
+    """Take back one's own "Done" within the undo window; the event is open again."""
+    if not can_undo(event, actor, now):
+        raise TimelineError(
+            "This can no longer be undone here; ask your care team to correct it."
+        )
+    event.status = "upcoming"  # status_on() turns it into due or missed again
+    event.completed_at = None
+    event.completed_by_id = None
+    record(
+        "undo_complete_event",
+        patient_id=event.patient_id,
+        target=f"event:{event.id}",
+        details={"before": {"status": "done"}, "after": {"status": "upcoming"}},
     )
     db.session.flush()
     bump_versions([event.patient_id])
