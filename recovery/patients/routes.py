@@ -44,9 +44,10 @@ from recovery.symptoms.services import checked_in_on, due_questionnaire, patient
 from recovery.symptoms.trends import trend_data
 from recovery.timeline.forms import CompleteForm
 from recovery.timeline.services import PHASE_NAMES, phase_of, timeline_view
-from recovery.zones import local_today, timezone_names
+from recovery.zones import local_time, local_today, timezone_names
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
+bp.add_app_template_filter(local_time, "local_time")
 
 
 @bp.route("/me")

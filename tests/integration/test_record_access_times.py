@@ -1,0 +1,25 @@
+"""'Who saw my record' speaks the patient's own clock, not UTC."""
+
+from __future__ import annotations
+
+import time_machine
+
+from tests.conftest import Browser
+
+
+def test_who_saw_my_record_shows_times_in_the_patients_timezone(
+    app, make_user, make_patient
+):
+    clinician = make_user("clinician", name="Dr Ada")
+    with time_machine.travel("2026-11-26 22:30 +0000", tick=False):
+        patient = make_patient(clinician, timezone="Pacific/Auckland")
+        staff = Browser(app.test_client())
+        staff.login(clinician)
+        staff.client.get(f"/patients/{patient.patient_id}")
+        mine = Browser(app.test_client())
+        mine.login(patient)
+        html = mine.client.get("/patients/me/access").get_data(as_text=True)
+    # 22:30 UTC on the 26th is 11:30 the next morning in Auckland (UTC+13 in summer).
+    assert "27 Nov 2026 11:30" in html
+    assert "26 Nov 2026 22:30" not in html
+    assert "Pacific/Auckland time" in html
