@@ -48,11 +48,32 @@ TIMELINE_FIELDS = frozenset(PLAN_FIELDS) - {"tumor_type"}
 class PatientError(ValueError):
     """A refused enrolment or change, naming the field at fault."""
 
-    def __init__(self, field: str, message: str, conflict: bool = False) -> None:
+    def __init__(
+        self,
+        field: str,
+        message: str,
+        conflict: bool = False,
+        also: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.field = field
         self.message = message
         self.conflict = conflict
+        # Further fields at fault, so that a form can name every problem at once.
+        self.errors = {field: message, **(also or {})}
+
+
+def duplicates(email: str | None, mrn: str | None) -> dict[str, str]:
+    """The email and MRN that another record already has, field -> message."""
+    from recovery.auth.services import find_user_by_email
+
+    found = {}
+    if email and find_user_by_email(email) is not None:
+        found["email"] = "An account with that email already exists."
+    mrn = (mrn or "").strip()
+    if mrn and db.session.scalar(select(Patient.id).where(Patient.mrn == mrn)):
+        found["mrn"] = "A patient with that MRN already exists."
+    return found
 
 
 def flatten_plan(data: dict[str, Any]) -> dict[str, Any]:
@@ -74,15 +95,26 @@ def _staff(user_id: int | None, role: str, field: str) -> User | None:
     return user
 
 
+def active_staff() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """Active (clinicians, coordinators) as (id, name), by name: care team choices."""
+    rows = db.session.execute(
+        select(User.id, User.name, User.role)
+        .where(User.role.in_(("clinician", "coordinator")), User.active)
+        .order_by(User.name)
+    ).all()
+    return (
+        [(i, name) for i, name, role in rows if role == "clinician"],
+        [(i, name) for i, name, role in rows if role == "coordinator"],
+    )
+
+
 def create_patient(data: dict[str, Any], creator: User) -> Patient:
     """Enrol a patient: their account, plan and care team. Flushes; no email yet."""
-    from recovery.auth.services import find_user_by_email
-
     flat = flatten_plan(data)
-    if find_user_by_email(flat["email"]) is not None:
-        raise PatientError("email", "An account with that email already exists.", True)
-    if db.session.scalar(select(Patient.id).where(Patient.mrn == flat["mrn"])):
-        raise PatientError("mrn", "A patient with that MRN already exists.", True)
+    taken = duplicates(flat["email"], flat["mrn"])
+    if taken:
+        (field, message), *others = taken.items()
+        raise PatientError(field, message, True, also=dict(others))
     clinician = _staff(flat.get("clinician_id"), "clinician", "clinician_id")
     coordinator = _staff(flat.get("coordinator_id"), "coordinator", "coordinator_id")
     user = User(

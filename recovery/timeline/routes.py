@@ -28,13 +28,13 @@ from recovery.interop.ical import (
 )
 from recovery.patients.access import get_patient_for, own_patient
 from recovery.patients.models import Patient
-from recovery.patients.services import change_patient
+from recovery.patients.services import PatientError, active_staff, change_patient
 from recovery.roles import roles_required
 from recovery.timeline.forms import (
+    ChangePlanForm,
     CompleteForm,
     EventForm,
     ExtraEventForm,
-    PlanForm,
     RecurrenceForm,
     ReviewForm,
 )
@@ -194,12 +194,22 @@ def edit_event(patient_id: int, event_id: int) -> Response | str:
 
 @bp.route("/<int:patient_id>/plan", methods=["GET", "POST"])
 @roles_required("clinician", "admin")
-def plan(patient_id: int) -> Response | str:
-    """Change surgery date, radiation or brace; the timeline follows."""
+def plan(patient_id: int) -> Response | tuple[str, int]:
+    """Change surgery, tumor, care team, radiation or brace; the timeline follows."""
     patient = get_patient_for(current_user, patient_id, "view_patient")
-    form = PlanForm(obj=patient, today=local_today(patient.user.timezone, utcnow()))
+    form = ChangePlanForm(
+        obj=patient, today=local_today(patient.user.timezone, utcnow())
+    )
+    form.set_staff(*active_staff())
+    for team_field in (form.clinician_id, form.coordinator_id):
+        team_field.data = team_field.data or 0  # 0: "None yet"
     if form.validate_on_submit():
-        changes = change_patient(patient, form.changes())
+        try:
+            changes = change_patient(patient, form.changes())
+        except PatientError as error:
+            db.session.rollback()
+            getattr(form, error.field, form.surgery_date).errors.append(error.message)
+            return render_audited("timeline/plan.html", patient=patient, form=form), 400
         db.session.commit()
         if changes is None:
             flash("Nothing changed.", "info")
@@ -211,7 +221,9 @@ def plan(patient_id: int) -> Response | str:
                 "success",
             )
         return redirect(url_for("patients.detail", patient_id=patient.id))
-    return render_audited("timeline/plan.html", patient=patient, form=form)
+    return render_audited("timeline/plan.html", patient=patient, form=form), (
+        400 if form.errors else 200
+    )
 
 
 @bp.route("/<int:patient_id>/events/<int:event_id>/review", methods=["POST"])

@@ -695,10 +695,10 @@ def test_enrolment_form_creates_the_patient_and_invites_them(
             "radiation_start_day",
             "The start day must be from 7 to 14.",
         ),
-        ({"email": "not-an-email"}, "email", "Not a valid email address."),
+        ({"email": "not-an-email"}, "email", "Enter an email address such as"),
         ({"timezone": "Mars/Olympus"}, "timezone", "Unknown timezone"),
         ({"date_of_birth": "2027-01-01"}, "date_of_birth", "Must be a past date"),
-        ({"procedure": ""}, "procedure", "Missing data for required field."),
+        ({"procedure": ""}, "procedure", "Choose the procedure."),
         ({"mrn": "TAKEN"}, "mrn", "A patient with that MRN already exists."),
     ],
 )

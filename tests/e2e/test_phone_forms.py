@@ -1,0 +1,56 @@
+"""Forms on a phone, in Chromium: what shows when, with and without JavaScript."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.pages import log_in, seed_demo
+
+pytestmark = pytest.mark.e2e
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def demo_ids(app):
+    return seed_demo(app)
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_plan_numbers_show_only_while_their_switch_is_on(
+    live_server, chromium, demo_ids, javascript
+):
+    context = chromium.new_context(viewport=PHONE, java_script_enabled=javascript)
+    page = context.new_page()
+    log_in(page, live_server, "clinician@demo.example.org")
+    page.goto(f"{live_server}/timeline/{demo_ids['pid']}/plan")
+    weeks = page.get_by_label("Weeks of radiation")
+    switch = page.get_by_label("Radiation planned")
+    assert switch.is_checked() and weeks.is_visible()
+    switch.uncheck()
+    assert not weeks.is_visible()
+    assert page.get_by_label("Minutes per session").is_hidden()
+    switch.check()
+    assert weeks.is_visible()
+    brace = page.get_by_label("Brace or corset required")
+    brace.uncheck()
+    assert page.get_by_label("Weeks of brace").is_hidden()
+    # The page itself runs no inline script (the CSP forbids it).
+    assert page.locator("script:not([src])").count() == 0
+    context.close()
+
+
+def test_a_radiation_patients_timeline_opens_at_today_with_one_course(
+    live_server, chromium, demo_ids
+):
+    context = chromium.new_context(viewport=PHONE)
+    page = context.new_page()
+    log_in(page, live_server, "patient9@demo.example.org")
+    page.goto(f"{live_server}/timeline/me")
+    today = page.locator("#today")
+    # Today's heading is on the first screen, below only a folded "Earlier" line.
+    assert today.bounding_box()["y"] < PHONE["height"] / 2
+    assert page.locator("#radiation-course").count() == 1
+    assert page.get_by_text("Earlier:").is_visible()
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 4 * PHONE["height"], height
+    context.close()
