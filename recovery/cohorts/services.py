@@ -429,6 +429,8 @@ class Summary:
     phases: list[tuple[str, int]]
     pain: list[Spread]
     adherence: list[Adherence]
+    # Patients with at least one check-in, per post-op week (what a week stands on).
+    pain_patients: dict[int, int]
 
 
 def cohort_summary(user: User, cohort_filter: CohortFilter, now: datetime) -> Summary:
@@ -469,6 +471,14 @@ def cohort_summary(user: User, cohort_filter: CohortFilter, now: datetime) -> Su
             )
         ).all()
     )
+    pain_patients = {
+        int(week): int(n)
+        for week, n in db.session.execute(
+            select(logs.c.week, func.count(distinct(logs.c.patient_id))).group_by(
+                logs.c.week
+            )
+        ).all()
+    }
     # Distinct days a patient checked in, per week: at most 7 count in the daily
     # weeks and at most 1 in the weekly ones (recovery.domain.cohort).
     days = (
@@ -504,4 +514,5 @@ def cohort_summary(user: User, cohort_filter: CohortFilter, now: datetime) -> Su
         adherence=adherence_by_week(
             {int(k): int(v) for k, v in made.items()}, completed
         ),
+        pain_patients=pain_patients,
     )

@@ -54,3 +54,52 @@ def test_a_radiation_patients_timeline_opens_at_today_with_one_course(
     height = page.evaluate("document.documentElement.scrollHeight")
     assert height < 4 * PHONE["height"], height
     context.close()
+
+
+def test_a_single_check_in_charts_on_whole_days_at_a_readable_height(
+    app, live_server, chromium, make_patient
+):
+    from datetime import timedelta
+
+    from recovery.auth.models import User
+    from recovery.db import utcnow
+    from recovery.extensions import db
+    from recovery.patients.models import Patient
+    from recovery.symptoms.services import record_check_in
+    from recovery.zones import local_today
+    from tests.conftest import PASSWORD
+
+    now = utcnow()
+    account = make_patient(
+        surgery_date=local_today("America/Chicago", now) + timedelta(days=5)
+    )
+    with app.app_context():
+        patient = db.session.get(Patient, account.patient_id)
+        user = db.session.get(User, account.id)
+        record_check_in(patient, {"back_pain": 4, "leg_pain": 2}, user, now)
+        db.session.commit()
+    context = chromium.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Email").fill(account.email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+    page.goto(f"{live_server}/symptoms/history")
+    page.wait_for_function(
+        "() => window.Chart && Chart.getChart(document.querySelector('canvas'))"
+    )
+    axis = page.evaluate(
+        """() => {
+      const chart = Chart.getChart(document.querySelector('canvas'));
+      return {min: chart.scales.x.min, max: chart.scales.x.max,
+              ticks: chart.scales.x.ticks.map(t => t.value),
+              height: chart.canvas.getBoundingClientRect().height};
+    }"""
+    )
+    context.close()
+    # The one check-in is on day -5; the axis spans a week of whole days around it.
+    assert axis["min"] <= -5 <= axis["max"]
+    assert axis["max"] - axis["min"] >= 7
+    assert all(float(t).is_integer() for t in axis["ticks"])
+    assert axis["height"] >= 200
