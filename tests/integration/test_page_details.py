@@ -1,4 +1,4 @@
-"""'Who saw my record' speaks the patient's own clock, not UTC."""
+"""Page details: times in the patient's own clock, the site's icon."""
 
 from __future__ import annotations
 
@@ -23,3 +23,11 @@ def test_who_saw_my_record_shows_times_in_the_patients_timezone(
     assert "27 Nov 2026 11:30" in html
     assert "26 Nov 2026 22:30" not in html
     assert "Pacific/Auckland time" in html
+
+
+def test_every_page_names_the_favicon_and_it_is_served(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    assert b"<svg" in icon.data
