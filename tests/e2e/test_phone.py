@@ -85,3 +85,21 @@ def test_header_keeps_log_out_on_screen_for_every_role(live_server, chromium, de
         page.get_by_role("button", name="Log out").click()
         page.wait_for_url(lambda url: "/login" in url)
     context.close()
+
+
+@pytest.mark.parametrize(
+    "email", [e for e in PAGES if e], ids=lambda e: e.split("@")[0]
+)
+def test_every_main_page_fits_a_desktop_too(live_server, chromium, demo_ids, email):
+    # Cards are for phones; on a desk wide tables must still stay in their box.
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    log_in(page, live_server, email)
+    wider = {}
+    for path in PAGES[email]:
+        page.goto(live_server + path.format(**demo_ids))
+        width = page.evaluate(WIDTH_JS)
+        if width > 1280:
+            wider[path] = width
+    context.close()
+    assert wider == {}

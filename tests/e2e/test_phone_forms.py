@@ -103,3 +103,17 @@ def test_a_single_check_in_charts_on_whole_days_at_a_readable_height(
     assert axis["max"] - axis["min"] >= 7
     assert all(float(t).is_integer() for t in axis["ticks"])
     assert axis["height"] >= 200
+
+
+def test_enrolment_shows_radiation_numbers_once_radiation_is_switched_on(
+    live_server, chromium, demo_ids
+):
+    context = chromium.new_context(viewport=PHONE, java_script_enabled=False)
+    page = context.new_page()
+    log_in(page, live_server, "coordinator@demo.example.org")
+    page.goto(f"{live_server}/patients/new")
+    weeks = page.get_by_label("Weeks of weekday sessions")
+    assert weeks.is_hidden()
+    page.get_by_label("Radiation planned").check()
+    assert weeks.is_visible()
+    context.close()
