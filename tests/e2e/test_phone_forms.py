@@ -117,3 +117,26 @@ def test_enrolment_shows_radiation_numbers_once_radiation_is_switched_on(
     page.get_by_label("Radiation planned").check()
     assert weeks.is_visible()
     context.close()
+
+
+def test_calendar_address_copies_with_one_tap_and_the_page_stays_there(
+    live_server, chromium, demo_ids
+):
+    context = chromium.new_context(
+        viewport=PHONE, permissions=["clipboard-read", "clipboard-write"]
+    )
+    page = context.new_page()
+    log_in(page, live_server, "patient9@demo.example.org")
+    page.goto(f"{live_server}/timeline/me")
+    page.get_by_role("button", name="Get my calendar address").click()
+    page.wait_for_url(lambda url: url.endswith("/timeline/me#calendar"))
+    # The browser lands at the calendar part, not the top of the page.
+    assert page.evaluate("window.scrollY") > 0
+    assert page.locator("#calendar").bounding_box()["y"] < PHONE["height"]
+    address = page.get_by_label("Your private calendar address").input_value()
+    webcal = page.get_by_role("button", name="Add to my calendar")
+    assert webcal.get_attribute("href") == "webcal://" + address.split("://", 1)[1]
+    page.get_by_role("button", name="Copy the address").click()
+    page.get_by_text("Copied.").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == address
+    context.close()

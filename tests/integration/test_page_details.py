@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import time_machine
 
 from tests.conftest import Browser
@@ -31,3 +33,18 @@ def test_every_page_names_the_favicon_and_it_is_served(client):
     icon = client.get("/static/favicon.svg")
     assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
     assert b"<svg" in icon.data
+
+
+def test_clinicians_feed_address_is_a_webcal_link_with_a_copy_button(app, make_user):
+    clinician = make_user("clinician")
+    browser = Browser(app.test_client())
+    browser.login(clinician)
+    made = browser.submit("/clinician/feed", {"action": "on"}, form_url="/clinician/")
+    assert made.headers["Location"].endswith("/clinician/#feed")
+    html = browser.client.get("/clinician/").get_data(as_text=True)
+    link = re.search(r'href="webcal://([^"]+)"', html)
+    address = re.search(
+        r'id="feed-url" type="text" readonly value="https?://([^"]+)"', html
+    )
+    assert link and address and link.group(1) == address.group(1)
+    assert 'data-copy="feed-url"' in html
