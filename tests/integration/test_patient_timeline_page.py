@@ -170,3 +170,26 @@ def test_calendar_address_is_a_webcal_link_and_the_page_stays_there(
     assert 'data-copy="feed-url"' in page
     feed = client.get("/" + address.group(1).split("/", 3)[3])
     assert feed.status_code == 200 and feed.mimetype == "text/calendar"
+
+
+def test_the_api_refuses_a_patient_marking_a_visit_or_session_done(app, client, clinic):
+    from tests.conftest import Account, bearer_headers
+
+    with time_machine.travel(THURSDAY, tick=False):
+        patient, staff_headers = create(client, clinic)
+        login_patient(app, app.test_client(), patient["id"])
+        with app.app_context():
+            from recovery.patients.models import Patient
+
+            email = db.session.get(Patient, patient["id"]).user.email
+        me = Account(0, email, "patient", "patient password")
+        headers = bearer_headers(client, me)
+        session = event_by_key(app, patient["id"], "radiation:3")
+        url = f"/api/v1/patients/{patient['id']}/events/{session.id}/complete"
+        refused = client.post(url, headers=headers)
+        assert refused.status_code == 403
+        assert "care team" in refused.get_json()["error"]["message"]
+        assert event_by_key(app, patient["id"], "radiation:3").status == "upcoming"
+        # Staff mark it.
+        assert client.post(url, headers=staff_headers).status_code == 200
+    assert event_by_key(app, patient["id"], "radiation:3").status == "done"
