@@ -32,8 +32,3 @@ def local_hour(timezone: str, now: datetime) -> int:
 def local_today(timezone: str, now: datetime) -> date:
     """The calendar date at `now` in the given zone (dates of care are local)."""
     return now.astimezone(ZoneInfo(timezone)).date()
-
-
-def local_time(moment: datetime, timezone: str, fmt: str = "%d %b %Y %H:%M") -> str:
-    """A stored UTC instant written on the clock of `timezone` (a person's own)."""
-    return moment.astimezone(ZoneInfo(timezone)).strftime(fmt)

@@ -29,7 +29,6 @@ from recovery.domain.plan import (
     MALIGNANCIES,
     ORIGINS,
     PROCEDURES,
-    RADIATION_MINUTES,
     RADIATION_START_DAYS,
     RADIATION_WEEKS,
     TUMOR_LOCATIONS,
@@ -58,7 +57,11 @@ class PlanForm(FlaskForm):
     )
     radiation_minutes_per_session = IntegerField(
         "Minutes per session",
-        validators=[Optional(), _range(RADIATION_MINUTES, "Minutes per session")],
+        # The accepted range is the protocol's: the service checks it.
+        validators=[
+            Optional(),
+            NumberRange(1, 600, "Enter a whole number of minutes."),
+        ],
     )
     brace_required = BooleanField("Brace or corset required")
     brace_weeks = IntegerField(

@@ -208,7 +208,7 @@ def plan(patient_id: int) -> Response | tuple[str, int]:
             changes = change_patient(patient, form.changes())
         except PatientError as error:
             db.session.rollback()
-            getattr(form, error.field, form.surgery_date).errors.append(error.message)
+            _show_refusal(form, error)
             return render_audited("timeline/plan.html", patient=patient, form=form), 400
         db.session.commit()
         if changes is None:
@@ -224,6 +224,16 @@ def plan(patient_id: int) -> Response | tuple[str, int]:
     return render_audited("timeline/plan.html", patient=patient, form=form), (
         400 if form.errors else 200
     )
+
+
+def _show_refusal(form: ChangePlanForm, error: PatientError) -> None:
+    """A refused plan: each message under its field, the rest as a flash."""
+    for name, message in error.fields.items():
+        field = form._fields.get(name.replace(".", "_"))
+        if field is not None:
+            field.errors = [*field.errors, message]
+        else:
+            flash(message, "error")
 
 
 @bp.route("/<int:patient_id>/events/<int:event_id>/review", methods=["POST"])
@@ -280,7 +290,14 @@ def recurrence(patient_id: int) -> Response | tuple[str, int]:
     if form.validate_on_submit():
         changes = form.changes()
         reason = changes.pop("reason")
-        start_episode(patient, changes, reason, current_user, utcnow())
+        try:
+            start_episode(patient, changes, reason, current_user, utcnow())
+        except PatientError as error:
+            db.session.rollback()
+            _show_refusal(form, error)
+            return render_audited(
+                "timeline/recurrence.html", patient=patient, form=form
+            ), 400
         db.session.commit()
         flash(
             f"Episode {patient.episode} started; episode {patient.episode - 1} "

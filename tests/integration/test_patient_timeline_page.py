@@ -57,8 +57,8 @@ def test_earlier_items_fold_away_and_the_page_opens_at_today(app, client, clinic
     assert folded and "Earlier:" in folded.group(1)
     assert "Back questionnaire (ODI): before surgery" in folded.group(1)
     assert page.index("Earlier:") < page.index("Today, Thursday 03 December")
-    # Only the fold's one line stands before today's items.
-    assert "<details open" not in page
+    # Only the fold's one line stands before today's items: it starts closed.
+    assert '<details class="past-items" open' not in page
 
 
 def test_done_only_on_what_the_patient_does_themselves(app, client, clinic):

@@ -73,7 +73,7 @@ def test_create_builds_the_timeline_and_invites_the_patient(
     client, clinic, outbox, today
 ):
     patient, headers = create(client, clinic)
-    assert patient["protocol"] == {"id": "laminectomy", "version": "2026.1"}
+    assert patient["protocol"] == {"id": "laminectomy", "version": "2026.2"}
     assert outbox[0].to == ["tina@mail.example.org"]
     assert "/invitation/" in outbox[0].body
 
