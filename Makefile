@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test lint migrate seed clean bench load
+.PHONY: run test lint migrate seed clean bench load screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,3 +58,7 @@ bench: $(DEV_STAMP) $(LOAD_STAMP)
 load: $(DEV_STAMP) $(LOAD_STAMP)
 	$(BIN)/python bench/load.py $(LOAD_ARGS)
 
+
+## Phone screenshots of the main pages into docs/screenshots/ (needs Chromium).
+screenshots: $(DEV_STAMP)
+	$(BIN)/python docs/screenshots.py

@@ -141,11 +141,12 @@ class Config:
     # account's care_team_phone), else this clinic-wide number; then emergencies.
     CLINIC_PHONE = os.environ.get("CLINIC_PHONE", "")
     EMERGENCY_NUMBER = os.environ.get("EMERGENCY_NUMBER", "911")
-    # Kinds of timeline item a patient marks done themselves; the rest (a clinic
-    # visit, the questionnaire's own form aside) the care team records.
+    # Kinds of timeline item a patient marks done themselves; the rest (clinic
+    # visits, radiation sessions, imaging) the care team records. A questionnaire
+    # is done by answering it, whoever asks.
     PATIENT_DONE_KINDS = os.environ.get(
         "PATIENT_DONE_KINDS",
-        "radiation_session,wound_check,pain_review,therapy,imaging,questionnaire",
+        "wound_check,pain_review,therapy,questionnaire",
     )
     # Wound photos attached to messages: where they are kept (outside the web
     # root, never served as static files) and how large one may be.
@@ -157,6 +158,8 @@ class Config:
     )
     # The clinic's own calendar, for checks such as "surgery at most a year ahead".
     CLINIC_TIMEZONE = os.environ.get("CLINIC_TIMEZONE", "UTC")
+    # How long a patient can take back their own "Done" (a slip of the finger).
+    DONE_UNDO_MINUTES = int(os.environ.get("DONE_UNDO_MINUTES", "5"))
 
     @staticmethod
     def check(config: Mapping[str, Any]) -> None:

@@ -8,7 +8,7 @@ Rows keep their ids, so links between tables and the audit trail stay intact.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time
 from typing import IO, Any
 
@@ -42,8 +42,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def export_archive(out: IO[str]) -> dict[str, int]:
-    """Write the archive, streaming rows table by table; returns rows per table."""
+def export_archive(
+    out: IO[str], progress: Callable[[str, int], None] | None = None
+) -> dict[str, int]:
+    """Write the archive, streaming rows table by table; returns rows per table.
+
+    `progress(table, rows)` is told after each table (a command shows it)."""
     counts: dict[str, int] = {}
     out.write("{")
     out.write(f'"format": {json.dumps(FORMAT)}, ')
@@ -62,6 +66,8 @@ def export_archive(out: IO[str]) -> dict[str, int]:
             out.write(("" if count == 1 else ", ") + json.dumps(record, sort_keys=True))
         counts[table.name] = count
         out.write("]")
+        if progress:
+            progress(table.name, count)
     out.write("}}")
     return counts
 
@@ -92,8 +98,12 @@ def _typed(table: Table, row: dict[str, Any]) -> dict[str, Any]:
     return typed
 
 
-def import_archive(source: IO[str]) -> dict[str, int]:
-    """Load an archive into this (empty, same revision) database, in one transaction."""
+def import_archive(
+    source: IO[str], progress: Callable[[str, int], None] | None = None
+) -> dict[str, int]:
+    """Load an archive into this (empty, same revision) database, in one transaction.
+
+    `progress(table, rows)` is told after each table."""
     try:
         archive = json.load(source)
     except json.JSONDecodeError as error:
@@ -124,6 +134,8 @@ def import_archive(source: IO[str]) -> dict[str, int]:
         for batch in _batches(rows):
             db.session.execute(insert(table), [_typed(table, r) for r in batch])
         counts[name] = len(rows)
+        if progress:
+            progress(name, len(rows))
     _reset_sequences(tables.values())
     db.session.commit()
     return counts

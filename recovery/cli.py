@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
@@ -82,8 +84,28 @@ def plan_all() -> None:
     """Plan every patient's reminders up to the horizon."""
     from recovery.scheduler import plan_ahead
 
-    plan_ahead()
-    click.echo("Reminders planned.")
+    total = _patient_count()
+    started = time.monotonic()
+    totals = plan_ahead(
+        lambda done, rows: _progress(f"{done} of {total} patients, {rows} reminders")
+    )
+    click.echo(
+        f"Reminders planned for {totals.patients} patients: {totals.rows} reminder "
+        f"rows added or changed, in {time.monotonic() - started:.1f} s."
+    )
+
+
+def _progress(text: str) -> None:
+    """A progress line on stderr: the summary on stdout stays clean for scripts."""
+    click.echo(f"  … {text}", err=True)
+
+
+def _patient_count() -> int:
+    from sqlalchemy import func, select
+
+    from recovery.patients.models import Patient
+
+    return db.session.scalar(select(func.count()).select_from(Patient)) or 0
 
 
 def _password_option(func):  # type: ignore[no-untyped-def]
@@ -152,11 +174,24 @@ def seed_demo(if_empty: bool) -> None:
             return
         raise click.ClickException("The database is not empty; seed an empty one.")
     now = utcnow()
-    logins = demo.seed(local_today("America/Chicago", now), now)
+    started = time.monotonic()
+    logins = demo.seed(
+        local_today("America/Chicago", now),
+        now,
+        progress=lambda done, total: _progress(f"{done} of {total} patients"),
+    )
     db.session.commit()
     click.echo(f"Demo clinic created. Logins (password for all: {demo.DEMO_PASSWORD}):")
     for login in logins:
         click.echo(f"  {login.role:<12} {login.email:<34} {login.name}")
+    count = len(demo.DAY_SPREAD)
+    click.echo(
+        f"Every one of the {count} patients logs in the same way: "
+        f"patient1@demo.example.org … patient{count}@demo.example.org "
+        f"(patient N is the Nth of the spread, from {-demo.DAY_SPREAD[0]} days "
+        f"before surgery to {demo.DAY_SPREAD[-1]} days after)."
+    )
+    click.echo(f"Seeded in {time.monotonic() - started:.1f} s.")
 
 
 @timeline_cli.command("recompute")
@@ -169,6 +204,8 @@ def recompute(patient_id: int | None, everyone: bool) -> None:
     if (patient_id is None) == (not everyone):
         raise click.UsageError("Give either --patient ID or --all.")
     ids = None if everyone else [patient_id]
+    total = _patient_count() if everyone else 1
+    started = time.monotonic()
     totals = {"patients": 0, "added": 0, "updated": 0, "reactivated": 0, "cancelled": 0}
     for batch in patients_in_batches(ids):
         for changes in recompute_timelines(batch).values():
@@ -177,11 +214,14 @@ def recompute(patient_id: int | None, everyone: bool) -> None:
             totals["patients"] += 1
         db.session.commit()  # each batch is one transaction; a patient never half-done
         db.session.expunge_all()
+        if everyone:
+            _progress(f"{totals['patients']} of {total} patients")
     if totals["patients"] == 0:
         raise click.ClickException(f"No patient with id {patient_id}.")
     click.echo(
         "Recomputed {patients} timeline(s): {added} added, {updated} moved, "
-        "{cancelled} cancelled, {reactivated} reactivated.".format(**totals)
+        "{cancelled} cancelled, {reactivated} reactivated".format(**totals)
+        + f", in {time.monotonic() - started:.1f} s."
     )
 
 
@@ -204,9 +244,14 @@ def export_command(archive: str) -> None:
     """Write every table to a JSON archive (a backup; it holds patient data)."""
     from recovery.backup import export_archive
 
+    started = time.monotonic()
     with open(archive, "w", encoding="utf-8") as out:
-        counts = export_archive(out)
-    click.echo(f"Exported {sum(counts.values())} rows from {len(counts)} tables.")
+        counts = export_archive(out, lambda table, rows: _progress(f"{table}: {rows}"))
+    click.echo(
+        f"Exported {sum(counts.values())} rows from {len(counts)} tables to "
+        f"{archive} in {time.monotonic() - started:.1f} s "
+        f"({counts.get('patients', 0)} patients). It holds patient data: keep it safe."
+    )
 
 
 @click.command("import")
@@ -216,10 +261,16 @@ def import_command(archive: str) -> None:
     """Load a JSON archive into a new, migrated, empty database."""
     from recovery.backup import BackupError, import_archive
 
+    started = time.monotonic()
     try:
         with open(archive, encoding="utf-8") as source:
-            counts = import_archive(source)
+            counts = import_archive(
+                source, lambda table, rows: _progress(f"{table}: {rows}")
+            )
     except BackupError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
-    click.echo(f"Imported {sum(counts.values())} rows into {len(counts)} tables.")
+    click.echo(
+        f"Imported {sum(counts.values())} rows into {len(counts)} tables in "
+        f"{time.monotonic() - started:.1f} s ({counts.get('patients', 0)} patients)."
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -125,8 +126,14 @@ def is_empty() -> bool:
     return not db.session.scalar(select(func.count()).select_from(User))
 
 
-def seed(today: date, now: datetime, seed_value: int = 7) -> list[DemoLogin]:
-    """Create the demo clinic; the caller commits."""
+def seed(
+    today: date,
+    now: datetime,
+    seed_value: int = 7,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[DemoLogin]:
+    """Create the demo clinic; the caller commits. `progress(done, total)` is told
+    after each patient."""
     rng = random.Random(seed_value)
     logins: list[DemoLogin] = []
     staff: dict[str, list[User]] = {"coordinator": [], "clinician": [], "admin": []}
@@ -188,6 +195,8 @@ def seed(today: date, now: datetime, seed_value: int = 7) -> list[DemoLogin]:
         _seed_odi(rng, patient, today, now)
         if index < 3:
             logins.append(DemoLogin("patient", user.name, email))
+        if progress:
+            progress(index + 1, len(DAY_SPREAD))
     # A few red flags waiting in the coordinators' queues.
     patients = list(db.session.scalars(select(Patient).order_by(Patient.id)))
     for patient, signs in zip(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -50,16 +51,31 @@ def mark_missed_events() -> None:
     db.session.commit()
 
 
-def plan_ahead() -> None:
-    """Extend every patient's reminders to the horizon (one batch, one commit)."""
+@dataclass
+class PlanTotals:
+    """What planning did: patients gone through, reminder rows added or changed."""
+
+    patients: int = 0
+    rows: int = 0
+
+
+def plan_ahead(progress: Callable[[int, int], None] | None = None) -> PlanTotals:
+    """Extend every patient's reminders to the horizon (one commit per batch).
+
+    `progress(patients done, reminder rows changed)` is told after each batch."""
     from recovery.reminders.services import replan_reminders
     from recovery.timeline.services import patients_in_batches
 
     now = utcnow()
+    totals = PlanTotals()
     for batch in patients_in_batches():
-        replan_reminders(batch, now)
+        totals.rows += replan_reminders(batch, now)
+        totals.patients += len(batch)
         db.session.commit()
         db.session.expunge_all()
+        if progress:
+            progress(totals.patients, totals.rows)
+    return totals
 
 
 def staff_digests() -> None:

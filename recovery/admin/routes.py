@@ -91,6 +91,9 @@ def account_action(user_id: int, action: str) -> Response:
     if action == "deactivate" and user.id == current_user.id:
         flash("You cannot deactivate your own account.", "error")
         return redirect(url_for("admin.users"))
+    if action == "deactivate" and request.form.get("confirm") != "yes":
+        # A slip on the list must not lock someone out: ask on a page of its own.
+        return redirect(url_for("admin.confirm_deactivate", user_id=user.id))
     if action == "invite":
         send_link(user, "invitation")
         flash(f"A new invitation was emailed to {user.name}.", "success")
@@ -103,6 +106,21 @@ def account_action(user_id: int, action: str) -> Response:
     record(f"{action}_user", target=f"user:{user.id}")
     db.session.commit()
     return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/deactivate")
+@roles_required("admin")
+def confirm_deactivate(user_id: int) -> Response | str:
+    """Ask before deactivating: whom, and what it does."""
+    user = db.get_or_404(User, user_id)
+    if not user.active or user.id == current_user.id:
+        return redirect(url_for("admin.users"))
+    return render_template(
+        "admin/confirm_deactivate.html",
+        user=user,
+        action_form=AccountActionForm(),
+        title=f"Deactivate {user.name}?",
+    )
 
 
 def _audit_filter() -> tuple[AuditFilterForm, AuditFilter | None]:

@@ -87,7 +87,8 @@ def get_timeline(patient_id: int) -> Any:
 @bp.output(EventOut)
 @bp.doc(responses=[401, 403, 404, 409])
 def complete(patient_id: int, event_id: int) -> dict[str, Any]:
-    """Mark an event done (the patient or their care team)."""
+    """Mark an event done: staff any event, a patient only what they do themselves
+    (not visits, radiation sessions or imaging: 403)."""
     patient = get_patient_for(current_user, patient_id, "api_view_timeline")
     event = _event_or_404(patient, event_id)
     try:

@@ -32,6 +32,7 @@ from recovery.cohorts.services import (
     record_view,
 )
 from recovery.db import utcnow
+from recovery.domain.cohort import weekly_chart
 from recovery.domain.plan import MALIGNANCIES, PROCEDURES, TUMOR_LOCATIONS
 from recovery.errors import flatten_fields
 from recovery.extensions import db
@@ -187,12 +188,7 @@ def summary() -> Response | tuple[str, int]:
         phase_names=PHASE_NAMES,
         choices=_choices(),
         chart={
-            "weeks": [s.week + 1 for s in figures.pain],
-            "median": [s.median for s in figures.pain],
-            "q1": [s.q1 for s in figures.pain],
-            "q3": [s.q3 for s in figures.pain],
-            "adherence_weeks": [a.week + 1 for a in figures.adherence],
-            "adherence": [a.percent for a in figures.adherence],
+            **weekly_chart(figures.pain, figures.pain_patients, figures.adherence),
             "phases": [PHASE_NAMES[p] for p, _ in figures.phases],
             "phase_counts": [n for _, n in figures.phases],
         },

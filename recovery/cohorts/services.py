@@ -445,6 +445,8 @@ class Summary:
     phases: list[tuple[str, int]]
     pain: list[Spread]
     adherence: list[Adherence]
+    # Patients with at least one check-in, per post-op week (what a week stands on).
+    pain_patients: dict[int, int]
 
 
 def cohort_summary(user: User, cohort_filter: CohortFilter, now: datetime) -> Summary:
@@ -485,6 +487,14 @@ def cohort_summary(user: User, cohort_filter: CohortFilter, now: datetime) -> Su
             )
         ).all()
     )
+    pain_patients = {
+        int(week): int(n)
+        for week, n in db.session.execute(
+            select(logs.c.week, func.count(distinct(logs.c.patient_id))).group_by(
+                logs.c.week
+            )
+        ).all()
+    }
     # Adherence: the days each patient checked in against the days they were asked
     # (recovery.domain.checkins, the definition the reminders use).
     made: dict[int, set[int]] = {}
@@ -529,4 +539,5 @@ def cohort_summary(user: User, cohort_filter: CohortFilter, now: datetime) -> Su
         phases=[(phase, per_phase.get(phase, 0)) for phase in PHASES],
         pain=pain,
         adherence=adherence_by_week(patients),
+        pain_patients=pain_patients,
     )

@@ -6,8 +6,9 @@ that the summary page charts and tabulates.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 # In the order a patient passes through them (the dashboard sorts by this).
 PHASES = (
@@ -128,3 +129,36 @@ def adherence_by_week(
         for week in range(weeks)
         if reached[week]
     ]
+
+
+def weekly_chart(
+    pain: Sequence[Spread],
+    pain_patients: Mapping[int, int],
+    adherence: Sequence[Adherence],
+) -> dict[str, list[Any]]:
+    """The summary charts' series, one entry per week from the first to the last
+    with data. A week without data is None (a gap), not 0: zero adherence is a
+    real figure, an empty week is not. Each week says how many patients it
+    stands on."""
+    spreads = {s.week: s for s in pain}
+    pain_weeks = range(min(spreads), max(spreads) + 1) if spreads else range(0)
+    reached = {a.week: a for a in adherence}
+    adherence_weeks = range(max(reached) + 1) if reached else range(0)
+    return {
+        "weeks": [week + 1 for week in pain_weeks],
+        "pain_patients": [pain_patients.get(week, 0) for week in pain_weeks],
+        "median": [_field(spreads.get(w), "median") for w in pain_weeks],
+        "q1": [_field(spreads.get(w), "q1") for w in pain_weeks],
+        "q3": [_field(spreads.get(w), "q3") for w in pain_weeks],
+        "adherence_weeks": [week + 1 for week in adherence_weeks],
+        "adherence_patients": [
+            reached[w].patients if w in reached else 0 for w in adherence_weeks
+        ],
+        "adherence": [
+            reached[w].percent if w in reached else None for w in adherence_weeks
+        ],
+    }
+
+
+def _field(spread: Spread | None, name: str) -> float | None:
+    return None if spread is None else float(getattr(spread, name))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 from typing import Protocol as Structural
 
@@ -18,6 +18,61 @@ SATURDAY = 5
 # Periods complete themselves when they end; single events are missed instead.
 PERIOD_KINDS = frozenset({"activity_restriction", "brace"})
 FINAL_STATUSES = frozenset({"done", "cancelled"})
+
+
+def may_undo(completed_at: datetime | None, now: datetime, window: timedelta) -> bool:
+    """A patient's own "Done" can be taken back for a short while (a slip of the
+    finger); after that it is part of the record and staff correct it."""
+    return completed_at is not None and timedelta(0) <= now - completed_at <= window
+
+
+def day_word(day: date, today: date) -> str:
+    """A near day as people say it: today, tomorrow, Monday; later ones by date."""
+    ahead = (day - today).days
+    if ahead == 0:
+        return "today"
+    if ahead == 1:
+        return "tomorrow"
+    if 1 < ahead < 7:
+        return day.strftime("%A")
+    return day.strftime("%a %d %b")
+
+
+@dataclass(frozen=True)
+class Course:
+    """A run of sessions (radiation) seen as one item: how far along it is."""
+
+    total: int
+    held: int
+    first: date
+    last: date
+    next_date: date | None
+
+    @property
+    def next_number(self) -> int | None:
+        """The number of the next session (1-based), None when the course is over."""
+        return None if self.next_date is None else self.held + 1
+
+    def state(self, today: date) -> str:
+        """Where the course stands on `today`: upcoming, due (running) or done."""
+        if today < self.first:
+            return "upcoming"
+        return "due" if self.next_date is not None else "done"
+
+
+def course_of(sessions: Iterable[tuple[date, str]], today: date) -> Course | None:
+    """The course of (date, status-on-today) sessions; cancelled ones do not count.
+
+    A session is held once it is done or its day has passed; the next one is the
+    first still to come (today's included)."""
+    dated = sorted((day, status) for day, status in sessions if status != "cancelled")
+    if not dated:
+        return None
+    held = sum(1 for day, status in dated if status == "done" or day < today)
+    ahead = [day for day, status in dated if status != "done" and day >= today]
+    return Course(
+        len(dated), held, dated[0][0], dated[-1][0], ahead[0] if ahead else None
+    )
 
 
 class PlannedEvent(NamedTuple):

@@ -46,6 +46,7 @@ from recovery.patients.services import (
     PLAN_FIELDS,
     PatientError,
     change_patient,
+    duplicates,
     enrol_patient,
 )
 from recovery.roles import roles_required
@@ -147,7 +148,12 @@ def new() -> Response | tuple[str, int]:
             data = PatientIn().load(enrolment_body(request.form))
             patient = enrol_patient(data, current_user)
         except ValidationError as error:
-            errors = flatten_fields(error.messages)
+            errors = plain_words(flatten_fields(error.messages))
+            # Name a taken email or MRN now too, not after the other fixes.
+            errors = {
+                **duplicates(request.form.get("email"), request.form.get("mrn")),
+                **errors,
+            }
         except PatientError as error:
             db.session.rollback()
             errors = dict(error.fields)
@@ -197,6 +203,42 @@ def new() -> Response | tuple[str, int]:
         },
         title="Enrol a patient",
     ), (400 if errors else 200)
+
+
+# What the enrolment form asks for, in the words its errors use.
+ENROLMENT_WORDS = {
+    "name": "Enter the patient's full name.",
+    "email": "Enter the patient's email address.",
+    "mrn": "Enter the medical record number (MRN).",
+    "date_of_birth": "Enter the date of birth.",
+    "timezone": "Enter the timezone where the patient lives, e.g. America/Chicago.",
+    "surgery_date": "Enter the surgery date.",
+    "procedure": "Choose the procedure.",
+    "tumor_location": "Choose the tumor location.",
+    "malignancy": "Choose benign, malignant or unknown.",
+    "radiation.start_day": "Enter the day of the first radiation session (7 to 14).",
+    "radiation.weeks": "Enter the weeks of radiation (2 to 6).",
+    "radiation.minutes_per_session": "Enter the minutes per radiation session.",
+    "brace.weeks": "Enter the weeks of brace.",
+}
+# The schema's generic messages, as a person would say them on the form.
+GENERIC_WORDS = {
+    "Not a valid date.": "Enter a full date (day, month and year).",
+    "Not a valid email address.": "Enter an email address such as name@example.org.",
+    "Not a valid integer.": "Enter a whole number.",
+}
+
+
+def plain_words(errors: dict[str, str]) -> dict[str, str]:
+    """Marshmallow's messages ("Missing data for required field.") in plain words."""
+    words = {}
+    for field, message in errors.items():
+        if "Missing data for required field." in message or message.startswith(
+            "Field may not be null."
+        ):
+            message = ENROLMENT_WORDS.get(field, "Fill in this field.")
+        words[field] = GENERIC_WORDS.get(message, message)
+    return words
 
 
 def enrolment_body(form: MultiDict[str, str]) -> dict[str, Any]:

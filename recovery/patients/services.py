@@ -91,6 +91,19 @@ def _check_plan(patient: Patient, flat: dict[str, Any], was_planned: bool) -> No
         )
 
 
+def duplicates(email: str | None, mrn: str | None) -> dict[str, str]:
+    """The email and MRN that another record already has, field -> message."""
+    from recovery.auth.services import find_user_by_email
+
+    found = {}
+    if email and find_user_by_email(email) is not None:
+        found["email"] = "An account with that email already exists."
+    mrn = (mrn or "").strip()
+    if mrn and db.session.scalar(select(Patient.id).where(Patient.mrn == mrn)):
+        found["mrn"] = "A patient with that MRN already exists."
+    return found
+
+
 def flatten_plan(data: dict[str, Any]) -> dict[str, Any]:
     """API shape ({"radiation": {...}, "brace": {...}}) -> column names."""
     flat = {k: v for k, v in data.items() if k not in ("radiation", "brace")}
@@ -110,15 +123,26 @@ def _staff(user_id: int | None, role: str, field: str) -> User | None:
     return user
 
 
+def active_staff() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """Active (clinicians, coordinators) as (id, name), by name: care team choices."""
+    rows = db.session.execute(
+        select(User.id, User.name, User.role)
+        .where(User.role.in_(("clinician", "coordinator")), User.active)
+        .order_by(User.name)
+    ).all()
+    return (
+        [(i, name) for i, name, role in rows if role == "clinician"],
+        [(i, name) for i, name, role in rows if role == "coordinator"],
+    )
+
+
 def create_patient(data: dict[str, Any], creator: User) -> Patient:
     """Enrol a patient: their account, plan and care team. Flushes; no email yet."""
-    from recovery.auth.services import find_user_by_email
-
     flat = flatten_plan(data)
-    if find_user_by_email(flat["email"]) is not None:
-        raise PatientError("email", "An account with that email already exists.", True)
-    if db.session.scalar(select(Patient.id).where(Patient.mrn == flat["mrn"])):
-        raise PatientError("mrn", "A patient with that MRN already exists.", True)
+    taken = duplicates(flat["email"], flat["mrn"])
+    if taken:
+        field, message = next(iter(taken.items()))
+        raise PatientError(field, message, True, fields=taken)
     clinician = _staff(flat.get("clinician_id"), "clinician", "clinician_id")
     coordinator = _staff(flat.get("coordinator_id"), "coordinator", "coordinator_id")
     user = User(

@@ -9,6 +9,7 @@ from flask import (
     has_request_context,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -24,8 +25,10 @@ from recovery.reminders.services import (
     replan_reminders,
     unread_count,
 )
+from recovery.zones import timezone_names
 
 bp = Blueprint("reminders", __name__, url_prefix="/reminders")
+bp.add_app_template_global(timezone_names, "timezone_names")
 
 PREFERENCE_FIELDS = (
     "notify_in_app",
@@ -57,6 +60,16 @@ def preferences() -> Response | str:
     """How and when to be reached."""
     form = PreferencesForm(obj=current_user)
     if form.validate_on_submit():
+        # Switching the last channel off means no reminder reaches them: ask first.
+        if (
+            (current_user.notify_in_app or current_user.notify_email)
+            and not form.notify_in_app.data
+            and not form.notify_email.data
+            and not request.form.get("confirm_all_off")
+        ):
+            return render_template(
+                "reminders/preferences.html", form=form, all_off_warning=True
+            )
         for name in PREFERENCE_FIELDS:
             setattr(current_user, name, getattr(form, name).data)
         current_user.timezone = (form.timezone.data or "UTC").strip()

@@ -25,9 +25,12 @@ from wtforms.validators import (
 
 from recovery.domain.plan import (
     BRACE_WEEKS,
+    MALIGNANCIES,
+    ORIGINS,
     PROCEDURES,
     RADIATION_START_DAYS,
     RADIATION_WEEKS,
+    TUMOR_LOCATIONS,
     surgery_date_problem,
 )
 from recovery.validation import BoundedIntegerField, in_date_range
@@ -110,6 +113,53 @@ class PlanForm(FlaskForm):
             problem = surgery_date_problem(field.data, self._today)
             if problem:
                 raise ValidationError(problem)
+
+
+def _choices(values: tuple[str, ...]) -> list[SelectChoice]:
+    return [SelectChoice(v, v.replace("_", " ").capitalize()) for v in values]
+
+
+class ChangePlanForm(PlanForm):
+    """The whole plan a clinician may change: surgery, tumor, care team, radiation,
+    brace. Staff choices are set by the view (`set_staff`); a field left out of
+    the post keeps the patient's value, a value off the list is refused."""
+
+    procedure = SelectField(
+        "Procedure",
+        choices=_choices(PROCEDURES),
+    )
+    tumor_location = SelectField(
+        "Tumor location",
+        choices=_choices(TUMOR_LOCATIONS),
+    )
+    tumor_type = StringField(
+        "Tumor type",
+        validators=[Length(max=200, message="Use at most 200 characters.")],
+    )
+    malignancy = SelectField(
+        "Malignancy",
+        choices=_choices(MALIGNANCIES),
+    )
+    origin = SelectField("Origin", choices=_choices(ORIGINS))
+    clinician_id = SelectField("Clinician", coerce=int, validate_choice=True)
+    coordinator_id = SelectField("Coordinator", coerce=int, validate_choice=True)
+
+    def set_staff(
+        self, clinicians: list[tuple[int, str]], coordinators: list[tuple[int, str]]
+    ) -> None:
+        """The active staff who can be on the care team; 0 is "no one yet"."""
+        self.clinician_id.choices = [(0, "None yet"), *clinicians]
+        self.coordinator_id.choices = [(0, "None yet"), *coordinators]
+
+    def changes(self) -> dict[str, object]:
+        """As PlanForm, "no one" leaving the care team as it is, the type trimmed."""
+        values = super().changes()
+        for name in ("clinician_id", "coordinator_id"):
+            if values.get(name) == 0:
+                values.pop(name)  # the care team keeps whoever is on it
+        if isinstance(values.get("tumor_type"), str):
+            values["tumor_type"] = values["tumor_type"].strip()
+        return values
 
 
 class EventForm(FlaskForm):

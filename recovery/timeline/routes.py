@@ -18,6 +18,7 @@ from recovery.audit.services import record, render_audited
 from recovery.auth.routes import safe_next
 from recovery.auth.services import external_url
 from recovery.db import utcnow
+from recovery.domain.timeline import day_word
 from recovery.extensions import db
 from recovery.interop.ical import (
     issue_calendar_token,
@@ -28,13 +29,13 @@ from recovery.interop.ical import (
 from recovery.patients.access import get_patient_for, own_patient
 from recovery.patients.contact import urgent_advice
 from recovery.patients.models import Patient
-from recovery.patients.services import PatientError, change_patient
+from recovery.patients.services import PatientError, active_staff, change_patient
 from recovery.roles import roles_required
 from recovery.timeline.forms import (
+    ChangePlanForm,
     CompleteForm,
     EventForm,
     ExtraEventForm,
-    PlanForm,
     RecurrenceForm,
     ReviewForm,
 )
@@ -44,16 +45,25 @@ from recovery.timeline.services import (
     CompletionRefused,
     TimelineError,
     add_event,
+    can_undo,
     complete_event,
     find_event,
     override_event,
     review_event,
     start_episode,
     timeline_view,
+    undo_completion,
 )
 from recovery.zones import local_today
 
 bp = Blueprint("timeline", __name__, url_prefix="/timeline")
+bp.add_app_template_filter(day_word, "day_word")
+
+
+@bp.app_template_global("can_undo")
+def can_undo_now(event: TimelineEvent) -> bool:
+    """Whether the person looking may still take back their "Done" on `event`."""
+    return current_user.is_authenticated and can_undo(event, current_user, utcnow())
 
 
 def _event_or_404(patient: Patient, event_id: int) -> TimelineEvent:
@@ -98,7 +108,8 @@ def calendar_feed() -> Response:
         # Shown once, on the next page: only its hash is stored.
         session["new_feed_url"] = external_url("timeline.feed", token=raw)
     db.session.commit()
-    return redirect(url_for("timeline.mine"))
+    # Back to the calendar part of the page, not the top of a long timeline.
+    return redirect(url_for("timeline.mine", _anchor="calendar"))
 
 
 @bp.route("/feed/<token>.ics")
@@ -140,6 +151,30 @@ def complete(patient_id: int, event_id: int) -> Response:
     return redirect(safe_next(request.args.get("next")) or fallback)
 
 
+@bp.route("/<int:patient_id>/events/<int:event_id>/undo", methods=["POST"])
+@roles_required("patient", "coordinator", "clinician", "admin")
+def undo(patient_id: int, event_id: int) -> Response:
+    """Take back one's own "Done" within a few minutes, then go back."""
+    form = CompleteForm()
+    if not form.validate_on_submit():
+        abort(400)
+    patient = get_patient_for(current_user, patient_id, "view_timeline")
+    event = _event_or_404(patient, event_id)
+    try:
+        undo_completion(event, current_user, utcnow())
+    except TimelineError as error:
+        flash(str(error), "error")
+    else:
+        flash(f"Undone: {event.title} is open again.", "success")
+    db.session.commit()
+    fallback = (
+        url_for("patients.home")
+        if current_user.role == "patient"
+        else url_for("patients.detail", patient_id=patient.id)
+    )
+    return redirect(safe_next(request.args.get("next")) or fallback)
+
+
 @bp.route("/<int:patient_id>/events/<int:event_id>/edit", methods=["GET", "POST"])
 @roles_required("clinician", "admin")
 def edit_event(patient_id: int, event_id: int) -> Response | str:
@@ -165,10 +200,15 @@ def edit_event(patient_id: int, event_id: int) -> Response | str:
 
 @bp.route("/<int:patient_id>/plan", methods=["GET", "POST"])
 @roles_required("clinician", "admin")
-def plan(patient_id: int) -> Response | str:
-    """Change surgery date, radiation or brace; the timeline follows."""
+def plan(patient_id: int) -> Response | tuple[str, int]:
+    """Change surgery, tumor, care team, radiation or brace; the timeline follows."""
     patient = get_patient_for(current_user, patient_id, "view_patient")
-    form = PlanForm(obj=patient, today=local_today(patient.user.timezone, utcnow()))
+    form = ChangePlanForm(
+        obj=patient, today=local_today(patient.user.timezone, utcnow())
+    )
+    form.set_staff(*active_staff())
+    for team_field in (form.clinician_id, form.coordinator_id):
+        team_field.data = team_field.data or 0  # 0: "None yet"
     if form.validate_on_submit():
         try:
             changes = change_patient(patient, form.changes())
@@ -187,10 +227,12 @@ def plan(patient_id: int) -> Response | str:
                 "success",
             )
         return redirect(url_for("patients.detail", patient_id=patient.id))
-    return render_audited("timeline/plan.html", patient=patient, form=form)
+    return render_audited("timeline/plan.html", patient=patient, form=form), (
+        400 if form.errors else 200
+    )
 
 
-def _show_refusal(form: PlanForm, error: PatientError) -> None:
+def _show_refusal(form: ChangePlanForm, error: PatientError) -> None:
     """A refused plan: each message under its field, the rest as a flash."""
     for name, message in error.fields.items():
         field = form._fields.get(name.replace(".", "_"))

@@ -26,16 +26,19 @@ from recovery.domain.questionnaire import load_odi
 from recovery.domain.reminders import ReminderEvent, event_window
 from recovery.domain.timeline import (
     FINAL_STATUSES,
+    Course,
     Limits,
     PhaseBounds,
     PlannedEvent,
     StoredEvent,
     TimelineChanges,
     build,
+    course_of,
     diff,
     done_refusal,
     education_on,
     limits_on,
+    may_undo,
     parse_phase_bounds,
     phase_on,
 )
@@ -411,6 +414,8 @@ class TimelineView:
     current: list[tuple[TimelineEvent, str]]
     upcoming: list[tuple[TimelineEvent, str]]
     limits: Limits
+    # The radiation sessions as one course, for the patient's own pages.
+    radiation: Course | None = None
 
     def next_of(self, kind: str) -> TimelineEvent | None:
         """The next event of a kind that is not done (today's counts)."""
@@ -460,9 +465,12 @@ def timeline_view(patient: Patient, today: date) -> TimelineView:
             current.append((event, status))
         else:
             upcoming.append((event, status))
+    radiation = course_of(
+        ((r.start_date, r.status) for r in rows if r.kind == "radiation_session"), today
+    )
     lifted_by = {i.id: i.lifted_by for i in protocol_for(patient).items if i.lifted_by}
     return TimelineView(
-        today, past, current, upcoming, limits_on(rows, today, lifted_by)
+        today, past, current, upcoming, limits_on(rows, today, lifted_by), radiation
     )
 
 
@@ -532,7 +540,7 @@ def complete_event(event: TimelineEvent, actor: User, now: datetime) -> None:
                 409,
             )
         raise CompletionRefused(
-            f"“{event.title}” is not yours to mark done: your care team records it.",
+            f"“{event.title}”: your care team marks this done when it has happened.",
             403,
         )
     before = event.status
@@ -544,6 +552,36 @@ def complete_event(event: TimelineEvent, actor: User, now: datetime) -> None:
         patient_id=event.patient_id,
         target=f"event:{event.id}",
         details={"before": {"status": before}, "after": {"status": "done"}},
+    )
+    db.session.flush()
+    bump_versions([event.patient_id])
+    replan_reminders([event.patient], now)
+
+
+def can_undo(event: TimelineEvent, actor: User, now: datetime) -> bool:
+    """Whether `actor` may still take back their own "Done" on this event."""
+    window = timedelta(minutes=current_app.config["DONE_UNDO_MINUTES"])
+    return (
+        event.status == "done"
+        and event.completed_by_id == actor.id
+        and may_undo(event.completed_at, now, window)
+    )
+
+
+def undo_completion(event: TimelineEvent, actor: User, now: datetime) -> None:
+    """Take back one's own "Done" within the undo window; the event is open again."""
+    if not can_undo(event, actor, now):
+        raise TimelineError(
+            "This can no longer be undone here; ask your care team to correct it."
+        )
+    event.status = "upcoming"  # status_on() turns it into due or missed again
+    event.completed_at = None
+    event.completed_by_id = None
+    record(
+        "undo_complete_event",
+        patient_id=event.patient_id,
+        target=f"event:{event.id}",
+        details={"before": {"status": "done"}, "after": {"status": "upcoming"}},
     )
     db.session.flush()
     bump_versions([event.patient_id])

@@ -217,7 +217,9 @@ def test_deactivated_account_is_logged_out_and_cannot_log_in(app, browser, make_
     admin_browser = type(browser)(app.test_client())
     admin_browser.login(admin)
     response = admin_browser.submit(
-        f"/admin/users/{account.id}/deactivate", {}, form_url="/admin/users"
+        f"/admin/users/{account.id}/deactivate",
+        {"confirm": "yes"},
+        form_url="/admin/users",
     )
     assert response.status_code == 302
     assert browser.client.get("/clinician/").status_code == 302

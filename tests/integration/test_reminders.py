@@ -656,3 +656,39 @@ def test_no_reminder_goes_to_a_deactivated_account(app, radiation_patient):
         channel = Counting()
         result = dispatch_due(both(channel), datetime(2026, 10, 21, 12, 1, tzinfo=UTC))
     assert channel.sent == Counter() and result.skipped == 2
+
+
+def test_switching_every_channel_off_asks_first_and_saves_nothing(
+    app, radiation_patient
+):
+    account, _ = radiation_patient
+    with time_machine.travel("2026-10-19 13:00 +0000", tick=False):
+        browser = Browser(app.test_client())
+        browser.login(account)
+        form = browser.client.get("/reminders/preferences").get_data(as_text=True)
+        # The timezone is picked from the list of zones, as on enrolment.
+        assert 'list="zones"' in form and '<option value="Europe/Berlin">' in form
+        before = len(reminders(app, patient_id=account.patient_id, status="pending"))
+        warned = browser.submit(
+            "/reminders/preferences",
+            {"timezone": "Europe/Berlin", "quiet_start": "", "quiet_end": ""},
+        )
+        page = warned.get_data(as_text=True)
+        assert warned.status_code == 200
+        assert "you will get no reminders" in page
+        assert 'value="Europe/Berlin"' in page  # what was typed is kept
+        with app.app_context():
+            user = db.session.get(User, account.id)
+            assert user.notify_in_app and user.timezone == "America/New_York"
+        assert (
+            len(reminders(app, patient_id=account.patient_id, status="pending"))
+            == before
+        )
+        browser.submit(
+            "/reminders/preferences",
+            {"timezone": "Europe/Berlin", "confirm_all_off": "y"},
+        )
+    with app.app_context():
+        user = db.session.get(User, account.id)
+        assert not user.notify_in_app and not user.notify_email
+        assert user.timezone == "Europe/Berlin"

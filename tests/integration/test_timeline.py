@@ -463,8 +463,9 @@ def test_plan_form_shows_the_message_for_bad_values(
         field: value,
     }
     response = browser.submit(f"/timeline/{patient['id']}/plan", form)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in response.get_data(as_text=True)
+    assert 'value="Radiation planned"' not in response.get_data(as_text=True)
 
 
 def test_clinician_edits_one_event_and_a_later_plan_change_keeps_it(

@@ -103,3 +103,17 @@ def test_the_dashboards_sql_knows_the_same_period_kinds():
 
     listed = OPEN_ITEM_SQL.split("NOT IN (")[1].split(")")[0]
     assert {k.strip(" '") for k in listed.split(",")} == set(PERIOD_KINDS)
+
+
+def test_weekly_chart_tells_an_empty_week_from_zero_and_counts_patients():
+    from recovery.domain.cohort import Adherence, Spread, weekly_chart
+
+    pain = [Spread(0, 4, 5.5, 6, 6.5), Spread(2, 3, 4, 5, 6)]  # nothing in week 2
+    adherence = [Adherence(0, 3, 21, 0), Adherence(1, 2, 14, 7)]
+    chart = weekly_chart(pain, {0: 3, 2: 1}, adherence)
+    assert chart["weeks"] == [1, 2, 3]
+    assert chart["median"] == [6.0, None, 5.0]  # the empty week is a gap
+    assert chart["pain_patients"] == [3, 0, 1]
+    assert chart["adherence"] == [0.0, 50.0]  # zero made is a real zero
+    assert chart["adherence_patients"] == [3, 2]
+    assert weekly_chart([], {}, [])["weeks"] == []

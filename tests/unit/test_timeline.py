@@ -474,6 +474,59 @@ def test_the_shape_cache_gives_exactly_the_direct_build(p, shift):
     assert build(other, protocol) == _build(other, protocol)
 
 
+# -- how the patient's pages show the timeline ----------------------------------
+
+
+def test_radiation_course_counts_held_sessions_and_names_the_next():
+    from recovery.domain.timeline import course_of
+
+    days = [date(2026, 11, 30) + timedelta(days=i) for i in range(5)]  # Mon-Fri
+    sessions = [(d, "done" if d < date(2026, 12, 2) else "upcoming") for d in days]
+    sessions.append((date(2026, 12, 7), "cancelled"))
+    course = course_of(sessions, date(2026, 12, 2))
+    assert (course.total, course.held, course.next_number) == (5, 2, 3)
+    assert course.next_date == date(2026, 12, 2)
+    assert course.state(date(2026, 12, 2)) == "due"
+    assert course_of(sessions, date(2026, 11, 1)).state(date(2026, 11, 1)) == "upcoming"
+    over = course_of([(d, "done") for d in days], date(2026, 12, 10))
+    assert over.next_date is None and over.state(date(2026, 12, 10)) == "done"
+    assert course_of([(days[0], "cancelled")], days[0]) is None
+
+
+@pytest.mark.parametrize(
+    ("day", "word"),
+    [
+        (date(2026, 12, 3), "today"),
+        (date(2026, 12, 4), "tomorrow"),
+        (date(2026, 12, 7), "Monday"),
+        (date(2026, 12, 10), "Thu 10 Dec"),
+    ],
+)
+def test_near_days_are_said_as_people_say_them(day, word):
+    from recovery.domain.timeline import day_word
+
+    assert day_word(day, date(2026, 12, 3)) == word
+
+
+def test_only_self_done_kinds_get_a_done_and_undo_lasts_its_window():
+    from datetime import UTC, datetime
+
+    from config import Config
+    from recovery.domain.timeline import done_refusal, may_undo
+
+    # The shipped setting: what patients do themselves, not what the clinic does.
+    kinds = frozenset(Config.PATIENT_DONE_KINDS.split(","))
+    assert done_refusal("pain_review", "due", True, kinds) is None
+    assert done_refusal("wound_check", "due", True, kinds) is None
+    for kind in ("follow_up_visit", "radiation_session", "imaging", "brace"):
+        assert done_refusal(kind, "due", True, kinds) == "kind"
+    done = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
+    window = timedelta(minutes=5)
+    assert may_undo(done, done + timedelta(minutes=5), window)
+    assert not may_undo(done, done + timedelta(minutes=5, seconds=1), window)
+    assert not may_undo(None, done, window)
+
+
 @pytest.mark.parametrize(
     ("procedure", "day", "expected"),
     [

@@ -5,12 +5,19 @@
   var data = JSON.parse(document.getElementById("cohort-data").textContent);
   var blue = "#1565c0", band = "rgba(21, 101, 192, 0.15)";
 
+  // Each week's label says how many patients it stands on; an empty week says so.
+  function weekLabels(weeks, patients) {
+    return weeks.map(function (week, i) {
+      return ["Wk " + week, patients[i] ? "n=" + patients[i] : "none"];
+    });
+  }
+
   var pain = document.getElementById("pain-chart");
   if (pain) {
     new Chart(pain, {
       type: "line",
       data: {
-        labels: data.weeks,
+        labels: weekLabels(data.weeks, data.pain_patients),
         datasets: [
           // The band: the 75th percentile line filled down to the 25th.
           { label: "75th percentile", data: data.q3, borderColor: band, backgroundColor: band, fill: "+1", pointRadius: 0 },
@@ -20,8 +27,10 @@
       },
       options: {
         animation: false,
+        maintainAspectRatio: false,
+        spanGaps: false,  // a week without check-ins is a gap, not a guess
         scales: {
-          x: { title: { display: true, text: "Week after surgery" } },
+          x: { title: { display: true, text: "Week after surgery (patients)" } },
           y: { min: 0, max: 10, title: { display: true, text: "Back pain (0-10)" } }
         }
       }
@@ -33,13 +42,15 @@
     new Chart(adherence, {
       type: "bar",
       data: {
-        labels: data.adherence_weeks,
-        datasets: [{ label: "Check-ins made (%)", data: data.adherence, backgroundColor: "#2e7d32" }]
+        labels: weekLabels(data.adherence_weeks, data.adherence_patients),
+        // minBarLength: 0 % shows as a sliver, an empty week (null) as nothing.
+        datasets: [{ label: "Check-ins made (%)", data: data.adherence, backgroundColor: "#2e7d32", minBarLength: 3 }]
       },
       options: {
         animation: false,
+        maintainAspectRatio: false,
         scales: {
-          x: { title: { display: true, text: "Week after surgery" } },
+          x: { title: { display: true, text: "Week after surgery (patients)" } },
           y: { min: 0, max: 100, title: { display: true, text: "%" } }
         }
       }
@@ -54,7 +65,7 @@
         labels: data.phases,
         datasets: [{ label: "Patients", data: data.phase_counts, backgroundColor: "#6a1b9a" }]
       },
-      options: { animation: false, indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { ticks: { precision: 0 } } } }
+      options: { animation: false, maintainAspectRatio: false, indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { ticks: { precision: 0 } } } }
     });
   }
 })();

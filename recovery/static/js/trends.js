@@ -32,26 +32,48 @@
     }
   };
 
+  // Whole days on the x axis, and at least a week of room: one check-in is a dot
+  // in the middle of a readable axis, not a point on -5.25 ... -4.75.
+  function dayRange(points) {
+    var xs = points.map(function (p) { return p.x; });
+    if (!xs.length) return { min: -1, max: 7 };
+    var low = Math.min.apply(null, xs), high = Math.max.apply(null, xs);
+    var pad = Math.max(0, Math.ceil((7 - (high - low)) / 2));
+    return { min: Math.floor(low) - pad, max: Math.ceil(high) + pad };
+  }
+
   function draw(canvas) {
     var data = JSON.parse(document.getElementById(canvas.dataset.source).textContent);
     var series = canvas.dataset.series.split(",");
     var colours = { back: "#1565c0", leg: "#6a1b9a", odi: "#2e7d32" };
     var labels = { back: "Back pain (0-10)", leg: "Leg pain (0-10)", odi: "ODI (%)" };
+    var points = [].concat.apply([], series.map(function (name) { return data[name]; }));
+    var range = dayRange(points);
     new Chart(canvas, {
       type: "line",
       data: {
         datasets: series.map(function (name) {
           return {
             label: labels[name], data: data[name], borderColor: colours[name],
-            backgroundColor: colours[name], pointRadius: 2, tension: 0
+            backgroundColor: colours[name], pointRadius: data[name].length > 1 ? 2 : 4,
+            tension: 0
           };
         })
       },
       options: {
         animation: false,
+        // The box's CSS height decides, so the chart stays readable on a phone.
+        maintainAspectRatio: false,
         scales: {
-          x: { type: "linear", title: { display: true, text: "Days after surgery" } },
-          y: { beginAtZero: true, suggestedMax: series[0] === "odi" ? 100 : 10 }
+          x: {
+            type: "linear", min: range.min, max: range.max,
+            ticks: { precision: 0, stepSize: range.max - range.min <= 14 ? 1 : undefined },
+            title: { display: true, text: "Days after surgery" }
+          },
+          y: {
+            beginAtZero: true, max: series[0] === "odi" ? 100 : 10,
+            ticks: { precision: 0 }
+          }
         },
         plugins: { recoveryMarkers: { radiation: data.radiation } }
       },
