@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from recovery.audit.services import record, render_audited
 from recovery.auth.forms import SetPasswordForm
-from recovery.auth.services import describe_duration, set_password
+from recovery.auth.services import describe_duration, set_password, start_session
 from recovery.caregivers.forms import ButtonForm, InviteForm, RemindersForm
 from recovery.caregivers.services import (
     CHOSEN,
@@ -143,10 +143,12 @@ def accept(token: str) -> Response | tuple[str, int] | str:
             record("password_set", actor=user, target="caregiver-invitation")
         accept_invitation(link, now)
         patient_id, patient_name = link.patient_id, link.patient.user.name
-        db.session.commit()
         if new_account:
+            # The new password ended every session: this browser starts its own.
             logout_user()
+            start_session(user, now)
             login_user(user)
+        db.session.commit()
         session[CHOSEN] = patient_id
         flash(f"You can now follow {patient_name}'s recovery.", "success")
         return redirect(url_for("patients.home"))

@@ -327,8 +327,10 @@ def tel_filter(number: str) -> str:
 
 
 @bp.app_template_filter("local_time")
-def local_time(instant: datetime | None, timezone: str) -> str:
+def local_time(
+    instant: datetime | None, timezone: str, format: str = "%a %d %b, %H:%M"
+) -> str:
     """An instant as a person reads it on their own clock: 'Thu 26 Nov, 10:42'."""
     if instant is None:
         return ""
-    return instant.astimezone(ZoneInfo(timezone)).strftime("%a %d %b, %H:%M")
+    return instant.astimezone(ZoneInfo(timezone)).strftime(format)

@@ -8,6 +8,7 @@ from flask import (
     abort,
     flash,
     redirect,
+    render_template,
     request,
     session,
     url_for,
@@ -135,9 +136,13 @@ def complete(patient_id: int, event_id: int) -> Response:
     try:
         complete_event(event, current_user, utcnow())
     except CompletionRefused as error:
-        # Not a button the page offers: a crafted post, refused and audited.
+        # Not a button the page offers: a crafted post, refused and audited,
+        # and the page says why in the patient's words.
         db.session.commit()
-        abort(error.status_code, str(error))
+        page = render_template(
+            "errors/error.html", code=error.status_code, message=str(error)
+        )
+        return Response(page, status=error.status_code)
     except TimelineError as error:
         flash(str(error), "error")
     else:

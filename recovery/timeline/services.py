@@ -540,7 +540,7 @@ def complete_event(event: TimelineEvent, actor: User, now: datetime) -> None:
                 409,
             )
         raise CompletionRefused(
-            f"“{event.title}”: your care team marks this done when it has happened.",
+            f"Your care team marks this done when it has happened (“{event.title}”).",
             403,
         )
     before = event.status

@@ -29,7 +29,9 @@ from sqlalchemy import select
 
 from recovery.auth import twofactor
 from recovery.auth.models import User
-from recovery.auth.services import issue_api_token, make_link_token
+from recovery.auth.services import issue_api_token, make_link_token, set_password
+from recovery.caregivers.services import _serializer as caregiver_serializer
+from recovery.caregivers.services import accept_invitation, invite_caregiver
 from recovery.cohorts.models import SavedCohort
 from recovery.db import utcnow
 from recovery.extensions import db, limiter
@@ -38,7 +40,13 @@ from recovery.patients.models import Patient
 from recovery.symptoms.services import record_check_in
 from recovery.timeline.models import TimelineEvent
 from recovery.timeline.services import recompute_timeline
-from tests.conftest import Browser
+from tests.conftest import PASSWORD, Account, Browser
+
+
+def caregiver_token(data: dict) -> str:
+    """A caregiver invitation's signed token, as its email carries it."""
+    return caregiver_serializer().dumps(data)
+
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 # Pressing these would end the fuzzing client's own session: they have their
@@ -172,11 +180,37 @@ def clinic(app, make_user, make_patient):
         twofactor.enable(db.session.get(User, second.id), twofactor.new_secret(), now)
         spare_user = db.session.get(User, spare.id)
         secret = app.config["SECRET_KEY"]
+        # A caregiver helping both patients (the choose, revoke and reminders
+        # forms), and one invitation still open (its accept form).
+        helper = None
+        for account in (patient, other):
+            link = invite_caregiver(
+                db.session.get(Patient, account.patient_id),
+                "carer@mail.example.org",
+                "Carer",
+                now,
+            )
+            accept_invitation(link, now)
+            helper = link.user
+        set_password(helper, PASSWORD, now)
+        invited = invite_caregiver(record, "new.carer@mail.example.org", "New", now)
+        # The patient's own Done a minute ago: the undo form is on their pages.
+        done = db.session.scalars(
+            select(TimelineEvent).where(
+                TimelineEvent.patient_id == patient.patient_id,
+                TimelineEvent.kind == "pain_review",
+            )
+        ).first()
+        done.status, done.completed_at = "done", now - timedelta(minutes=1)
+        done.completed_by_id = record.user_id
         links = [
             f"/invitation/{make_link_token(secret, 'invitation', spare_user)}",
             f"/reset-password/{make_link_token(secret, 'password-reset', spare_user)}",
+            "/caregivers/invitation/"
+            + caregiver_token({"c": invited.id, "n": invited.invitation_nonce}),
         ]
         db.session.commit()
+        carer = Account(helper.id, helper.email, "caregiver")
         event_id = db.session.scalars(
             select(TimelineEvent.id).where(
                 TimelineEvent.patient_id == patient.patient_id
@@ -195,7 +229,7 @@ def clinic(app, make_user, make_patient):
     pending = Browser(app.test_client())
     assert pending.login(second).headers["Location"] == "/login/code"
     roles["code pending"] = (pending, None, ["/login/code"])
-    for account in (patient, clinician, coordinator, admin):
+    for account in (patient, clinician, coordinator, admin, carer):
         browser = Browser(app.test_client())
         assert browser.login(account).status_code == 302
         roles[account.role] = (browser, account, [])
