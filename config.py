@@ -2,7 +2,7 @@
 
 import os
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -25,6 +25,25 @@ def database_url(value: str) -> str:
         if value.startswith(prefix):
             return "postgresql+psycopg://" + value[len(prefix) :]
     return value
+
+
+def demo_holidays(today: date) -> str:
+    """The demo clinic's closures around `today`: New Year's Day, Independence Day,
+    Thanksgiving and the day after, Christmas Eve and Day, New Year's Eve."""
+    days = []
+    for year in range(today.year - 1, today.year + 3):
+        november = date(year, 11, 1)
+        thanksgiving = november + timedelta(days=(3 - november.weekday()) % 7 + 21)
+        days += [
+            date(year, 1, 1),
+            date(year, 7, 4),
+            thanksgiving,
+            thanksgiving + timedelta(days=1),
+            date(year, 12, 24),
+            date(year, 12, 25),
+            date(year, 12, 31),
+        ]
+    return ",".join(d.isoformat() for d in sorted(days))
 
 
 class Config:
@@ -100,16 +119,33 @@ class Config:
     PROTOCOL_DIR = os.environ.get(
         "PROTOCOL_DIR", str(BASE_DIR / "recovery" / "domain" / "protocols")
     )
+    # The ODI's texts: the shipped file has neutral wording; a licensed clinic
+    # points this at its own (recovery/domain/questionnaires/odi.toml shows how).
+    ODI_FILE = os.environ.get(
+        "ODI_FILE",
+        str(BASE_DIR / "recovery" / "domain" / "questionnaires" / "odi.toml"),
+    )
+    # Dashboard phases (shared/clinical.md): without radiation, early recovery to
+    # this day; surveillance from this day. Checked at start-up.
+    PHASE_EARLY_RECOVERY_UNTIL = os.environ.get("PHASE_EARLY_RECOVERY_UNTIL", "42")
+    PHASE_SURVEILLANCE_FROM = os.environ.get("PHASE_SURVEILLANCE_FROM", "90")
     # Days the clinic gives no radiation, e.g. "2026-12-25,2027-01-01".
     CLINIC_HOLIDAYS = os.environ.get("CLINIC_HOLIDAYS", "")
-    # Shown to a patient whose check-in raised a red flag.
-    CLINIC_PHONE = os.environ.get("CLINIC_PHONE", "the number on your discharge letter")
+    # Red-flag thresholds and the urgent signs patients are told of (TOML); a bad
+    # file stops start-up with the file, the key and the reason.
+    RED_FLAGS_FILE = os.environ.get(
+        "RED_FLAGS_FILE",
+        str(BASE_DIR / "recovery" / "domain" / "rules" / "red_flags.toml"),
+    )
+    # Whom a patient with a red flag calls: their care team's number (a staff
+    # account's care_team_phone), else this clinic-wide number; then emergencies.
+    CLINIC_PHONE = os.environ.get("CLINIC_PHONE", "")
     EMERGENCY_NUMBER = os.environ.get("EMERGENCY_NUMBER", "911")
     # Kinds of timeline item a patient marks done themselves; the rest (a clinic
     # visit, the questionnaire's own form aside) the care team records.
     PATIENT_DONE_KINDS = os.environ.get(
         "PATIENT_DONE_KINDS",
-        "radiation_session,wound_check,pain_review,therapy,imaging,questionnaire",
+        "radiation_session,wound_check,pain_review,therapy,imaging",
     )
     # The clinic's own calendar, for checks such as "surgery at most a year ahead".
     CLINIC_TIMEZONE = os.environ.get("CLINIC_TIMEZONE", "UTC")
@@ -123,6 +159,9 @@ class DevelopmentConfig(Config):
     """Local development: SQLite under instance/, mail on the console."""
 
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "console")
+    # The demo clinic (make run) closes on the usual holidays; radiation sessions
+    # that fall on one move to the next working day.
+    CLINIC_HOLIDAYS = os.environ.get("CLINIC_HOLIDAYS", demo_holidays(date.today()))
 
 
 class TestingConfig(Config):
@@ -136,6 +175,7 @@ class TestingConfig(Config):
     MAIL_BACKEND = "locmem"
     SCHEDULER_ENABLED = False
     PUBLIC_URL = "http://localhost"
+    CLINIC_PHONE = "+1 312 555 0100"
 
 
 class ProductionConfig(Config):

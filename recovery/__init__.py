@@ -90,10 +90,13 @@ def register_extensions(app: APIFlask) -> None:
 
 
 def register_protocols(app: APIFlask) -> None:
-    """Load and validate the care protocols; a bad file stops start-up here."""
+    """Load and validate the care protocols and the red-flag rules; a bad file
+    stops start-up here, naming the file and the item."""
+    from recovery.symptoms.services import init_app as init_red_flags
     from recovery.timeline.services import init_app
 
     init_app(app)
+    init_red_flags(app)
 
 
 def register_blueprints(app: APIFlask) -> None:

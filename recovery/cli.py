@@ -18,6 +18,33 @@ demo_cli = AppGroup("demo", help="The demo clinic.")
 timeline_cli = AppGroup("timeline", help="Patients' recovery timelines.")
 scheduler_cli = AppGroup("scheduler", help="The periodic jobs.")
 reminders_cli = AppGroup("reminders", help="Reminders and their dispatch.")
+jobs_cli = AppGroup("jobs", help="The scheduler's jobs, one at a time.")
+
+
+@jobs_cli.command("list")
+def list_jobs() -> None:
+    """The scheduler's jobs, with when each runs."""
+    from recovery.scheduler import JOBS
+
+    for job_id, func, trigger in JOBS:
+        when = ", ".join(f"{k}={v}" for k, v in trigger.items() if k != "trigger")
+        click.echo(f"{job_id:<20} {trigger['trigger']} ({when}): {func.__doc__}")
+
+
+@jobs_cli.command("run")
+@click.argument("name")
+def run_job(name: str) -> None:
+    """Run one scheduled job once, now (as the scheduler would)."""
+    from recovery.scheduler import JOBS
+
+    jobs = {job_id: func for job_id, func, _ in JOBS}
+    if name not in jobs:
+        raise click.BadParameter(
+            f"no job {name!r}; the jobs are {', '.join(jobs)}", param_hint="NAME"
+        )
+    jobs[name]()
+    db.session.remove()
+    click.echo(f"{name}: done.")
 
 
 @scheduler_cli.command("run")
@@ -164,6 +191,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(timeline_cli)
     app.cli.add_command(scheduler_cli)
+    app.cli.add_command(jobs_cli)
     app.cli.add_command(reminders_cli)
     app.cli.add_command(export_command)
     app.cli.add_command(import_command)

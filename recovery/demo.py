@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from recovery.admin.services import create_staff
 from recovery.auth.models import User
 from recovery.auth.services import set_password
-from recovery.domain.plan import MALIGNANCIES, ORIGINS, PROCEDURES, TUMOR_LOCATIONS
+from recovery.domain.plan import MALIGNANCIES, PROCEDURES, TUMOR_LOCATIONS
 from recovery.domain.scoring import score_odi
 from recovery.extensions import db
 from recovery.patients.models import Patient
@@ -132,6 +132,8 @@ def seed(today: date, now: datetime, seed_value: int = 7) -> list[DemoLogin]:
     staff: dict[str, list[User]] = {"coordinator": [], "clinician": [], "admin": []}
     for role, name, email in STAFF:
         user = create_staff(name, email, role, "America/Chicago")
+        # The demo clinic's team lines (555-01xx numbers are fictional).
+        user.care_team_phone = f"+1 312 555 01{len(logins):02d}"
         set_password(user, DEMO_PASSWORD, now)
         staff[role].append(user)
         logins.append(DemoLogin(role, name, email))
@@ -148,13 +150,17 @@ def seed(today: date, now: datetime, seed_value: int = 7) -> list[DemoLogin]:
         )
         set_password(user, DEMO_PASSWORD, now)
         location = TUMOR_LOCATIONS[index % len(TUMOR_LOCATIONS)]
-        malignancy = MALIGNANCIES[index % 2]  # benign / malignant alternate
-        radiation = malignancy == "malignant" or location == "epidural"
+        # Epidural tumours are metastases, so malignant; the others alternate
+        # benign / malignant and are primary. No plan the app would refuse.
+        metastatic = location == "epidural"
+        malignancy = "malignant" if metastatic else MALIGNANCIES[index % 2]
+        radiation = malignancy == "malignant"
         clinician = staff["clinician"][index % 3]
         coordinator = staff["coordinator"][index % 2]
         patient = Patient(
             user=user,
             mrn=f"DEMO-{1000 + index}",
+            phone=f"+1 773 555 01{index:02d}",
             date_of_birth=date(
                 1940 + rng.randrange(45), rng.randrange(1, 13), rng.randrange(1, 28)
             ),
@@ -163,11 +169,11 @@ def seed(today: date, now: datetime, seed_value: int = 7) -> list[DemoLogin]:
             tumor_location=location,
             tumor_type=rng.choice(TUMOR_TYPES[location]),
             malignancy=malignancy,
-            origin=ORIGINS[1] if location == "epidural" else ORIGINS[0],
+            origin="metastatic" if metastatic else "primary",
             radiation_planned=radiation,
             radiation_start_day=rng.choice([7, 10, 14]),
             radiation_weeks=rng.choice([2, 3, 4, 5, 6]),
-            radiation_minutes_per_session=rng.choice([15, 20]),
+            radiation_minutes_per_session=rng.choice([15, 20]),  # the protocols' range
             brace_required=index % 3 == 0,
             brace_weeks=6,
             clinician=clinician,

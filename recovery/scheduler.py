@@ -87,10 +87,21 @@ def staff_digests() -> None:
     db.session.commit()
 
 
+def missed_check_ins() -> None:
+    """A warning for each patient whose daily check-ins have lapsed."""
+    from recovery.symptoms.services import raise_missed_check_in_alerts
+
+    raised = raise_missed_check_in_alerts(utcnow())
+    db.session.commit()
+    if raised:
+        log.info("missed check-ins: %s warnings raised", raised)  # a count only
+
+
 # The job table: (id, function, trigger arguments).
 JOBS: list[tuple[str, Callable[[], None], dict[str, object]]] = [
     ("dispatch_reminders", dispatch_reminders, {"trigger": "interval", "minutes": 1}),
     ("mark_missed_events", mark_missed_events, {"trigger": "cron", "minute": 5}),
+    ("missed_check_ins", missed_check_ins, {"trigger": "cron", "minute": 10}),
     ("plan_ahead", plan_ahead, {"trigger": "cron", "hour": 2, "minute": 15}),
     ("staff_digests", staff_digests, {"trigger": "cron", "minute": 2}),
 ]

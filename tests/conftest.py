@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
@@ -25,6 +27,45 @@ from recovery.patients.models import Patient
 from recovery.patients.services import add_to_care_team
 
 PASSWORD = "correct horse battery"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`--clock INSTANT`: the whole run happens with the clock moved there, ticking."""
+    parser.addoption(
+        "--clock",
+        default=os.environ.get("RECOVERY_TEST_CLOCK") or None,
+        metavar="INSTANT",
+        help="run the suite as if the machine's clock read INSTANT (ISO 8601 with "
+        "offset), ticking from there; also RECOVERY_TEST_CLOCK",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Start the session's clock travel before any test module is imported, so
+    even import-time reads of the date see the moved clock."""
+    instant = config.getoption("--clock")
+    if instant:
+        traveller = time_machine.travel(datetime.fromisoformat(instant), tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Say which clock the run used, so a failure can be replayed."""
+    return f"clock: {config.getoption('--clock') or 'the machine clock'}"
+
+
+@pytest.fixture(autouse=True)
+def clock(request: pytest.FixtureRequest) -> Iterator[time_machine.Coordinates | None]:
+    """For a test marked `travel(instant)`: the clock stands at that instant from
+    before the test's first fixture to after its last assertion. Autouse, so it is
+    set up before every function-scoped fixture that makes accounts or logs in."""
+    marker = request.node.get_closest_marker("travel")
+    if marker is None:
+        yield None
+        return
+    with time_machine.travel(marker.args[0], tick=False) as traveller:
+        yield traveller
 
 
 def reset_schema(app: Flask) -> None:

@@ -1,7 +1,7 @@
 """sessions: logins kept on the server, so logging out ends them
 
 Revision ID: c315d65947cf
-Revises: 43e929991673
+Revises: f1e36764cb42
 Create Date: 2026-12-04 03:55:41.537518
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c315d65947cf'
-down_revision = '43e929991673'
+down_revision = 'f1e36764cb42'
 branch_labels = None
 depends_on = None
 

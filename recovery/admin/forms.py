@@ -8,9 +8,11 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    Regexp,
     ValidationError,
 )
 
+from recovery.api.schemas import PHONE
 from recovery.auth.forms import email_field
 from recovery.validation import MAX_INT, BoundedIntegerField, in_date_range
 from recovery.zones import is_timezone
@@ -39,6 +41,13 @@ class StaffForm(FlaskForm):
         "Timezone (IANA name)",
         default="UTC",
         validators=[DataRequired("Enter a timezone such as America/Chicago.")],
+    )
+    care_team_phone = StringField(
+        "Care team phone",
+        validators=[
+            Length(max=32, message="Use at most 32 characters."),
+            Regexp(PHONE.regex, message=PHONE.error),
+        ],
     )
     submit = SubmitField("Create and send invitation")
 

@@ -69,6 +69,7 @@ def new_staff() -> Response | str:
         except AccountError as error:
             form.email.errors.append(str(error))
         else:
+            user.care_team_phone = (form.care_team_phone.data or "").strip()
             record("create_user", target=f"user:{user.id}", details={"role": user.role})
             db.session.commit()
             send_link(user, "invitation")

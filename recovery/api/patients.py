@@ -60,13 +60,14 @@ def patient_document(patient: Patient) -> dict[str, Any]:
         "brace": {"required": patient.brace_required, "weeks": patient.brace_weeks},
         "clinician_id": patient.clinician_id,
         "coordinator_id": patient.coordinator_id,
+        "phone": patient.phone,
         "protocol": {"id": patient.protocol_id, "version": patient.protocol_version},
     }
 
 
 def _refuse(error: PatientError) -> None:
     status = 409 if error.conflict else 422
-    abort(status, error.message, detail={error.field: [error.message]})
+    abort(status, error.message, detail={k: [v] for k, v in error.fields.items()})
 
 
 @bp.post("/patients")

@@ -17,7 +17,7 @@ from apiflask.fields import (
     Nested,
     String,
 )
-from apiflask.validators import Length, OneOf, Range
+from apiflask.validators import Length, OneOf, Range, Regexp
 from flask import current_app
 from marshmallow import ValidationError, validates, validates_schema
 
@@ -30,7 +30,6 @@ from recovery.domain.plan import (
     MALIGNANCIES,
     ORIGINS,
     PROCEDURES,
-    RADIATION_MINUTES,
     RADIATION_START_DAYS,
     RADIATION_WEEKS,
     TUMOR_LOCATIONS,
@@ -93,27 +92,39 @@ def _range(low: float, high: float, what: str) -> Range:
 
 
 class Radiation(Schema):
-    """Radiation part of a plan: weekday sessions from day 7-14 for 2-6 weeks."""
+    """Radiation part of a plan: weekday sessions from day 7-14 for 2-6 weeks.
+
+    Planned radiation needs its start day and weeks; minutes per session default
+    to the protocol's and must lie in its range (checked with the procedure).
+    """
 
     planned = Boolean(required=True)
-    start_day = Integer(
-        load_default=14, validate=_range(*RADIATION_START_DAYS, "The start day")
-    )
-    weeks = Integer(load_default=2, validate=_range(*RADIATION_WEEKS, "Weeks"))
-    minutes_per_session = Integer(
-        load_default=15, validate=_range(*RADIATION_MINUTES, "Minutes per session")
-    )
-
-
-class RadiationPatch(Radiation):
-    """Radiation changes: only what is sent changes."""
-
-    planned = Boolean()
     start_day = Integer(validate=_range(*RADIATION_START_DAYS, "The start day"))
     weeks = Integer(validate=_range(*RADIATION_WEEKS, "Weeks"))
     minutes_per_session = Integer(
-        validate=_range(*RADIATION_MINUTES, "Minutes per session")
+        validate=Range(1, 600, error="Minutes per session must be a whole number.")
     )
+
+    @validates_schema
+    def _planned_needs_its_course(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("planned"):
+            missing = {
+                key: ["Needed when radiation is planned."]
+                for key in ("start_day", "weeks")
+                if key not in data
+            }
+            if missing:
+                raise ValidationError(missing)
+
+
+class RadiationPatch(Radiation):
+    """Radiation changes: only what is sent changes (the service checks the rest)."""
+
+    planned = Boolean()
+
+    @validates_schema
+    def _planned_needs_its_course(self, data: dict[str, Any], **_: Any) -> None:
+        """A patch may rely on the stored course; the service refuses a blank one."""
 
 
 class Brace(Schema):
@@ -134,6 +145,13 @@ def _choice(values: tuple[str, ...]) -> OneOf:
     return OneOf(values, error="Must be one of: " + ", ".join(values) + ".")
 
 
+# A phone number as people write it: digits, spaces, + ( ) - . and an extension.
+PHONE = Regexp(
+    r"^[0-9+() .\-]{0,24}(?: ?(?:x|ext\.?) ?[0-9]{1,6})?$",
+    error="Enter a phone number: digits, spaces and + ( ) - only.",
+)
+
+
 class PatientIn(Schema):
     """A new patient with their plan (POST /patients)."""
 
@@ -152,6 +170,8 @@ class PatientIn(Schema):
     brace = Nested(Brace, load_default=lambda: {"required": False})
     clinician_id = Integer(allow_none=True, load_default=None, validate=ID_RANGE)
     coordinator_id = Integer(allow_none=True, load_default=None, validate=ID_RANGE)
+    # The patient's number, so the care team can call back after a red flag.
+    phone = String(load_default="", validate=PHONE)
 
     @validates("timezone")
     def _timezone(self, value: str, **_: Any) -> None:
@@ -172,6 +192,17 @@ class PatientIn(Schema):
         today = local_today(current_app.config["CLINIC_TIMEZONE"], utcnow())
         if value > today or value.year < 1900:
             raise ValidationError("Must be a past date after 1900.")
+
+    @validates_schema(skip_on_field_errors=False)
+    def _metastatic_is_not_benign(self, data: dict[str, Any], **_: Any) -> None:
+        # The same rule as recovery.domain.plan.plan_problems, which the service
+        # also applies to a patch against the stored plan.
+        if data.get("origin") == "metastatic" and data.get("malignancy") == "benign":
+            message = (
+                "A metastatic tumour cannot be benign: record it as malignant, "
+                "or the origin as primary or unknown."
+            )
+            raise ValidationError({"malignancy": [message], "origin": [message]})
 
     @validates_schema
     def _born_before_surgery(self, data: dict[str, Any], **_: Any) -> None:
@@ -198,6 +229,7 @@ class PatientPatch(PatientIn):
     brace = Nested(BracePatch)
     clinician_id = Integer(allow_none=True, validate=ID_RANGE)
     coordinator_id = Integer(allow_none=True, validate=ID_RANGE)
+    phone = String(validate=PHONE)
 
 
 class RadiationOut(Schema):
@@ -235,6 +267,7 @@ class PatientOut(Schema):
     brace = Nested(BraceOut)
     clinician_id = Integer(allow_none=True)
     coordinator_id = Integer(allow_none=True)
+    phone = String()
     protocol = Dict(keys=String(), values=String(allow_none=True))
 
 
@@ -329,9 +362,12 @@ class AlertOut(Schema):
     rule = String()
     message = String()
     created_at = DateTime()
-    status = String(metadata={"enum": ["open", "acknowledged"]})
+    status = String(metadata={"enum": ["open", "acknowledged", "resolved"]})
     acknowledged_at = DateTime(allow_none=True)
     acknowledge_note = String()
+    # How often the sign was reported while this alert was open, and when last.
+    reports = Integer()
+    last_reported_at = DateTime(allow_none=True)
 
 
 class SymptomIn(Schema):
@@ -353,12 +389,21 @@ class SymptomIn(Schema):
     notes = String(load_default="", validate=Length(max=2000))
 
 
+class AdviceOut(Schema):
+    """What a patient with an urgent sign is told: call now, and whom."""
+
+    message = String()
+    care_team_phone = String()
+    emergency_number = String()
+
+
 class SymptomOut(SymptomIn):
     """A stored check-in, with the alerts it raised when just recorded."""
 
     id = Integer()
     recorded_at = DateTime()
     alerts = List(Nested(AlertOut))
+    advice = Nested(AdviceOut)
 
 
 class SymptomQuery(Schema):
@@ -390,12 +435,12 @@ class OdiOut(Schema):
 class AlertQuery(Schema):
     """Filters of GET /alerts."""
 
-    status = String(validate=OneOf(["open", "acknowledged"]))
+    status = String(validate=OneOf(["open", "acknowledged", "resolved"]))
     patient_id = Integer(validate=ID_RANGE)
 
 
 class AckIn(Schema):
-    """An acknowledgement note."""
+    """An acknowledgement note (an urgent alert needs one: what was done)."""
 
     note = String(load_default="", validate=Length(max=1000))
 

@@ -22,10 +22,13 @@ from recovery.audit.services import record, record_patients
 from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.patients.access import get_patient_for
+from recovery.patients.contact import urgent_advice
 from recovery.symptoms.models import Alert, SymptomLog
 from recovery.symptoms.services import (
     SYMPTOM_FIELDS,
     AlertError,
+    NoteRequired,
+    QuestionnaireError,
     acknowledge,
     record_check_in,
     submit_odi,
@@ -47,6 +50,8 @@ def alert_document(alert: Alert) -> dict[str, Any]:
         "status": alert.status,
         "acknowledged_at": alert.acknowledged_at,
         "acknowledge_note": alert.acknowledge_note,
+        "reports": alert.reports,
+        "last_reported_at": alert.last_reported_at,
     }
 
 
@@ -70,8 +75,11 @@ def post_symptoms(patient_id: int, body: dict[str, Any]) -> dict[str, Any]:
     """Record a check-in (the patient, or their care team); red flags open alerts."""
     patient = get_patient_for(current_user, patient_id, "api_view_symptoms")
     log, alerts = record_check_in(patient, body, current_user, utcnow())
+    document = symptom_document(log, alerts)
+    if any(alert.severity == "urgent" for alert in alerts):
+        document["advice"] = urgent_advice(patient).as_dict()
     db.session.commit()
-    return symptom_document(log, alerts)
+    return document
 
 
 @bp.get("/patients/<int:patient_id>/symptoms")
@@ -92,16 +100,20 @@ def list_symptoms(patient_id: int, query: dict[str, Any]) -> list[dict[str, Any]
 @bp.output(OdiOut, status_code=201)
 @bp.doc(responses=[400, 401, 403, 404, 422])
 def post_odi(patient_id: int, body: dict[str, Any]) -> dict[str, Any]:
-    """Score an ODI: 10 answers 0-5 or null; fewer than 8 answered gives no score."""
+    """Score an ODI: 10 answers 0-5 or null; at least 8 answered (422 otherwise)."""
     patient = get_patient_for(current_user, patient_id, "api_view_symptoms")
     now = utcnow()
-    outcome = submit_odi(
-        patient,
-        body["answers"],
-        current_user,
-        now,
-        local_today(patient.user.timezone, now),
-    )
+    try:
+        outcome = submit_odi(
+            patient,
+            body["answers"],
+            current_user,
+            now,
+            local_today(patient.user.timezone, now),
+        )
+    except QuestionnaireError as error:
+        db.session.rollback()
+        abort(422, str(error), detail={"answers": [str(error)]})
     db.session.commit()
     return {
         "id": outcome.response.id,
@@ -150,6 +162,8 @@ def acknowledge_alert(alert_id: int, body: dict[str, Any]) -> dict[str, Any]:
     get_patient_for(current_user, alert.patient_id, "api_view_alerts")
     try:
         acknowledge(alert, current_user, body.get("note", ""), utcnow())
+    except NoteRequired as error:
+        abort(422, str(error), detail={"note": [str(error)]})
     except AlertError as error:
         abort(409, str(error))
     db.session.commit()

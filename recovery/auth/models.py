@@ -47,6 +47,12 @@ class User(UserMixin, TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # Staff: the number this person's patients call (a team line, not a mobile);
+    # a patient's care team is reached on their coordinator's, else their
+    # clinician's, else the clinic's CLINIC_PHONE (patients.contact).
+    care_team_phone: Mapped[str] = mapped_column(
+        String(32), default="", server_default=""
+    )
     active: Mapped[bool] = mapped_column(default=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     password_set_at: Mapped[datetime | None]

@@ -35,11 +35,12 @@ from sqlalchemy import (
 from recovery.audit.services import record
 from recovery.auth.models import User
 from recovery.cohorts.filters import PHASE_ORDER, CohortFilter
+from recovery.domain.checkins import asked_days
 from recovery.domain.cohort import (
-    DAILY_CHECKIN_WEEKS,
     PHASES,
     SUMMARY_WEEKS,
     Adherence,
+    PatientCheckIns,
     Spread,
     adherence_by_week,
     pain_spread,
@@ -91,6 +92,7 @@ class Cohort:
         mine = event.patient_id == Patient.id
 
         first, last = Patient.radiation_first_session, Patient.radiation_last_session
+        bounds = current_app.extensions["phase_bounds"]
         # recovery.domain.timeline.phase_on, in SQL.
         self.phase = case(
             (Patient.discharged_at.is_not(None), "completed"),
@@ -98,10 +100,16 @@ class Cohort:
             (and_(first.is_not(None), today < first), "early_recovery"),
             (and_(first.is_not(None), today <= last), "radiation"),
             (
-                and_(first.is_(None), Patient.surgery_date >= self.day(42)),
+                and_(
+                    first.is_(None),
+                    Patient.surgery_date >= self.day(bounds.early_recovery_until),
+                ),
                 "early_recovery",
             ),
-            (Patient.surgery_date > self.day(90), "rehabilitation"),
+            (
+                Patient.surgery_date > self.day(bounds.surveillance_from),
+                "rehabilitation",
+            ),
             else_="surveillance",
         )
         open_item = and_(mine, text(OPEN_ITEM_SQL))
@@ -477,39 +485,48 @@ def cohort_summary(user: User, cohort_filter: CohortFilter, now: datetime) -> Su
             )
         ).all()
     )
-    # Distinct days a patient checked in, per week: at most 7 count in the daily
-    # weeks and at most 1 in the weekly ones (recovery.domain.cohort).
-    days = (
-        select(
-            logs.c.week.label("week"),
-            func.count(distinct(logs.c.day)).label("days"),
-        )
-        .group_by(logs.c.patient_id, logs.c.week)
-        .subquery()
-    )
-    made = dict(
-        db.session.execute(
-            select(
-                days.c.week,
-                func.sum(
-                    case((days.c.week < DAILY_CHECKIN_WEEKS, days.c.days), else_=1)
-                ),
-            ).group_by(days.c.week)
-        ).all()
-    )
+    # Adherence: the days each patient checked in against the days they were asked
+    # (recovery.domain.checkins, the definition the reminders use).
+    made: dict[int, set[int]] = {}
+    for patient_id, day in db.session.execute(
+        select(logs.c.patient_id, logs.c.day).distinct()
+    ):
+        made.setdefault(patient_id, set()).add(int(day))
     surgeries = db.session.execute(
-        select(Patient.surgery_date, User.timezone)
+        select(Patient.id, Patient.surgery_date, Patient.procedure, User.timezone)
         .join(User, User.id == Patient.user_id)
         .where(*where)
     ).all()
-    completed = (
-        post_op_day(surgery, cohort.today_of(zone)) // 7 for surgery, zone in surgeries
-    )
+    protocols = current_app.extensions["protocols"]
+    kinds = {k for p in protocols.values() for k in p.check_in.before_kinds}
+    before: dict[int, list[tuple[str, int]]] = {}
+    event_day = _days(TimelineEvent.start_date, Patient.surgery_date)
+    for patient_id, kind, day in db.session.execute(
+        select(TimelineEvent.patient_id, TimelineEvent.kind, event_day)
+        .join(Patient, Patient.id == TimelineEvent.patient_id)
+        .where(
+            TimelineEvent.patient_id.in_(members),
+            TimelineEvent.episode == Patient.episode,
+            TimelineEvent.status != "cancelled",
+            TimelineEvent.kind.in_(sorted(kinds)),
+            event_day < 7 * SUMMARY_WEEKS + 7,
+        )
+    ):
+        before.setdefault(patient_id, []).append((kind, int(day)))
+    patients = []
+    for patient_id, surgery, procedure, zone in surgeries:
+        cadence = protocols[procedure].check_in
+        starts = [d for k, d in before.get(patient_id, ()) if k in cadence.before_kinds]
+        patients.append(
+            PatientCheckIns(
+                asked_days(cadence, starts),
+                frozenset(made.get(patient_id, ())),
+                post_op_day(surgery, cohort.today_of(zone)) // 7,
+            )
+        )
     return Summary(
         patients=len(surgeries),
         phases=[(phase, per_phase.get(phase, 0)) for phase in PHASES],
         pain=pain,
-        adherence=adherence_by_week(
-            {int(k): int(v) for k, v in made.items()}, completed
-        ),
+        adherence=adherence_by_week(patients),
     )

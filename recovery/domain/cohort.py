@@ -18,9 +18,6 @@ PHASES = (
     "surveillance",
     "completed",
 )
-# Check-ins are asked for each morning for the first six weeks, then weekly
-# (the reminder rules in recovery.domain.reminders).
-DAILY_CHECKIN_WEEKS = 6
 # The summary looks at the first half year after surgery.
 SUMMARY_WEEKS = 26
 
@@ -79,9 +76,18 @@ def pain_spread(counts: Iterable[tuple[int, int, int]]) -> list[Spread]:
     ]
 
 
-def expected_checkins(week: int) -> int:
-    """Check-ins asked of one patient in a post-operative week."""
-    return 7 if week < DAILY_CHECKIN_WEEKS else 1
+@dataclass(frozen=True)
+class PatientCheckIns:
+    """One patient's check-in days against the days they were asked.
+
+    `asked` comes from recovery.domain.checkins, the definition the reminders use;
+    `made` holds the post-operative days with a check-in; `weeks_over` counts the
+    weeks since surgery that are over (the current week is not judged yet).
+    """
+
+    asked: frozenset[int]
+    made: frozenset[int]
+    weeks_over: int
 
 
 @dataclass(frozen=True)
@@ -94,31 +100,31 @@ class Adherence:
     made: int
 
     @property
-    def percent(self) -> float:
-        """Share of asked check-ins made, 0-100."""
-        return round(100 * self.made / self.expected, 1) if self.expected else 0.0
+    def percent(self) -> float | None:
+        """Share of asked check-ins made, 0-100; None when none was asked."""
+        return round(100 * self.made / self.expected, 1) if self.expected else None
 
 
 def adherence_by_week(
-    made: Mapping[int, int], completed_weeks: Iterable[int], weeks: int = SUMMARY_WEEKS
+    patients: Iterable[PatientCheckIns], weeks: int = SUMMARY_WEEKS
 ) -> list[Adherence]:
-    """Adherence per finished post-operative week.
-
-    `made[w]` counts the check-ins that count in week w (at most one a day in the
-    daily weeks, at most one a week after). `completed_weeks` gives, per patient,
-    how many weeks since surgery are over; the current week is not judged yet.
+    """Adherence per finished post-operative week: check-ins made on the days they
+    were asked, against those days. A check-in on a day not asked is welcome but
+    does not count, so no week goes over 100 %.
     """
     reached = [0] * weeks
-    for done in completed_weeks:
-        for week in range(min(max(done, 0), weeks)):
+    expected = [0] * weeks
+    made = [0] * weeks
+    for patient in patients:
+        over = min(max(patient.weeks_over, 0), weeks)
+        for week in range(over):
             reached[week] += 1
+        for day in patient.asked:
+            if 0 <= day < 7 * over:
+                expected[day // 7] += 1
+                made[day // 7] += day in patient.made
     return [
-        Adherence(
-            week,
-            reached[week],
-            reached[week] * expected_checkins(week),
-            min(made.get(week, 0), reached[week] * expected_checkins(week)),
-        )
+        Adherence(week, reached[week], expected[week], made[week])
         for week in range(weeks)
         if reached[week]
     ]

@@ -15,10 +15,10 @@ MALIGNANCIES = ("benign", "malignant", "unknown")
 ORIGINS = ("primary", "metastatic", "unknown")
 
 # Bounds from the API contract: radiation starts 1-2 weeks after surgery (wound healing)
-# and lasts 2-6 weeks; sessions are short (15-20 min by default).
+# and lasts 2-6 weeks. Minutes per session are a protocol setting ([radiation] of
+# the protocol file): plan_problems() checks them against it.
 RADIATION_START_DAYS = (7, 14)
 RADIATION_WEEKS = (2, 6)
-RADIATION_MINUTES = (5, 60)
 BRACE_WEEKS = (1, 26)
 
 
@@ -60,6 +60,26 @@ class Plan:
     def is_malignant(self) -> bool:
         """Malignant, metastatic, or not yet known: the cautious reading for imaging."""
         return self.malignancy != "benign" or self.origin == "metastatic"
+
+
+def plan_problems(plan: Plan, minutes: tuple[int, int]) -> dict[str, str]:
+    """Why a plan cannot be, by field ("radiation.minutes_per_session"); {} if fine.
+
+    `minutes`: the accepted range of minutes per session, from the protocol.
+    """
+    problems: dict[str, str] = {}
+    if plan.origin == "metastatic" and plan.malignancy == "benign":
+        message = (
+            "A metastatic tumour cannot be benign: record it as malignant, "
+            "or the origin as primary or unknown."
+        )
+        problems["malignancy"] = problems["origin"] = message
+    low, high = minutes
+    if plan.radiation.planned and not low <= plan.radiation.minutes_per_session <= high:
+        problems["radiation.minutes_per_session"] = (
+            f"Minutes per session must be from {low} to {high} (the protocol's range)."
+        )
+    return problems
 
 
 # Enrolment happens up to a year before surgery; follow-up lasts five years.

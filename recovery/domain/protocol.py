@@ -9,6 +9,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,8 @@ EVENT_KINDS = (
     "questionnaire",
 )
 # How an item turns into dated occurrences.
-SCHEDULE_TYPES = ("span", "days", "weekly", "radiation", "brace")
+# "on_pain_rise": no dated occurrence in the plan; opened when a pain warning fires.
+SCHEDULE_TYPES = ("span", "days", "weekly", "radiation", "brace", "on_pain_rise")
 # Named reminder rules; the reminders feature decides what each one sends when.
 REMINDER_RULES = (
     "evening_before",
@@ -39,6 +41,10 @@ REMINDER_RULES = (
     "again_after_2_days",
 )
 CONDITION_KEYS = ("radiation", "brace", "malignant", "tumor_location", "origin")
+# Pages where an education text can be shown.
+EDUCATION_PAGES = ("home", "timeline")
+# Kinds that a check-in is asked before, once the weekly check-ins are over.
+CHECK_IN_BEFORE_KINDS = ("follow_up_visit", "imaging")
 
 
 class ProtocolError(ValueError):
@@ -63,7 +69,8 @@ class Schedule:
 
     type: str
     start_day: int = 0
-    end_day: int = 0
+    # None: a span with no end date (it lasts until the visit that lifts it).
+    end_day: int | None = 0
     days: tuple[int, ...] = ()
     count: int = 0
     window_before: int = 0
@@ -84,6 +91,45 @@ class Item:
     allowed: tuple[str, ...] = ()
     not_allowed: tuple[str, ...] = ()
     reminders: tuple[str, ...] = ()
+    # Activity limits: the visit item whose completion lifts them, or why they
+    # end on their own; the limits of the phase before that this phase drops.
+    lifted_by: str = ""
+    ends_reason: str = ""
+    lifts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CheckInCadence:
+    """When the symptom check-in is asked, in days from surgery."""
+
+    # No defaults here: the numbers live in the protocol files.
+    daily_until: int
+    weekly_until: int
+    # After the weekly check-ins: the days before each visit and imaging.
+    days_before: int
+    before_kinds: tuple[str, ...] = CHECK_IN_BEFORE_KINDS
+
+
+@dataclass(frozen=True)
+class RadiationSettings:
+    """Minutes per radiation session: the default and the accepted range."""
+
+    default_minutes: int
+    min_minutes: int
+    max_minutes: int
+
+
+@dataclass(frozen=True)
+class Education:
+    """A patient education text, shown on some pages while it applies."""
+
+    id: str
+    title: str
+    text: str
+    pages: tuple[str, ...] = EDUCATION_PAGES
+    from_day: int | None = None
+    to_day: int | None = None
+    when: Conditions = Conditions()
 
 
 @dataclass(frozen=True)
@@ -94,7 +140,24 @@ class Protocol:
     version: str
     title: str
     procedures: tuple[str, ...]
+    check_in: CheckInCadence
+    radiation: RadiationSettings
     items: tuple[Item, ...] = field(default_factory=tuple)
+    education: tuple[Education, ...] = ()
+
+    def item(self, item_id: str) -> Item | None:
+        """The item of this id, or None."""
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        return None
+
+    def pain_rise_review(self) -> Item | None:
+        """The review opened whenever a pain warning fires, if the protocol has one."""
+        for item in self.items:
+            if item.schedule.type == "on_pain_rise":
+                return item
+        return None
 
 
 def _fail(where: str, reason: str) -> ProtocolError:
@@ -151,16 +214,21 @@ def _schedule(data: Any, where: str) -> Schedule:
         or min(window) < 0
     ):
         raise _fail(where, "'window' must be [days before, days after], both >= 0")
+    open_ended = kind == "span" and "end_day" not in data
     schedule = Schedule(
         type=kind,
         start_day=_int(data, "start_day", where),
-        end_day=_int(data, "end_day", where),
+        end_day=None if open_ended else _int(data, "end_day", where),
         days=tuple(data.get("days", ())),
         count=_int(data, "count", where),
         window_before=window[0],
         window_after=window[1],
     )
-    if kind == "span" and schedule.end_day < schedule.start_day:
+    if (
+        kind == "span"
+        and schedule.end_day is not None
+        and schedule.end_day < schedule.start_day
+    ):
         raise _fail(where, "'end_day' is before 'start_day'")
     if kind == "days":
         if not schedule.days or not all(
@@ -213,6 +281,10 @@ def _item(data: Any, where: str) -> Item:
         raise _fail(where, "a 'radiation' schedule needs kind 'radiation_session'")
     if schedule.type == "brace" and kind != "brace":
         raise _fail(where, "a 'brace' schedule needs kind 'brace'")
+    if schedule.type == "on_pain_rise" and kind != "pain_review":
+        raise _fail(where, "an 'on_pain_rise' schedule needs kind 'pain_review'")
+    if schedule.end_day is None and kind != "activity_restriction":
+        raise _fail(where, "only activity limits may have no 'end_day'")
     pre_op = data.get("pre_op", False)
     if not isinstance(pre_op, bool):
         raise _fail(where, "'pre_op' must be true or false")
@@ -231,7 +303,188 @@ def _item(data: Any, where: str) -> Item:
         allowed=_strings(data.get("allowed", []), "allowed", where),
         not_allowed=_strings(data.get("not_allowed", []), "not_allowed", where),
         reminders=reminders,
+        lifted_by=_text(data, "lifted_by", where),
+        ends_reason=_text(data, "ends_reason", where),
+        lifts=_strings(data.get("lifts", []), "lifts", where),
     )
+
+
+def _text(data: Mapping[str, Any], key: str, where: str) -> str:
+    value = data.get(key, "")
+    if not isinstance(value, str):
+        raise _fail(where, f"'{key}' must be text")
+    return value.strip()
+
+
+def _last_day(schedule: Schedule) -> int:
+    """The last day an item's occurrences reach (days schedules only)."""
+    return schedule.days[-1] + schedule.window_after
+
+
+def _check_activity_phases(items: tuple[Item, ...], source: str) -> None:
+    """Activity limits that say what they say: no gap, nothing dropped by accident,
+    and the last phase runs to the visit that lifts it (or says why it ends alone).
+    """
+    phases = sorted(
+        (
+            i
+            for i in items
+            if i.kind == "activity_restriction" and i.when == Conditions()
+        ),
+        key=lambda i: i.schedule.start_day,
+    )
+    if not phases:
+        return
+    if phases[0].schedule.start_day != 0:
+        raise _fail(
+            f"{source}: item '{phases[0].id}'", "activity limits start on day 0"
+        )
+    for before, after in pairwise(phases):
+        where = f"{source}: item '{after.id}'"
+        if before.schedule.end_day is None:
+            raise _fail(
+                f"{source}: item '{before.id}'",
+                f"has no end date but '{after.id}' follows it",
+            )
+        if after.schedule.start_day != before.schedule.end_day + 1:
+            raise _fail(
+                where,
+                f"starts on day {after.schedule.start_day}; the phase before "
+                f"('{before.id}') ends on day {before.schedule.end_day}",
+            )
+        dropped = [
+            n
+            for n in before.not_allowed
+            if n not in after.not_allowed and n not in after.lifts
+        ]
+        if dropped:
+            raise _fail(
+                where,
+                f"drops the limit {', '.join(repr(d) for d in dropped)} of "
+                f"'{before.id}': keep it, or list it in 'lifts'",
+            )
+    for item in phases:
+        where = f"{source}: item '{item.id}'"
+        if not item.not_allowed:
+            # A phase without limits would read "no limits" before any visit.
+            raise _fail(where, "activity limits need 'not_allowed'")
+        if not item.lifted_by:
+            continue
+        visit = next((i for i in items if i.id == item.lifted_by), None)
+        if visit is None or visit.schedule.type != "days":
+            raise _fail(
+                where, f"'lifted_by' names '{item.lifted_by}', not a dated visit"
+            )
+        end = item.schedule.end_day
+        if end is not None and end < _last_day(visit.schedule):
+            raise _fail(
+                where,
+                f"ends on day {end}, before the visit '{visit.id}' that lifts it "
+                f"(up to day {_last_day(visit.schedule)})",
+            )
+    last = phases[-1]
+    if not last.lifted_by and not last.ends_reason:
+        raise _fail(
+            f"{source}: item '{last.id}'",
+            "the last activity limits need 'lifted_by' (the visit that lifts "
+            "them) or 'ends_reason' (why they end without one)",
+        )
+    if last.schedule.end_day is None and not last.lifted_by:
+        raise _fail(f"{source}: item '{last.id}'", "has no end date and no 'lifted_by'")
+
+
+def _range_pair(data: Mapping[str, Any], key: str, where: str) -> tuple[int, int]:
+    value = data.get(key)
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        or not 0 < value[0] <= value[1]
+    ):
+        raise _fail(where, f"'{key}' must be [lowest, highest], whole numbers > 0")
+    return value[0], value[1]
+
+
+def _check_in(data: Any, source: str) -> CheckInCadence:
+    where = f"{source}: [check_in]"
+    if data is None:
+        raise _fail(where, "missing: the symptom check-in cadence")
+    if not isinstance(data, dict):
+        raise _fail(where, "must be a table")
+    _check_known(
+        "key", data, ("daily_until", "weekly_until", "days_before", "before"), where
+    )
+    for key in ("daily_until", "weekly_until", "days_before"):
+        _get(data, key, int, where)
+    cadence = CheckInCadence(
+        daily_until=data["daily_until"],
+        weekly_until=data["weekly_until"],
+        days_before=data["days_before"],
+        before_kinds=_strings(
+            data.get("before", list(CHECK_IN_BEFORE_KINDS)), "before", where
+        ),
+    )
+    _check_known("kind", cadence.before_kinds, EVENT_KINDS, where)
+    if not 0 <= cadence.daily_until <= cadence.weekly_until:
+        raise _fail(where, "'daily_until' must be from 0 to 'weekly_until'")
+    # Reminders look a week ahead of the events they plan for.
+    if not 0 <= cadence.days_before <= 7:
+        raise _fail(where, "'days_before' must be from 0 to 7")
+    return cadence
+
+
+def _radiation(data: Any, source: str) -> RadiationSettings:
+    where = f"{source}: [radiation]"
+    if data is None:
+        raise _fail(where, "missing: the minutes per session")
+    if not isinstance(data, dict):
+        raise _fail(where, "must be a table")
+    _check_known("key", data, ("minutes_per_session", "default_minutes"), where)
+    low, high = _range_pair(data, "minutes_per_session", where)
+    default = _get(data, "default_minutes", int, where)
+    if not low <= default <= high:
+        raise _fail(where, f"'default_minutes' must be from {low} to {high}")
+    return RadiationSettings(default, low, high)
+
+
+def _education(data: Any, where: str) -> Education:
+    if not isinstance(data, dict):
+        raise _fail(where, "each education entry must be a table")
+    entry_id = _get(data, "id", str, where)
+    where = f"{where} '{entry_id}'"
+    _check_known(
+        "key",
+        data,
+        ("id", "title", "text", "pages", "from_day", "to_day", "when"),
+        where,
+    )
+    pages = _strings(data.get("pages", list(EDUCATION_PAGES)), "pages", where)
+    _check_known("page", pages, EDUCATION_PAGES, where)
+    from_day = data.get("from_day")
+    to_day = data.get("to_day")
+    for key, value in (("from_day", from_day), ("to_day", to_day)):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int)
+        ):
+            raise _fail(where, f"'{key}' must be a whole number")
+    if from_day is not None and to_day is not None and to_day < from_day:
+        raise _fail(where, "'to_day' is before 'from_day'")
+    return Education(
+        id=entry_id,
+        title=_get(data, "title", str, where),
+        text=" ".join(_get(data, "text", str, where).split()),
+        pages=pages,
+        from_day=from_day,
+        to_day=to_day,
+        when=_conditions(data.get("when", {}), where),
+    )
+
+
+def _list(data: Mapping[str, Any], key: str, where: str) -> list[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise _fail(where, f"'{key}' must be a list of tables")
+    return value
 
 
 def parse_protocol(data: Mapping[str, Any], source: str) -> Protocol:
@@ -249,12 +502,22 @@ def parse_protocol(data: Mapping[str, Any], source: str) -> Protocol:
         if ":" in item.id:
             raise _fail(f"{source}: item '{item.id}'", "ids may not contain ':'")
         seen.add(item.id)
+    _check_activity_phases(items, source)
+    if sum(1 for i in items if i.schedule.type == "on_pain_rise") > 1:
+        raise _fail(source, "at most one item may have an 'on_pain_rise' schedule")
+    education = tuple(
+        _education(raw, f"{source}: education {n + 1}")
+        for n, raw in enumerate(_list(data, "education", source))
+    )
     return Protocol(
         id=_get(data, "id", str, source),
         version=_get(data, "version", str, source),
         title=_get(data, "title", str, source),
         procedures=procedures,
         items=items,
+        check_in=_check_in(data.get("check_in"), source),
+        radiation=_radiation(data.get("radiation"), source),
+        education=education,
     )
 
 

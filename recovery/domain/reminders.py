@@ -12,6 +12,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from recovery.domain.checkins import asked_dates
+from recovery.domain.protocol import CheckInCadence
+
 CHANNELS = ("in_app", "email")
 
 # rule -> (days from the event's first day, local time). Defaults from the issue:
@@ -25,10 +28,9 @@ RULE_TIMES: dict[str, tuple[int, time]] = {
     "when_due": (0, time(9, 0)),
     "again_after_2_days": (2, time(9, 0)),
 }
-# The symptom check-in: each morning for the first 6 weeks, then weekly to day 90.
+# The symptom check-in reminder goes out at this local time on each day it is asked
+# (recovery.domain.checkins, from the protocol's [check_in] cadence).
 CHECK_IN_TIME = time(8, 0)
-CHECK_IN_DAILY_UNTIL = 42
-CHECK_IN_WEEKLY_UNTIL = 90
 FINISHED = frozenset({"done", "cancelled"})
 
 
@@ -74,9 +76,9 @@ def local_instant(day: date, at: time, prefs: Preferences) -> datetime:
     """The UTC instant of a local day and time, moved out of quiet hours."""
     zone = ZoneInfo(prefs.timezone)
     if (
-        prefs.quiet_start is not None
+        _quiet(prefs)
+        and prefs.quiet_start is not None
         and prefs.quiet_end is not None
-        and prefs.quiet_start != prefs.quiet_end
         and in_quiet_hours(at, prefs.quiet_start, prefs.quiet_end)
     ):
         # To the end of the quiet window: the same day, or the next when it wraps.
@@ -89,16 +91,70 @@ def local_instant(day: date, at: time, prefs: Preferences) -> datetime:
     return local.astimezone(UTC)
 
 
-def check_in_days(surgery_date: date) -> list[date]:
-    """The days a check-in reminder goes out."""
-    daily = [
-        surgery_date + timedelta(days=n) for n in range(1, CHECK_IN_DAILY_UNTIL + 1)
+# Where a reminder goes when quiet hours would put it on the same minute as another
+# reminder of the same event: this long before the quiet hours begin.
+BEFORE_QUIET = timedelta(minutes=15)
+
+
+def _quiet(prefs: Preferences) -> bool:
+    return (
+        prefs.quiet_start is not None
+        and prefs.quiet_end is not None
+        and prefs.quiet_start != prefs.quiet_end
+    )
+
+
+def before_quiet_instant(day: date, at: time, prefs: Preferences) -> datetime:
+    """The UTC instant just before the quiet hours that hold a local day and time."""
+    assert prefs.quiet_start is not None and prefs.quiet_end is not None
+    if prefs.quiet_start > prefs.quiet_end and at < prefs.quiet_end:
+        day -= timedelta(days=1)  # the morning part of a window that began last night
+    start = datetime.combine(day, prefs.quiet_start, ZoneInfo(prefs.timezone))
+    return (start - BEFORE_QUIET).astimezone(UTC)
+
+
+def event_instants(
+    event: ReminderEvent, prefs: Preferences
+) -> list[tuple[str, date, datetime]]:
+    """(rule, local day, UTC instant) of each reminder of one event.
+
+    Quiet hours move a reminder to their end; when that puts two reminders of the
+    event on the same minute ("the evening before" and "the morning of" both at
+    09:00), the earlier one goes back to just before the quiet hours instead.
+    """
+    nominal = sorted(
+        (
+            event.start_date + timedelta(days=RULE_TIMES[rule][0]),
+            RULE_TIMES[rule][1],
+            rule,
+        )
+        for rule in event.rules
+        if rule in RULE_TIMES
+    )
+    instants = [(rule, day, local_instant(day, at, prefs)) for day, at, rule in nominal]
+    taken: set[datetime] = set()
+    result: list[tuple[str, date, datetime]] = []
+    for index, (rule, day, instant) in enumerate(instants):
+        later = {i for _, _, i in instants[index + 1 :]}
+        if instant in later and _quiet(prefs):
+            instant = before_quiet_instant(day, nominal[index][1], prefs)
+        if instant in taken:
+            continue  # nothing left to tell apart: one reminder is enough
+        taken.add(instant)
+        result.append((rule, day, instant))
+    return result
+
+
+def check_in_days(
+    surgery_date: date, cadence: CheckInCadence, events: Iterable[ReminderEvent] = ()
+) -> list[date]:
+    """The days a check-in reminder goes out: the days the check-in is asked."""
+    before = [
+        e.start_date
+        for e in events
+        if e.kind in cadence.before_kinds and e.status != "cancelled"
     ]
-    weekly = [
-        surgery_date + timedelta(days=n)
-        for n in range(CHECK_IN_DAILY_UNTIL + 7, CHECK_IN_WEEKLY_UNTIL + 1, 7)
-    ]
-    return daily + weekly
+    return asked_dates(surgery_date, cadence, before)
 
 
 def plan_reminders(
@@ -108,12 +164,15 @@ def plan_reminders(
     now: datetime,
     horizon: timedelta = timedelta(days=14),
     key_prefix: str = "",
+    cadence: CheckInCadence | None = None,
 ) -> list[PlannedReminder]:
     """Every reminder due after `now` and within the horizon, ordered by instant.
 
     Events done or cancelled get none. Each reminder's key names the event, rule,
-    channel and local day, so planning twice gives the same keys.
+    channel and local day, so planning twice gives the same keys. With a check-in
+    `cadence`, the check-in reminders of the days it is asked are planned too.
     """
+    events = list(events)
     until = now + horizon
     channels = [c for c in prefs.channels if c in CHANNELS]
     planned: list[PlannedReminder] = []
@@ -122,10 +181,17 @@ def plan_reminders(
     first_day = (now - timedelta(days=2)).date()
     last_day = (until + timedelta(days=2)).date()
 
-    def add(event_key: str | None, rule: str, day: date, at: time) -> None:
+    def add(
+        event_key: str | None,
+        rule: str,
+        day: date,
+        at: time,
+        send_at: datetime | None = None,
+    ) -> None:
         if not first_day <= day <= last_day:
             return
-        send_at = local_instant(day, at, prefs)
+        if send_at is None:
+            send_at = local_instant(day, at, prefs)
         if now < send_at <= until:
             name = event_key or "check_in"
             for channel in channels:
@@ -135,12 +201,17 @@ def plan_reminders(
     for event in events:
         if event.status in FINISHED:
             continue
-        for rule in event.rules:
-            if rule in RULE_TIMES:
-                offset, at = RULE_TIMES[rule]
-                add(event.key, rule, event.start_date + timedelta(days=offset), at)
-    for day in check_in_days(surgery_date):
-        add(None, "check_in", day, CHECK_IN_TIME)
+        if not any(
+            first_day <= event.start_date + timedelta(days=RULE_TIMES[r][0]) <= last_day
+            for r in event.rules
+            if r in RULE_TIMES
+        ):
+            continue
+        for rule, day, send_at in event_instants(event, prefs):
+            add(event.key, rule, day, RULE_TIMES[rule][1], send_at)
+    if cadence is not None:
+        for day in check_in_days(surgery_date, cadence, events):
+            add(None, "check_in", day, CHECK_IN_TIME)
     planned.sort(key=lambda r: (r.send_at, r.dedupe_key))
     return planned
 

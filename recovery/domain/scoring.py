@@ -34,14 +34,19 @@ def odi_band(score: float) -> str:
     raise ValueError(f"ODI score out of range: {score}")
 
 
-def score_odi(answers: Sequence[int | None]) -> OdiResult:
-    """Sum / (5 x sections answered) x 100, one decimal; < 8 answered: no score."""
+def score_odi(
+    answers: Sequence[int | None], min_answered: int = ODI_MIN_ANSWERED
+) -> OdiResult:
+    """Sum / (5 x sections answered) x 100, one decimal; < 8 answered: no score.
+
+    `min_answered` comes from the questionnaire file (8 by the sheet).
+    """
     if len(answers) != ODI_SECTIONS:
         raise ValueError(f"the ODI has {ODI_SECTIONS} sections, got {len(answers)}")
     given = [a for a in answers if a is not None]
     if any(not 0 <= a <= 5 for a in given):
         raise ValueError("each ODI answer is from 0 to 5")
-    if len(given) < ODI_MIN_ANSWERED:
+    if len(given) < min_answered:
         return OdiResult(None, None, len(given))
     score = round(sum(given) / (5 * len(given)) * 100, 1)
     return OdiResult(score, odi_band(score), len(given))

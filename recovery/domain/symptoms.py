@@ -1,27 +1,116 @@
 """Red-flag rules: a check-in and the patient's history in, findings out.
 
-Defaults from ../shared/clinical.md; each finding names its rule. Pure: the check-in
-carries its own time, nothing reads a clock.
+Every threshold is data (rules/red_flags.toml, defaults from ../shared/clinical.md),
+loaded and checked by `load_red_flags`; each finding names its rule. Pure: the
+check-in carries its own time, nothing reads a clock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import tomllib
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import cache
+from pathlib import Path
 from statistics import median
+from typing import Any
 
 WEAKNESS = ("none", "mild", "worse")
 WOUND = ("healing", "red", "draining", "opened")
 
-FEVER_WITH_WOUND_C = 38.0
-FEVER_ALONE_C = 38.3
-PAIN_RISE = 2  # the minimal clinically important change on the 0-10 scale
-PAIN_RISE_CHECK_INS = 3
-PAIN_BASELINE_DAYS = 7
-WEIGHT_LOSS_FRACTION = 0.05
-WEIGHT_WINDOW_DAYS = 30
-ODI_WORSE_POINTS = 10.0
+RED_FLAGS_FILE = Path(__file__).parent / "rules" / "red_flags.toml"
+
+
+class RedFlagError(ValueError):
+    """A red-flag rules file that cannot be used, with the file, the key and why."""
+
+
+@dataclass(frozen=True)
+class RedFlagRules:
+    """The thresholds of every rule and the urgent signs patients are told of."""
+
+    fever_alone_c: float
+    fever_with_wound_c: float
+    pain_rise_points: int
+    pain_rise_check_ins: int
+    pain_baseline_days: int
+    weight_loss_percent: float
+    weight_window_days: int
+    odi_worse_points: float
+    no_check_in_days: int
+    # "Call at once if you have ...", every urgent sign of the sheet, with a rule or
+    # without one, the numbers filled in from the thresholds above.
+    urgent_signs: tuple[str, ...]
+
+
+# (section, key, type, lowest, highest): what each threshold may be.
+_LIMITS: tuple[tuple[str, str, type, float, float], ...] = (
+    ("urgent", "fever_alone_c", float, 37.0, 42.0),
+    ("urgent", "fever_with_wound_c", float, 37.0, 42.0),
+    ("warning", "pain_rise_points", int, 1, 10),
+    ("warning", "pain_rise_check_ins", int, 1, 14),
+    ("warning", "pain_baseline_days", int, 1, 60),
+    ("warning", "weight_loss_percent", float, 0.5, 50.0),
+    ("warning", "weight_window_days", int, 1, 365),
+    ("warning", "odi_worse_points", float, 1.0, 100.0),
+    ("warning", "no_check_in_days", int, 1, 30),
+)
+
+
+def parse_red_flags(data: Mapping[str, Any], source: str) -> RedFlagRules:
+    """Check a parsed rules file; a bad value names the file and the key."""
+    values: dict[str, Any] = {}
+    for section, key, kind, low, high in _LIMITS:
+        where = f"{source}: [{section}] {key}"
+        table = data.get(section)
+        if not isinstance(table, Mapping) or key not in table:
+            raise RedFlagError(f"{where}: missing")
+        value = table[key]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise RedFlagError(f"{where}: must be a number")
+        if kind is int and not isinstance(value, int):
+            raise RedFlagError(f"{where}: must be a whole number")
+        if not low <= value <= high:
+            raise RedFlagError(f"{where}: {value} is outside {low:g}-{high:g}")
+        values[key] = kind(value)
+    if values["fever_with_wound_c"] > values["fever_alone_c"]:
+        raise RedFlagError(
+            f"{source}: [urgent] fever_with_wound_c must not be above fever_alone_c"
+        )
+    signs = data.get("guidance", {}).get("urgent_signs")
+    where = f"{source}: [guidance] urgent_signs"
+    if not isinstance(signs, list) or not signs:
+        raise RedFlagError(f"{where}: must be a list of the urgent signs")
+    texts = []
+    for n, sign in enumerate(signs, 1):
+        if not isinstance(sign, str) or not sign.strip():
+            raise RedFlagError(f"{where}, sign {n}: must be a text")
+        try:
+            texts.append(sign.format(**{k: _shown(v) for k, v in values.items()}))
+        except (KeyError, IndexError, ValueError) as error:
+            raise RedFlagError(f"{where}, sign {n}: unknown value {error}") from None
+    return RedFlagRules(**values, urgent_signs=tuple(texts))
+
+
+def _shown(value: float) -> str:
+    """A threshold as a patient reads it: 38.0, 7."""
+    return f"{value:.1f}" if isinstance(value, float) else str(value)
+
+
+def load_red_flags(path: Path = RED_FLAGS_FILE) -> RedFlagRules:
+    """Read and check a red-flag rules file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise RedFlagError(f"{path}: cannot be read: {error}") from error
+    return parse_red_flags(data, str(path))
+
+
+@cache
+def default_rules() -> RedFlagRules:
+    """The packaged rules file, read once (the app passes its configured one)."""
+    return load_red_flags()
 
 
 @dataclass(frozen=True)
@@ -65,26 +154,49 @@ def _new(flag: str, check_in: CheckIn, previous: CheckIn | None) -> bool:
     return previous is None or not getattr(previous, flag)
 
 
-def urgent_findings(check_in: CheckIn, previous: CheckIn | None) -> list[Finding]:
-    """Signs that must reach the care team at once."""
+def urgent_findings(
+    check_in: CheckIn, previous: CheckIn | None, rules: RedFlagRules | None = None
+) -> list[Finding]:
+    """Signs that must reach the care team at once.
+
+    Inability to pass urine and saddle numbness are urgent every time they are
+    reported: either can be cauda equina compression, which does not get better by
+    being reported twice. Incontinence and loss of coordination are urgent when new
+    (not reported at the check-in before): the sheet names *new* incontinence and
+    *new* loss of coordination, because a patient may live with either from before
+    the operation; a deficit that persists is on the open alert and in the care
+    team's hands. Repeats of an open alert add to it (see raise_alerts).
+    """
+    rules = rules or default_rules()
     found: list[Finding] = []
-    # Cauda equina syndrome signs.
-    for flag, rule, text in (
+    for flag, rule, text, only_when_new in (
         (
             "bladder_incontinence",
             "new_bladder_incontinence",
             "new loss of bladder control",
+            True,
         ),
-        ("bowel_incontinence", "new_bowel_incontinence", "new loss of bowel control"),
-        ("urinary_retention", "urinary_retention", "unable to pass urine"),
+        (
+            "bowel_incontinence",
+            "new_bowel_incontinence",
+            "new loss of bowel control",
+            True,
+        ),
+        ("urinary_retention", "urinary_retention", "unable to pass urine", False),
         (
             "saddle_numbness",
             "saddle_numbness",
             "numbness between the legs (saddle area)",
+            False,
         ),
-        ("coordination_loss", "coordination_loss", "new loss of coordination"),
+        ("coordination_loss", "coordination_loss", "new loss of coordination", True),
     ):
-        if _new(flag, check_in, previous):
+        raised = (
+            _new(flag, check_in, previous)
+            if only_when_new
+            else bool(getattr(check_in, flag))
+        )
+        if raised:
             found.append(Finding("urgent", rule, f"Reported {text}."))
     if check_in.leg_weakness == "worse":
         found.append(
@@ -96,11 +208,11 @@ def urgent_findings(check_in: CheckIn, previous: CheckIn | None) -> list[Finding
         )
     temperature = check_in.temperature_c
     if temperature is not None:
-        if temperature >= FEVER_ALONE_C:
+        if temperature >= rules.fever_alone_c:
             found.append(
                 Finding("urgent", "fever", f"Temperature {temperature:.1f} °C (fever).")
             )
-        elif temperature >= FEVER_WITH_WOUND_C and check_in.wound in (
+        elif temperature >= rules.fever_with_wound_c and check_in.wound in (
             "red",
             "draining",
         ):
@@ -117,39 +229,43 @@ def urgent_findings(check_in: CheckIn, previous: CheckIn | None) -> list[Finding
 
 
 def _pain_rising(
-    check_in: CheckIn, history: Sequence[CheckIn], attribute: str
+    check_in: CheckIn, history: Sequence[CheckIn], attribute: str, rules: RedFlagRules
 ) -> Finding | None:
     """Pain up >= 2 points on 3 check-ins in a row against the prior 7-day median."""
-    recent = [*history[-(PAIN_RISE_CHECK_INS - 1) :], check_in]
+    count = rules.pain_rise_check_ins
+    recent = [*history[len(history) - (count - 1) :], check_in]
     values = [getattr(c, attribute) for c in recent]
-    if len(recent) < PAIN_RISE_CHECK_INS or any(v is None for v in values):
+    if len(recent) < count or any(v is None for v in values):
         return None
     first = recent[0].recorded_at
     baseline_window = [
         getattr(c, attribute)
         for c in history
-        if first - timedelta(days=PAIN_BASELINE_DAYS) <= c.recorded_at < first
+        if first - timedelta(days=rules.pain_baseline_days) <= c.recorded_at < first
         and getattr(c, attribute) is not None
     ]
     if not baseline_window:
         return None
     baseline = median(baseline_window)
-    if all(v >= baseline + PAIN_RISE for v in values):
+    if all(v >= baseline + rules.pain_rise_points for v in values):
         where = "Back" if attribute == "back_pain" else "Leg"
         return Finding(
             "warning",
             f"{attribute}_rising",
-            f"{where} pain {values[-1]}/10, up at least {PAIN_RISE} points on "
-            f"{PAIN_RISE_CHECK_INS} check-ins in a row (7-day median {baseline:g}).",
+            f"{where} pain {values[-1]}/10, up at least {rules.pain_rise_points} "
+            f"points on {count} check-ins in a row "
+            f"({rules.pain_baseline_days}-day median {baseline:g}).",
         )
     return None
 
 
-def _weight_loss(check_in: CheckIn, history: Sequence[CheckIn]) -> Finding | None:
+def _weight_loss(
+    check_in: CheckIn, history: Sequence[CheckIn], rules: RedFlagRules
+) -> Finding | None:
     """Weight down >= 5 % from the highest weight of the last 30 days."""
     if check_in.weight_kg is None:
         return None
-    since = check_in.recorded_at - timedelta(days=WEIGHT_WINDOW_DAYS)
+    since = check_in.recorded_at - timedelta(days=rules.weight_window_days)
     earlier = [
         c.weight_kg
         for c in history
@@ -158,37 +274,61 @@ def _weight_loss(check_in: CheckIn, history: Sequence[CheckIn]) -> Finding | Non
     if not earlier:
         return None
     highest = max(earlier)
-    if check_in.weight_kg <= highest * (1 - WEIGHT_LOSS_FRACTION):
+    if check_in.weight_kg <= highest * (1 - rules.weight_loss_percent / 100):
         lost = (highest - check_in.weight_kg) / highest * 100
         return Finding(
             "warning",
             "weight_loss",
             f"Weight {check_in.weight_kg:g} kg, {lost:.1f} % below {highest:g} kg "
-            f"within {WEIGHT_WINDOW_DAYS} days.",
+            f"within {rules.weight_window_days} days.",
         )
     return None
 
 
-def evaluate(check_in: CheckIn, history: Sequence[CheckIn]) -> list[Finding]:
+def evaluate(
+    check_in: CheckIn, history: Sequence[CheckIn], rules: RedFlagRules | None = None
+) -> list[Finding]:
     """Every finding for a new check-in; `history`: earlier check-ins, oldest first."""
+    rules = rules or default_rules()
     previous = history[-1] if history else None
-    findings = urgent_findings(check_in, previous)
+    findings = urgent_findings(check_in, previous, rules)
     for attribute in ("back_pain", "leg_pain"):
-        rising = _pain_rising(check_in, history, attribute)
+        rising = _pain_rising(check_in, history, attribute, rules)
         if rising:
             findings.append(rising)
-    weight = _weight_loss(check_in, history)
+    weight = _weight_loss(check_in, history, rules)
     if weight:
         findings.append(weight)
     return findings
 
 
-def odi_worse(score: float, previous: float | None) -> Finding | None:
+def odi_worse(
+    score: float, previous: float | None, rules: RedFlagRules | None = None
+) -> Finding | None:
     """A warning when the ODI is >= 10 points worse than the one before."""
-    if previous is not None and score - previous >= ODI_WORSE_POINTS:
+    rules = rules or default_rules()
+    if previous is not None and score - previous >= rules.odi_worse_points:
         return Finding(
             "warning",
             "odi_worse",
             f"ODI {score:g} %, {score - previous:g} points worse than {previous:g} %.",
         )
     return None
+
+
+def check_ins_lapsed(
+    asked: Collection[date], last_check_in: date | None, today: date, days: int
+) -> Finding | None:
+    """A warning when the last `days` whole days (before today) were each a day a
+    daily check-in was asked for, and none of them had one."""
+    window = [today - timedelta(days=n) for n in range(1, days + 1)]
+    if not all(day in asked for day in window):
+        return None
+    if last_check_in is not None and last_check_in >= window[-1]:
+        return None
+    since = f"since {last_check_in:%d %b}" if last_check_in else "yet"
+    return Finding(
+        "warning",
+        "no_check_in",
+        f"No check-in for {days} days while daily check-ins are due (none {since}).",
+    )

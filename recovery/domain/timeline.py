@@ -12,7 +12,7 @@ from typing import NamedTuple
 from typing import Protocol as Structural
 
 from recovery.domain.plan import Plan
-from recovery.domain.protocol import Conditions, Item, Protocol
+from recovery.domain.protocol import Conditions, Education, Item, Protocol
 
 SATURDAY = 5
 # Periods complete themselves when they end; single events are missed instead.
@@ -37,6 +37,8 @@ class PlannedEvent(NamedTuple):
     allowed: tuple[str, ...] = ()
     not_allowed: tuple[str, ...] = ()
     reminders: tuple[str, ...] = ()
+    # A period with no end date: it lasts to the end of follow-up unless lifted.
+    open_ended: bool = False
 
 
 def applies(conditions: Conditions, plan: Plan) -> bool:
@@ -65,21 +67,35 @@ def next_weekday(day: date) -> date:
     return day
 
 
-def radiation_dates(plan: Plan) -> list[date]:
-    """Every radiation session: weekdays from the start day for the planned weeks.
+def next_working_day(day: date, holidays: frozenset[date]) -> date:
+    """The day itself if the clinic works then, else the next weekday it is open."""
+    day = next_weekday(day)
+    while day in holidays:
+        day = next_weekday(day + timedelta(days=1))
+    return day
 
-    The first session is on `start_day` after surgery, moved to the next weekday; the
-    course then spans `weeks` weeks of weekdays, skipping (not making up) holidays.
+
+def radiation_dates(plan: Plan) -> list[date]:
+    """Every radiation session: the prescribed 5 x weeks, on working days.
+
+    The first session is on `start_day` after surgery, moved to the next working day;
+    then one each working day. A clinic holiday moves its session to the next working
+    day, so the course ends later and the prescribed count never drops.
     """
     if not plan.radiation.planned:
         return []
-    day = next_weekday(plan.surgery_date + timedelta(days=plan.radiation.start_day))
+    start = plan.surgery_date + timedelta(days=plan.radiation.start_day)
+    day = next_working_day(start, plan.holidays)
     dates: list[date] = []
-    for _ in range(5 * plan.radiation.weeks):
-        if day not in plan.holidays:
-            dates.append(day)
-        day = next_weekday(day + timedelta(days=1))
+    for _ in range(sessions_prescribed(plan)):
+        dates.append(day)
+        day = next_working_day(day + timedelta(days=1), plan.holidays)
     return dates
+
+
+def sessions_prescribed(plan: Plan) -> int:
+    """The radiation course as prescribed: five sessions a week."""
+    return 5 * plan.radiation.weeks if plan.radiation.planned else 0
 
 
 class _Keep(dict[str, object]):
@@ -92,10 +108,14 @@ def _fill(text: str, values: Mapping[str, object]) -> str:
     return text.format_map(_Keep(values)) if values and "{" in text else text
 
 
-def _occurrences(item: Item, plan: Plan) -> list[tuple[date, date, dict[str, object]]]:
+def _occurrences(
+    item: Item, plan: Plan, open_end: int
+) -> list[tuple[date, date, dict[str, object]]]:
     """(start, end, template values) of each occurrence of an item."""
     schedule = item.schedule
     surgery = plan.surgery_date
+    if schedule.type == "on_pain_rise":
+        return []  # opened by a pain warning, not by the plan
 
     def window(day: int) -> tuple[date, date]:
         centre = surgery + timedelta(days=day)
@@ -108,7 +128,10 @@ def _occurrences(item: Item, plan: Plan) -> list[tuple[date, date, dict[str, obj
         return [
             (
                 surgery + timedelta(days=schedule.start_day),
-                surgery + timedelta(days=schedule.end_day),
+                surgery
+                + timedelta(
+                    days=open_end if schedule.end_day is None else schedule.end_day
+                ),
                 {},
             )
         ]
@@ -156,6 +179,7 @@ _Offsets = list[
         tuple[str, ...],
         tuple[str, ...],
         tuple[str, ...],
+        bool,
     ]
 ]
 _SHAPES: dict[_Shape, tuple[Protocol, _Offsets]] = {}
@@ -192,18 +216,37 @@ def build(plan: Plan, protocol: Protocol) -> list[PlannedEvent]:
         cached = _SHAPES[shape] = (protocol, offsets)
     surgery = plan.surgery_date
     return [
-        PlannedEvent(k, i, kind, t, ins, surgery + s, surgery + e, a, na, r)
-        for k, i, kind, t, ins, s, e, a, na, r in cached[1]
+        PlannedEvent(k, i, kind, t, ins, surgery + s, surgery + e, a, na, r, o)
+        for k, i, kind, t, ins, s, e, a, na, r, o in cached[1]
     ]
+
+
+def follow_up_end(protocol: Protocol) -> int:
+    """The last day any dated item of the protocol reaches: the end of follow-up."""
+    last = 0
+    for item in protocol.items:
+        schedule = item.schedule
+        if schedule.type == "days":
+            last = max(last, schedule.days[-1] + schedule.window_after)
+        elif schedule.type == "weekly":
+            last = max(
+                last,
+                schedule.start_day + 7 * (schedule.count - 1) + schedule.window_after,
+            )
+        elif schedule.end_day is not None:
+            last = max(last, schedule.end_day)
+    return last
 
 
 def _build(plan: Plan, protocol: Protocol) -> list[PlannedEvent]:
     """build() without the shape cache: the definition of a timeline."""
     events: list[PlannedEvent] = []
+    open_end = follow_up_end(protocol)
     for item in protocol.items:
         if not applies(item.when, plan):
             continue
-        for n, (start, end, values) in enumerate(_occurrences(item, plan)):
+        occurrences = _occurrences(item, plan, open_end)
+        for n, (start, end, values) in enumerate(occurrences):
             events.append(
                 PlannedEvent(
                     key=f"{item.id}:{n}",
@@ -216,6 +259,7 @@ def _build(plan: Plan, protocol: Protocol) -> list[PlannedEvent]:
                     allowed=item.allowed,
                     not_allowed=item.not_allowed,
                     reminders=item.reminders,
+                    open_ended=item.schedule.end_day is None,
                 )
             )
     events.sort(key=lambda e: (e.start_date, e.key))
@@ -233,8 +277,9 @@ def status_on(stored: str, kind: str, start: date, end: date, today: date) -> st
     return "done" if kind in PERIOD_KINDS else "missed"
 
 
-# Kinds never marked done by a button: restrictions and the brace end by date.
-NOT_MARKED_DONE = frozenset({"activity_restriction", "brace"})
+# Kinds never marked done by a button: restrictions and the brace end by date, a
+# questionnaire is done by answering it.
+NOT_MARKED_DONE = frozenset({"activity_restriction", "brace", "questionnaire"})
 
 
 def done_refusal(
@@ -266,6 +311,7 @@ class StoredEvent(NamedTuple):
     allowed: tuple[str, ...] = ()
     not_allowed: tuple[str, ...] = ()
     reminders: tuple[str, ...] = ()
+    open_ended: bool = False
 
 
 @dataclass(frozen=True)
@@ -301,6 +347,7 @@ def _differs(stored: StoredEvent, planned: PlannedEvent) -> bool:
         or tuple(stored.allowed) != planned.allowed
         or tuple(stored.not_allowed) != planned.not_allowed
         or tuple(stored.reminders) != planned.reminders
+        or stored.open_ended != planned.open_ended
     )
 
 
@@ -347,15 +394,49 @@ class DatedEvent(Structural):
     end_date: date
 
 
+@dataclass(frozen=True)
+class PhaseBounds:
+    """Where the dashboard phases change, in days from surgery (settings).
+
+    Without radiation, early recovery lasts to `early_recovery_until`; rehabilitation
+    lasts until `surveillance_from`, where surveillance begins.
+    """
+
+    early_recovery_until: int
+    surveillance_from: int
+
+
+def parse_phase_bounds(early: object, surveillance: object) -> PhaseBounds:
+    """The phase settings, refused with their names when they cannot be."""
+    days = []
+    for name, value in (
+        ("PHASE_EARLY_RECOVERY_UNTIL", early),
+        ("PHASE_SURVEILLANCE_FROM", surveillance),
+    ):
+        text = str(value).strip()
+        if isinstance(value, bool) or not text.isdigit():
+            raise ValueError(f"{name}: {value!r} is not a whole number of days")
+        days.append(int(text))
+    bounds = PhaseBounds(*days)
+    if not 0 <= bounds.early_recovery_until < bounds.surveillance_from:
+        raise ValueError(
+            "PHASE_EARLY_RECOVERY_UNTIL must be from 0 to below PHASE_SURVEILLANCE_FROM"
+        )
+    return bounds
+
+
 def phase_on(
     surgery_date: date,
     today: date,
     radiation: tuple[date, date] | None = None,
     discharged: bool = False,
+    *,
+    bounds: PhaseBounds,
 ) -> str:
     """The patient's phase for dashboards, per ../shared/clinical.md.
 
-    `radiation` is the (first, last) session date when radiation is planned.
+    `radiation` is the (first, last) session date when radiation is planned;
+    `bounds` come from the settings.
     """
     if discharged:
         return "completed"
@@ -368,39 +449,75 @@ def phase_on(
             return "early_recovery"
         if today <= last:
             return "radiation"
-    elif day <= 42:
+    elif day <= bounds.early_recovery_until:
         return "early_recovery"
-    return "rehabilitation" if day < 90 else "surveillance"
+    return "rehabilitation" if day < bounds.surveillance_from else "surveillance"
 
 
 @dataclass(frozen=True)
 class Limits:
-    """What is allowed and not allowed today, from the periods in force."""
+    """What is allowed and not allowed today, from the periods in force.
+
+    `lifted` names the periods whose limits a visit has lifted: only then may a page
+    say there are no limits.
+    """
 
     allowed: tuple[str, ...]
     not_allowed: tuple[str, ...]
     titles: tuple[str, ...]
+    lifted: tuple[str, ...] = ()
 
 
 class LimitEvent(DatedEvent, Structural):
     """An event that may carry activity limits."""
 
+    item_id: str
     title: str
     status: str
     allowed: Sequence[str]
     not_allowed: Sequence[str]
 
 
-def limits_on(events: Iterable[LimitEvent], today: date) -> Limits:
-    """Activity limits and brace rules in force on `today` (not cancelled)."""
+def limits_on(
+    events: Iterable[LimitEvent],
+    today: date,
+    lifted_by: Mapping[str, str] | None = None,
+) -> Limits:
+    """Activity limits and brace rules in force on `today` (not cancelled).
+
+    `lifted_by` maps an item to the visit item that lifts its limits (from the
+    protocol): once that visit is done, the period's "not yet" list no longer holds.
+    """
+    lifted_by = lifted_by or {}
+    events = list(events)
+    done = {e.item_id for e in events if e.status == "done"}
     allowed: list[str] = []
     not_allowed: list[str] = []
     titles: list[str] = []
+    lifted: list[str] = []
     for event in events:
         if event.kind not in PERIOD_KINDS or event.status == "cancelled":
             continue
         if event.start_date <= today <= event.end_date:
+            if lifted_by.get(event.item_id) in done:
+                lifted.append(event.title)
+                continue
             titles.append(event.title)
             allowed.extend(a for a in event.allowed if a not in allowed)
             not_allowed.extend(n for n in event.not_allowed if n not in not_allowed)
-    return Limits(tuple(allowed), tuple(not_allowed), tuple(titles))
+    return Limits(tuple(allowed), tuple(not_allowed), tuple(titles), tuple(lifted))
+
+
+def education_on(
+    protocol: Protocol, plan: Plan, today: date, page: str
+) -> list[Education]:
+    """The protocol's education texts that apply to this plan, day and page."""
+    day = (today - plan.surgery_date).days
+    return [
+        entry
+        for entry in protocol.education
+        if page in entry.pages
+        and applies(entry.when, plan)
+        and (entry.from_day is None or day >= entry.from_day)
+        and (entry.to_day is None or day <= entry.to_day)
+    ]

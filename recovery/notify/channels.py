@@ -22,6 +22,8 @@ class Message:
     text: str
     # The event was done or cancelled after planning: nothing to send.
     obsolete: bool = False
+    # In-app only: the page the message is about (an alert's patient).
+    link: str = ""
 
 
 class Channel(Protocol):
@@ -109,13 +111,16 @@ def render_message(row: Any, public_url: str) -> Message:
         and row.rule not in ("check_in", "digest")
     )
     title = row.title or ""
+    link = ""
     subject = RULE_SUBJECTS.get(row.rule, "A reminder from Recovery").format(
         title=title
     )
     if row.rule == "digest":
         text = row.body or "Open Recovery for today's overview."
     elif row.rule.startswith("alert_"):
-        text = row.alert_message or ""
+        text = _alert_text(row)
+        if row.patient_id is not None:
+            link = f"/patients/{row.patient_id}"
     elif row.rule == "check_in":
         text = "How are you today? A short check-in helps your care team."
     else:
@@ -130,6 +135,7 @@ def render_message(row: Any, public_url: str) -> Message:
             else "A reminder from Recovery"
         )
         text = f"You have a new message in Recovery. Open it here: {public_url}"
+        link = ""
     return Message(
         reminder_id=row.id,
         channel=row.channel,
@@ -139,4 +145,16 @@ def render_message(row: Any, public_url: str) -> Message:
         subject=subject,
         text=text,
         obsolete=obsolete,
+        link=link,
     )
+
+
+def _alert_text(row: Any) -> str:
+    """An alert in the app: whom it is about, how to reach them, what they said."""
+    who = f"{row.patient_name} (MRN {row.patient_mrn})" if row.patient_name else ""
+    if who and row.patient_phone:
+        who += f", phone {row.patient_phone}"
+    repeat = (
+        f" Reported {row.alert_reports} times." if (row.alert_reports or 1) > 1 else ""
+    )
+    return f"{who}: {row.alert_message or ''}{repeat}" if who else row.alert_message

@@ -52,6 +52,8 @@ class Patient(TimestampMixin, db.Model):
     tumor_type: Mapped[str] = mapped_column(String(200), default="")
     malignancy: Mapped[str] = mapped_column(String(20), index=True)
     origin: Mapped[str] = mapped_column(String(20), default="unknown")
+    # The patient's own number, so the care team can call back after a red flag.
+    phone: Mapped[str] = mapped_column(String(32), default="", server_default="")
     radiation_planned: Mapped[bool] = mapped_column(default=False)
     radiation_start_day: Mapped[int] = mapped_column(default=14)
     radiation_weeks: Mapped[int] = mapped_column(default=2)

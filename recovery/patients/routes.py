@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,10 +39,23 @@ from recovery.extensions import db
 from recovery.notes.forms import NoteForm
 from recovery.notes.services import patient_notes
 from recovery.patients.access import get_patient_for, own_patient
+from recovery.patients.contact import tel, urgent_advice
+from recovery.patients.forms import PhoneForm
 from recovery.patients.models import Patient
-from recovery.patients.services import PLAN_FIELDS, PatientError, enrol_patient
+from recovery.patients.services import (
+    PLAN_FIELDS,
+    PatientError,
+    change_patient,
+    enrol_patient,
+)
 from recovery.roles import roles_required
-from recovery.symptoms.services import checked_in_on, due_questionnaire, patient_alerts
+from recovery.symptoms.services import (
+    checked_in_on,
+    due_questionnaire,
+    patient_alerts,
+    red_flag_rules,
+    urgent_banner,
+)
 from recovery.symptoms.trends import trend_data
 from recovery.timeline.forms import CompleteForm
 from recovery.timeline.services import PHASE_NAMES, phase_of, timeline_view
@@ -123,7 +137,7 @@ def new() -> Response | tuple[str, int]:
             errors = flatten_fields(error.messages)
         except PatientError as error:
             db.session.rollback()
-            errors = {error.field: error.message}
+            errors = dict(error.fields)
         else:
             db.session.commit()
             send_link(patient.user, "invitation")
@@ -138,7 +152,7 @@ def new() -> Response | tuple[str, int]:
             "timezone": current_app.config["CLINIC_TIMEZONE"],
             "radiation_start_day": "14",
             "radiation_weeks": "2",
-            "radiation_minutes_per_session": "15",
+            "radiation_minutes_per_session": "",
             "brace_weeks": "6",
             "coordinator_id": (
                 str(current_user.id) if current_user.role == "coordinator" else ""
@@ -177,7 +191,7 @@ def enrolment_body(form: MultiDict[str, str]) -> dict[str, Any]:
     body: dict[str, Any] = {
         key: form[key].strip()
         for key in (
-            *("name", "email", "mrn", "date_of_birth", "timezone"),
+            *("name", "email", "mrn", "date_of_birth", "timezone", "phone"),
             *(f for f in PLAN_FIELDS if not f.startswith(("radiation_", "brace_"))),
         )
         if form.get(key, "").strip()
@@ -203,9 +217,27 @@ def detail(patient_id: int) -> str:
     return _render_patient("patients/detail.html", patient)
 
 
-def _render_patient(template: str, patient: Patient) -> str:
+@bp.route("/<int:patient_id>/phone", methods=["POST"])
+@roles_required("coordinator", "clinician", "admin")
+def change_phone(patient_id: int) -> Response | tuple[str, int]:
+    """Change the patient's phone number (audited, before and after)."""
+    patient = get_patient_for(current_user, patient_id, "view_patient")
+    form = PhoneForm()
+    if not form.validate_on_submit():
+        # The page again, the number as typed and the reason beside it.
+        return _render_patient("patients/detail.html", patient, phone_form=form), 400
+    change_patient(patient, {"phone": form.phone.data or ""})
+    db.session.commit()
+    flash("Phone number saved.", "success")
+    return redirect(url_for("patients.detail", patient_id=patient_id))
+
+
+def _render_patient(
+    template: str, patient: Patient, phone_form: PhoneForm | None = None
+) -> str:
     """The page on the patient's own today; the audited read commits with it."""
-    today = local_today(patient.user.timezone, utcnow())
+    now = utcnow()
+    today = local_today(patient.user.timezone, now)
     staff_view = template == "patients/detail.html"
     return render_audited(
         template,
@@ -221,6 +253,26 @@ def _render_patient(template: str, patient: Patient) -> str:
         alerts=patient_alerts(patient) if staff_view else [],
         notes=patient_notes(patient) if staff_view else [],
         note_form=NoteForm() if staff_view else None,
-        now=utcnow(),
+        phone_form=(phone_form or PhoneForm(phone=patient.phone))
+        if staff_view
+        else None,
+        now=now,
         note_window=EDIT_WINDOW,
+        banner=[] if staff_view else urgent_banner(patient, now),
+        advice=urgent_advice(patient),
+        signs=red_flag_rules().urgent_signs,
     )
+
+
+@bp.app_template_filter("tel")
+def tel_filter(number: str) -> str:
+    """A phone number as a `tel:` link target."""
+    return tel(number)
+
+
+@bp.app_template_filter("local_time")
+def local_time(instant: datetime | None, timezone: str) -> str:
+    """An instant as a person reads it on their own clock: 'Thu 26 Nov, 10:42'."""
+    if instant is None:
+        return ""
+    return instant.astimezone(ZoneInfo(timezone)).strftime("%a %d %b, %H:%M")

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from recovery.audit.services import record
 from recovery.auth.models import User
+from recovery.domain.plan import plan_problems
 from recovery.domain.timeline import TimelineChanges
 from recovery.extensions import db
 from recovery.patients.models import CareTeamMember, Patient, bump_versions
@@ -46,13 +47,48 @@ TIMELINE_FIELDS = frozenset(PLAN_FIELDS) - {"tumor_type"}
 
 
 class PatientError(ValueError):
-    """A refused enrolment or change, naming the field at fault."""
+    """A refused enrolment or change, naming the field (or fields) at fault."""
 
-    def __init__(self, field: str, message: str, conflict: bool = False) -> None:
+    def __init__(
+        self,
+        field: str,
+        message: str,
+        conflict: bool = False,
+        fields: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.field = field
         self.message = message
         self.conflict = conflict
+        self.fields = fields or {field: message}
+
+
+def _check_plan(patient: Patient, flat: dict[str, Any], was_planned: bool) -> None:
+    """Refuse a plan that cannot be; fill what the protocol gives by default.
+
+    Radiation newly planned needs its start day and weeks (no silent default); its
+    minutes default to the protocol's and must lie in the protocol's range.
+    """
+    from recovery.timeline.services import protocol_for
+
+    settings = protocol_for(patient).radiation
+    problems: dict[str, str] = {}
+    if patient.radiation_planned and not was_planned:
+        for key, what in (("start_day", "first session day"), ("weeks", "weeks")):
+            if f"radiation_{key}" not in flat:
+                problems[f"radiation.{key}"] = (
+                    f"Give the {what} when radiation is planned."
+                )
+        if "radiation_minutes_per_session" not in flat:
+            patient.radiation_minutes_per_session = settings.default_minutes
+    problems.update(
+        plan_problems(patient.plan(), (settings.min_minutes, settings.max_minutes))
+    )
+    if problems:
+        first = next(iter(problems))
+        raise PatientError(
+            first, "This plan cannot be: " + problems[first], fields=problems
+        )
 
 
 def flatten_plan(data: dict[str, Any]) -> dict[str, Any]:
@@ -95,6 +131,7 @@ def create_patient(data: dict[str, Any], creator: User) -> Patient:
         user=user,
         mrn=flat["mrn"].strip(),
         date_of_birth=flat["date_of_birth"],
+        phone=(flat.get("phone") or "").strip(),
         clinician=clinician,
         coordinator=coordinator,
         **{field: flat[field] for field in PLAN_FIELDS if field in flat},
@@ -103,7 +140,8 @@ def create_patient(data: dict[str, Any], creator: User) -> Patient:
     add_to_care_team(patient, clinician, coordinator)
     if creator.role != "admin":
         add_to_care_team(patient, creator)
-    db.session.flush()
+    db.session.flush()  # column defaults are set: the plan is whole
+    _check_plan(patient, flat, was_planned=False)
     return patient
 
 
@@ -112,6 +150,7 @@ def update_patient(patient: Patient, data: dict[str, Any]) -> dict[str, dict[str
     flat = flatten_plan(data)
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
+    was_planned = patient.radiation_planned
 
     def change(field: str, old: Any, new: Any) -> None:
         if old != new:
@@ -127,6 +166,9 @@ def update_patient(patient: Patient, data: dict[str, Any]) -> dict[str, dict[str
     if "timezone" in flat:
         change("timezone", patient.user.timezone, flat["timezone"])
         patient.user.timezone = flat["timezone"]
+    if "phone" in flat:
+        change("phone", patient.phone, flat["phone"].strip())
+        patient.phone = flat["phone"].strip()
     if "date_of_birth" in flat:
         change("date_of_birth", patient.date_of_birth, flat["date_of_birth"])
         patient.date_of_birth = flat["date_of_birth"]
@@ -156,6 +198,7 @@ def update_patient(patient: Patient, data: dict[str, Any]) -> dict[str, dict[str
             add_to_care_team(patient, staff)
     if patient.date_of_birth >= patient.surgery_date:
         raise PatientError("date_of_birth", "Must be before the surgery date.")
+    _check_plan(patient, flat, was_planned)
     db.session.flush()
     if after:
         bump_versions([patient.id])

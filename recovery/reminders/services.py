@@ -30,7 +30,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from recovery.auth.models import User
 from recovery.db import json_list
@@ -166,6 +166,7 @@ def replan_reminders(
             now,
             horizon(),
             key_prefix=f"p{patient.id}:",
+            cadence=current_app.extensions["protocols"][patient.procedure].check_in,
         )
         for planned in plan:
             keep.add(planned.dedupe_key)
@@ -276,7 +277,9 @@ def notify_care_team(alert: Alert, now: datetime) -> int:
                     "send_at": now,
                     "status": "pending",
                     "attempts": 0,
-                    "dedupe_key": f"alert:{alert.id}:{user.id}:{channel}",
+                    # Each report of an open alert tells the team again.
+                    "dedupe_key": f"alert:{alert.id}:{user.id}:{channel}"
+                    + (f":{alert.reports}" if alert.reports > 1 else ""),
                     "body": "",
                     "last_error": "",
                 }
@@ -669,6 +672,7 @@ def load_messages(ids: Sequence[int]) -> list[Message]:
     """Everything needed to send these reminders, in one query."""
     if not ids:
         return []
+    patient_user = aliased(User)
     rows = db.session.execute(
         select(
             Reminder.id,
@@ -689,10 +693,17 @@ def load_messages(ids: Sequence[int]) -> list[Message]:
             TimelineEvent.status.label("event_status"),
             Alert.message.label("alert_message"),
             Alert.severity,
+            Alert.reports.label("alert_reports"),
+            # Whom an alert is about: staff read it in the app and act on it.
+            patient_user.name.label("patient_name"),
+            Patient.mrn.label("patient_mrn"),
+            Patient.phone.label("patient_phone"),
         )
         .join(User, User.id == Reminder.user_id)
         .outerjoin(TimelineEvent, TimelineEvent.id == Reminder.event_id)
         .outerjoin(Alert, Alert.id == Reminder.alert_id)
+        .outerjoin(Patient, Patient.id == Alert.patient_id)
+        .outerjoin(patient_user, patient_user.id == Patient.user_id)
         .where(Reminder.id.in_(list(ids)))
         .order_by(Reminder.send_at, Reminder.id)
     )

@@ -112,43 +112,32 @@ class CheckInForm(FlaskForm):
         return data
 
 
-ODI_QUESTIONS = (
-    "Pain intensity",
-    "Personal care (washing, dressing)",
-    "Lifting",
-    "Walking",
-    "Sitting",
-    "Standing",
-    "Sleeping",
-    "Sex life (if applicable)",
-    "Social life",
-    "Travelling",
-)
-
-
 class OdiForm(FlaskForm):
-    """The ten ODI sections, each 0-5, any may be skipped.
+    """The ten ODI sections, each 0-5, any may be skipped (at least 8 answered).
 
-    The licensed wording of each answer belongs to the clinic (Mapi); the pages show
-    the section and the 0-5 scale from "no problem" to "worst".
+    The titles and answer texts come from the questionnaire file (ODI_FILE): the
+    clinic's licensed wording, or the shipped neutral ends of each scale.
     """
 
     submit = SubmitField("Send my answers")
 
+    def answers(self) -> list[int | None]:
+        """The answers in section order, None where skipped."""
+        return [getattr(self, f"q{n}").data for n in range(ODI_SECTIONS)]
 
-for _n, _title in enumerate(ODI_QUESTIONS):
+
+for _n in range(ODI_SECTIONS):
     setattr(
         OdiForm,
         f"q{_n}",
         RadioField(
-            _title,
+            f"Section {_n + 1}",
             choices=[SelectChoice(v, str(v)) for v in range(6)],
             coerce=int,
             validate_choice=False,
             validators=[Optional(), NumberRange(0, 5, "Choose from 0 to 5.")],
         ),
     )
-assert len(ODI_QUESTIONS) == ODI_SECTIONS
 
 
 class AcknowledgeForm(FlaskForm):

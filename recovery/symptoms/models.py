@@ -115,6 +115,13 @@ class Alert(db.Model):
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     acknowledge_note: Mapped[str] = mapped_column(Text, default="")
+    # A sign reported again while its alert is open adds to it (and tells the care
+    # team again) instead of opening another: how often, when last, by which log.
+    reports: Mapped[int] = mapped_column(default=1, server_default="1")
+    last_reported_at: Mapped[datetime | None]
+    last_symptom_log_id: Mapped[int | None] = mapped_column(
+        ForeignKey("symptom_logs.id", ondelete="SET NULL")
+    )
 
     patient: Mapped[Patient] = relationship(back_populates="alerts")
     acknowledged_by: Mapped[User | None] = relationship()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     request,
@@ -17,18 +16,23 @@ from werkzeug.wrappers import Response
 from recovery.audit.services import render_audited
 from recovery.auth.routes import safe_next
 from recovery.db import utcnow
-from recovery.domain.scoring import ODI_SECTIONS
 from recovery.extensions import db
 from recovery.patients.access import get_patient_for, own_patient
+from recovery.patients.contact import urgent_advice
 from recovery.patients.models import Patient
 from recovery.roles import roles_required
-from recovery.symptoms.forms import ODI_QUESTIONS, AcknowledgeForm, CheckInForm, OdiForm
+from recovery.symptoms.forms import AcknowledgeForm, CheckInForm, OdiForm
 from recovery.symptoms.models import Alert, SymptomLog
 from recovery.symptoms.services import (
     AlertError,
+    NoteRequired,
+    QuestionnaireError,
     acknowledge,
+    alerts_of_check_in,
     due_questionnaire,
+    odi_texts,
     record_check_in,
+    red_flag_rules,
     submit_odi,
 )
 from recovery.symptoms.trends import trend_data
@@ -53,7 +57,12 @@ def check_in() -> Response | str:
         db.session.commit()
         return redirect(url_for("symptoms.result", log_id=log_id))
     status = 400 if form.errors else 200
-    return render_audited("symptoms/check_in.html", form=form), status
+    return render_audited(
+        "symptoms/check_in.html",
+        form=form,
+        advice=urgent_advice(patient),
+        signs=red_flag_rules().urgent_signs,
+    ), status
 
 
 @bp.route("/check-in/<int:log_id>")
@@ -64,16 +73,14 @@ def result(log_id: int) -> str:
     log = db.session.get(SymptomLog, log_id)
     if log is None or log.patient_id != patient.id:
         abort(404)
-    alerts = list(
-        db.session.scalars(db.select(Alert).where(Alert.symptom_log_id == log.id))
-    )
+    alerts = alerts_of_check_in(log)
     return render_audited(
         "symptoms/result.html",
         log=log,
         urgent=[a for a in alerts if a.severity == "urgent"],
         warnings=[a for a in alerts if a.severity == "warning"],
-        phone=current_app.config["CLINIC_PHONE"],
-        emergency=current_app.config["EMERGENCY_NUMBER"],
+        advice=urgent_advice(patient),
+        signs=red_flag_rules().urgent_signs,
     )
 
 
@@ -89,34 +96,36 @@ def history() -> str:
 
 @bp.route("/odi", methods=["GET", "POST"])
 @roles_required("patient")
-def odi() -> Response | str:
+def odi() -> Response | tuple[str, int]:
     """The Oswestry Disability Index: ten sections, any may be skipped."""
     patient = _own_patient("view_symptoms")
     today = local_today(patient.user.timezone, utcnow())
     form = OdiForm()
+    texts = odi_texts()
+    refused = ""
     if form.validate_on_submit():
-        answers = [getattr(form, f"q{n}").data for n in range(ODI_SECTIONS)]
-        outcome = submit_odi(patient, answers, current_user, utcnow(), today)
-        db.session.commit()
-        if outcome.result.score_percent is None:
-            flash(
-                "Thank you. Too few sections were answered to give a score "
-                "(at least 8 of 10 are needed).",
-                "info",
-            )
+        try:
+            outcome = submit_odi(patient, form.answers(), current_user, utcnow(), today)
+        except QuestionnaireError as error:
+            db.session.rollback()
+            refused = str(error)
         else:
+            db.session.commit()
             flash(
                 f"Thank you. Your score is {outcome.result.score_percent:g} % "
                 f"({outcome.result.band} disability).",
                 "success",
             )
-        return redirect(url_for("symptoms.history"))
-    return render_audited(
+            return redirect(url_for("symptoms.history"))
+    page = render_audited(
         "symptoms/odi.html",
         form=form,
-        questions=list(enumerate(ODI_QUESTIONS)),
+        sections=list(enumerate(texts.sections)),
+        least=texts.min_answered,
+        refused=refused,
         due=due_questionnaire(patient, today),
     )
+    return page, (400 if refused or form.errors else 200)
 
 
 @bp.route("/alerts/<int:alert_id>/acknowledge", methods=["POST"])
@@ -131,6 +140,8 @@ def acknowledge_alert(alert_id: int) -> Response:
     else:
         try:
             acknowledge(alert, current_user, form.note.data or "", utcnow())
+        except NoteRequired as error:
+            flash(str(error), "error")
         except AlertError as error:
             flash(str(error), "info")
         else:

@@ -10,18 +10,31 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, exists, select
+from flask import Flask, current_app
+from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from recovery.audit.services import record
 from recovery.auth.models import User
-from recovery.db import utcnow
+from recovery.domain.checkins import asked_dates
+from recovery.domain.questionnaire import Questionnaire
 from recovery.domain.scoring import OdiResult, score_odi
-from recovery.domain.symptoms import CheckIn, Finding, evaluate, odi_worse
+from recovery.domain.symptoms import (
+    CheckIn,
+    Finding,
+    RedFlagRules,
+    check_ins_lapsed,
+    evaluate,
+    load_red_flags,
+    odi_worse,
+)
 from recovery.extensions import db
 from recovery.patients.models import CareTeamMember, Patient
 from recovery.reminders.services import notify_care_team, skip_todays_check_in_reminders
 from recovery.symptoms.models import Alert, QuestionnaireResponse, SymptomLog
 from recovery.timeline.models import TimelineEvent
+from recovery.timeline.services import PAIN_RISING_RULES, open_pain_review
+from recovery.zones import local_today
 
 SYMPTOM_FIELDS = (
     "back_pain",
@@ -39,21 +52,38 @@ SYMPTOM_FIELDS = (
     "weight_kg",
     "notes",
 )
-# The rules look back 30 days for weight and 7 days before three check-ins for pain.
-HISTORY_DAYS = 40
+
+
+def init_app(app: Flask) -> None:
+    """Load the red-flag rules once per process; a bad file stops start-up."""
+    from pathlib import Path
+
+    app.extensions["red_flags"] = load_red_flags(Path(app.config["RED_FLAGS_FILE"]))
+
+
+def red_flag_rules() -> RedFlagRules:
+    """The app's red-flag rules (thresholds and the urgent signs)."""
+    return current_app.extensions["red_flags"]
+
+
+def history_days(rules: RedFlagRules) -> int:
+    """How far back the rules read: the longer of the weight window and the pain
+    baseline, and 10 days more for the run of rising check-ins before it."""
+    return max(rules.weight_window_days, rules.pain_baseline_days) + 10
 
 
 # The columns the rules read, in CheckIn's order: history rows are read as plain
 # values, not as SymptomLog instances (a patient may have a hundred of them).
+NO_CHECK_IN_RULE = "no_check_in"
 _CHECK_IN_COLUMNS = tuple(getattr(SymptomLog, f.name) for f in fields(CheckIn))
 
 
-def _history(patient_id: int, before: datetime) -> list[CheckIn]:
+def _history(patient_id: int, before: datetime, days: int) -> list[CheckIn]:
     rows = db.session.execute(
         select(*_CHECK_IN_COLUMNS)
         .where(
             SymptomLog.patient_id == patient_id,
-            SymptomLog.recorded_at >= before - timedelta(days=HISTORY_DAYS),
+            SymptomLog.recorded_at >= before - timedelta(days=days),
             SymptomLog.recorded_at <= before,
         )
         .order_by(SymptomLog.recorded_at, SymptomLog.id)
@@ -62,44 +92,91 @@ def _history(patient_id: int, before: datetime) -> list[CheckIn]:
 
 
 def raise_alerts(
-    patient: Patient, findings: list[Finding], symptom_log: SymptomLog | None = None
+    patient: Patient,
+    findings: list[Finding],
+    now: datetime,
+    symptom_log: SymptomLog | None = None,
 ) -> list[Alert]:
-    """Open an alert per finding; a warning already open is not opened again."""
-    alerts = []
+    """Open an alert per finding, or add to the one still open for its rule.
+
+    An urgent sign reported again while its alert is open adds a report to that
+    alert and tells the care team again (nobody has acted on it yet); once staff
+    acknowledged it, the next report opens a new alert. A warning already open is
+    not raised again: it is on the queue until someone looks.
+    """
+    raised: list[Alert] = []
+    to_notify: list[Alert] = []
     for finding in findings:
-        if finding.severity == "warning" and db.session.scalar(
-            select(
-                exists().where(
-                    Alert.patient_id == patient.id,
-                    Alert.rule == finding.rule,
-                    Alert.status == "open",
-                )
+        open_alert = db.session.scalars(
+            select(Alert)
+            .where(
+                Alert.patient_id == patient.id,
+                Alert.rule == finding.rule,
+                Alert.status == "open",
             )
-        ):
+            .order_by(Alert.id.desc())
+            .limit(1)
+        ).first()
+        if open_alert is not None:
+            if finding.severity != "urgent":
+                continue
+            open_alert.reports += 1
+            open_alert.last_reported_at = now
+            open_alert.last_symptom_log_id = symptom_log.id if symptom_log else None
+            raised.append(open_alert)
+            to_notify.append(open_alert)
             continue
         alert = Alert(
             patient_id=patient.id,
             symptom_log_id=symptom_log.id if symptom_log else None,
+            last_symptom_log_id=symptom_log.id if symptom_log else None,
             severity=finding.severity,
             rule=finding.rule,
             message=finding.message,
             status="open",
+            created_at=now,
+            last_reported_at=now,
         )
         db.session.add(alert)
-        alerts.append(alert)
+        raised.append(alert)
+        to_notify.append(alert)
     db.session.flush()
-    now = utcnow()
-    for alert in alerts:
+    for alert in to_notify:
         # Reaches the care team within one dispatch cycle.
         notify_care_team(alert, now)
-    return alerts
+    if any(f.rule in PAIN_RISING_RULES for f in findings):
+        open_pain_review(patient, now)  # "again whenever pain rises"
+    return raised
+
+
+def close_alerts(patient: Patient, rule: str, note: str, now: datetime) -> int:
+    """Close the patient's open alerts of one rule that the app itself resolved
+    (a check-in ends a lapse of check-ins); audited."""
+    alerts = db.session.scalars(
+        select(Alert).where(
+            Alert.patient_id == patient.id, Alert.rule == rule, Alert.status == "open"
+        )
+    ).all()
+    for alert in alerts:
+        alert.status = "resolved"
+        alert.acknowledged_at = now
+        alert.acknowledge_note = note
+        record(
+            "resolve_alert",
+            patient_id=patient.id,
+            target=f"alert:{alert.id}",
+            details={"before": {"status": "open"}, "after": {"status": "resolved"}},
+        )
+    db.session.flush()
+    return len(alerts)
 
 
 def record_check_in(
     patient: Patient, values: dict[str, Any], actor: User, now: datetime
 ) -> tuple[SymptomLog, list[Alert]]:
     """Store a check-in, run the red-flag rules, open alerts. Flushes."""
-    history = _history(patient.id, now)
+    rules = red_flag_rules()
+    history = _history(patient.id, now, history_days(rules))
     log = SymptomLog(
         patient_id=patient.id,
         recorded_at=now,
@@ -111,7 +188,10 @@ def record_check_in(
     db.session.flush()
     if actor.id == patient.user_id:
         skip_todays_check_in_reminders(patient, now)
-    alerts = raise_alerts(patient, evaluate(log.as_check_in(), history), log)
+    close_alerts(patient, NO_CHECK_IN_RULE, "Closed by the patient's check-in.", now)
+    alerts = raise_alerts(
+        patient, evaluate(log.as_check_in(), history, rules), now, log
+    )
     record(
         "record_symptoms",
         patient_id=patient.id,
@@ -119,6 +199,43 @@ def record_check_in(
         details={"alerts": [a.rule for a in alerts]},
     )
     return log, alerts
+
+
+def alerts_of_check_in(log: SymptomLog) -> list[Alert]:
+    """The alerts a check-in opened or added a report to."""
+    return list(
+        db.session.scalars(
+            select(Alert)
+            .where(
+                or_(
+                    Alert.symptom_log_id == log.id,
+                    Alert.last_symptom_log_id == log.id,
+                )
+            )
+            .order_by(Alert.id)
+        )
+    )
+
+
+def urgent_banner(patient: Patient, now: datetime) -> list[Alert]:
+    """The patient's urgent alerts to keep in sight on their home page: every one
+    still open, and those acknowledged in the last day (to say who did, when)."""
+    since = now - timedelta(days=1)
+    return list(
+        db.session.scalars(
+            select(Alert)
+            .where(
+                Alert.patient_id == patient.id,
+                Alert.severity == "urgent",
+                or_(
+                    Alert.status == "open",
+                    (Alert.status == "acknowledged") & (Alert.acknowledged_at >= since),
+                ),
+            )
+            .order_by(Alert.status != "open", Alert.id.desc())
+            .limit(10)
+        )
+    )
 
 
 def symptom_logs(
@@ -169,6 +286,15 @@ def due_questionnaire(patient: Patient, today: date) -> TimelineEvent | None:
     return None
 
 
+class QuestionnaireError(ValueError):
+    """A questionnaire that cannot be taken as answered; the message is for people."""
+
+
+def odi_texts() -> Questionnaire:
+    """The ODI's sections and choices, loaded at start-up (setting ODI_FILE)."""
+    return current_app.extensions["odi"]
+
+
 @dataclass(frozen=True)
 class OdiOutcome:
     """What an ODI submission produced."""
@@ -181,8 +307,18 @@ class OdiOutcome:
 def submit_odi(
     patient: Patient, answers: list[int | None], actor: User, now: datetime, today: date
 ) -> OdiOutcome:
-    """Score and store an ODI, mark the due ODI event done, warn if 10 points worse."""
-    result = score_odi(answers)  # ValueError for malformed answers
+    """Score and store an ODI, mark the due ODI event done, warn if 10 points worse.
+
+    Fewer sections answered than the questionnaire needs for a score are refused:
+    a questionnaire is done only when it can be scored.
+    """
+    least = odi_texts().min_answered
+    result = score_odi(answers, least)  # ValueError for malformed answers
+    if result.answered < least:
+        raise QuestionnaireError(
+            f"Answer at least {least} of the {len(answers)} sections "
+            f"(you answered {result.answered})."
+        )
     previous = db.session.scalar(
         select(QuestionnaireResponse.score_percent)
         .where(
@@ -210,9 +346,9 @@ def submit_odi(
     db.session.flush()
     alerts: list[Alert] = []
     if result.score_percent is not None:
-        worse = odi_worse(result.score_percent, previous)
+        worse = odi_worse(result.score_percent, previous, red_flag_rules())
         if worse:
-            alerts = raise_alerts(patient, [worse])
+            alerts = raise_alerts(patient, [worse], now)
     record(
         "submit_odi",
         patient_id=patient.id,
@@ -266,10 +402,21 @@ class AlertError(ValueError):
     """A refused alert action."""
 
 
+class NoteRequired(AlertError):
+    """An urgent alert acknowledged without saying what was done."""
+
+
 def acknowledge(alert: Alert, user: User, note: str, now: datetime) -> None:
-    """Mark an alert seen and handled, with the acting person's note."""
+    """Mark an alert seen and handled, with the acting person's note; an urgent
+    alert needs a note of what was done (the next person reads it)."""
     if alert.status != "open":
         raise AlertError("This alert was already acknowledged.")
+    note = (note or "").strip()
+    if alert.severity == "urgent" and not note:
+        raise NoteRequired(
+            "Write what was done (for example: called the patient, sent to A&E) "
+            "before acknowledging an urgent alert."
+        )
     alert.status = "acknowledged"
     alert.acknowledged_at = now
     alert.acknowledged_by_id = user.id
@@ -292,3 +439,60 @@ def patient_alerts(patient: Patient) -> list[Alert]:
             .order_by(Alert.created_at.desc(), Alert.id.desc())
         )
     )
+
+
+def raise_missed_check_in_alerts(now: datetime) -> int:
+    """The scheduled scan: a warning for each patient with no check-in on the last
+    N days (red_flags.toml) while daily check-ins were asked, once per lapse (not
+    again until a check-in ends it: record_check_in closes the alert). Flushes."""
+    days = red_flag_rules().no_check_in_days
+    cadence = {
+        procedure: protocol.check_in
+        for procedure, protocol in current_app.extensions["protocols"].items()
+    }
+    # Only patients whose daily check-ins can span the window: a cheap first cut,
+    # a day wider than any timezone, before each patient's own calendar decides.
+    latest_surgery = (now - timedelta(days=days - 1)).date()
+    last_check_in = (
+        select(
+            SymptomLog.patient_id,
+            func.max(SymptomLog.recorded_at, type_=SymptomLog.recorded_at.type).label(
+                "last"
+            ),
+        )
+        .group_by(SymptomLog.patient_id)
+        .subquery()
+    )
+    last_lapse = (
+        select(
+            Alert.patient_id,
+            func.max(Alert.created_at, type_=Alert.created_at.type).label("raised"),
+        )
+        .where(Alert.rule == NO_CHECK_IN_RULE)
+        .group_by(Alert.patient_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Patient, last_check_in.c.last, last_lapse.c.raised)
+        .outerjoin(last_check_in, last_check_in.c.patient_id == Patient.id)
+        .outerjoin(last_lapse, last_lapse.c.patient_id == Patient.id)
+        .where(Patient.discharged_at.is_(None), Patient.surgery_date <= latest_surgery)
+        .options(selectinload(Patient.user))
+    ).all()
+    raised = 0
+    for patient, last, lapse_raised in rows:
+        if lapse_raised is not None and (last is None or lapse_raised > last):
+            continue  # this lapse already has its alert
+        zone = patient.user.timezone
+        finding = check_ins_lapsed(
+            # The daily and weekly cadence alone: three asked days in a row
+            # happen only while the check-in is daily.
+            set(asked_dates(patient.surgery_date, cadence[patient.procedure])),
+            local_today(zone, last) if last else None,
+            local_today(zone, now),
+            days,
+        )
+        if finding:
+            raise_alerts(patient, [finding], now)
+            raised += 1
+    return raised

@@ -26,7 +26,6 @@ from wtforms.validators import (
 from recovery.domain.plan import (
     BRACE_WEEKS,
     PROCEDURES,
-    RADIATION_MINUTES,
     RADIATION_START_DAYS,
     RADIATION_WEEKS,
     surgery_date_problem,
@@ -56,7 +55,11 @@ class PlanForm(FlaskForm):
     )
     radiation_minutes_per_session = BoundedIntegerField(
         "Minutes per session",
-        validators=[Optional(), _range(RADIATION_MINUTES, "Minutes per session")],
+        # The accepted range is the protocol's: the service checks it.
+        validators=[
+            Optional(),
+            NumberRange(1, 600, "Enter a whole number of minutes."),
+        ],
     )
     brace_required = BooleanField("Brace or corset required")
     brace_weeks = BoundedIntegerField(

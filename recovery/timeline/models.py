@@ -75,6 +75,9 @@ class TimelineEvent(TimestampMixin, db.Model):
     allowed: Mapped[list[str]] = mapped_column(JSON, default=list)
     not_allowed: Mapped[list[str]] = mapped_column(JSON, default=list)
     reminder_rules: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # A period with no end date in its protocol (it lasts until a visit lifts it);
+    # end_date is then the end of follow-up.
+    open_ended: Mapped[bool] = mapped_column(default=False, server_default="0")
     # Which treatment episode of the patient this belongs to (a recurrence starts
     # the next one; the old events stay, readable).
     episode: Mapped[int] = mapped_column(default=1, server_default="1")

@@ -27,7 +27,7 @@ from recovery.interop.ical import (
 )
 from recovery.patients.access import get_patient_for, own_patient
 from recovery.patients.models import Patient
-from recovery.patients.services import change_patient
+from recovery.patients.services import PatientError, change_patient
 from recovery.roles import roles_required
 from recovery.timeline.forms import (
     CompleteForm,
@@ -168,7 +168,12 @@ def plan(patient_id: int) -> Response | str:
     patient = get_patient_for(current_user, patient_id, "view_patient")
     form = PlanForm(obj=patient, today=local_today(patient.user.timezone, utcnow()))
     if form.validate_on_submit():
-        changes = change_patient(patient, form.changes())
+        try:
+            changes = change_patient(patient, form.changes())
+        except PatientError as error:
+            db.session.rollback()
+            _show_refusal(form, error)
+            return render_audited("timeline/plan.html", patient=patient, form=form), 400
         db.session.commit()
         if changes is None:
             flash("Nothing changed.", "info")
@@ -181,6 +186,16 @@ def plan(patient_id: int) -> Response | str:
             )
         return redirect(url_for("patients.detail", patient_id=patient.id))
     return render_audited("timeline/plan.html", patient=patient, form=form)
+
+
+def _show_refusal(form: PlanForm, error: PatientError) -> None:
+    """A refused plan: each message under its field, the rest as a flash."""
+    for name, message in error.fields.items():
+        field = form._fields.get(name.replace(".", "_"))
+        if field is not None:
+            field.errors = [*field.errors, message]
+        else:
+            flash(message, "error")
 
 
 @bp.route("/<int:patient_id>/events/<int:event_id>/review", methods=["POST"])
@@ -237,7 +252,14 @@ def recurrence(patient_id: int) -> Response | tuple[str, int]:
     if form.validate_on_submit():
         changes = form.changes()
         reason = changes.pop("reason")
-        start_episode(patient, changes, reason, current_user, utcnow())
+        try:
+            start_episode(patient, changes, reason, current_user, utcnow())
+        except PatientError as error:
+            db.session.rollback()
+            _show_refusal(form, error)
+            return render_audited(
+                "timeline/recurrence.html", patient=patient, form=form
+            ), 400
         db.session.commit()
         flash(
             f"Episode {patient.episode} started; episode {patient.episode - 1} "

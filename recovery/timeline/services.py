@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +20,22 @@ from recovery.audit.services import audit_values, record, record_many
 from recovery.auth.models import User
 from recovery.db import json_list, utcnow
 from recovery.domain.plan import Plan
-from recovery.domain.protocol import Protocol, load_protocols
+from recovery.domain.protocol import Education, Protocol, load_protocols
+from recovery.domain.questionnaire import load_odi
 from recovery.domain.reminders import ReminderEvent, event_window
 from recovery.domain.timeline import (
+    FINAL_STATUSES,
     Limits,
+    PhaseBounds,
     PlannedEvent,
     StoredEvent,
     TimelineChanges,
     build,
     diff,
     done_refusal,
+    education_on,
     limits_on,
+    parse_phase_bounds,
     phase_on,
 )
 from recovery.extensions import db
@@ -46,9 +51,20 @@ class TimelineError(ValueError):
 
 
 def init_app(app: Flask) -> None:
-    """Load the protocols once per process and parse the clinic's holidays."""
+    """Load the protocols and questionnaire texts once per process, parse the
+    clinic's holidays and phase bounds: a bad one stops start-up, named."""
     app.extensions["protocols"] = load_protocols(Path(app.config["PROTOCOL_DIR"]))
     app.extensions["clinic_holidays"] = parse_holidays(app.config["CLINIC_HOLIDAYS"])
+    app.extensions["odi"] = load_odi(Path(app.config["ODI_FILE"]))
+    try:
+        app.extensions["phase_bounds"] = parse_phase_bounds(
+            app.config["PHASE_EARLY_RECOVERY_UNTIL"],
+            app.config["PHASE_SURVEILLANCE_FROM"],
+        )
+    except ValueError as error:
+        raise RuntimeError(str(error)) from error
+    # For templates/timeline/_education.html, included by the patient's pages.
+    app.jinja_env.globals["education_for"] = education_for
     app.jinja_env.globals["can_mark_done"] = can_mark_done
 
 
@@ -63,6 +79,11 @@ def parse_holidays(text: str) -> frozenset[date]:
                 f"CLINIC_HOLIDAYS: {part!r} is not a YYYY-MM-DD date"
             ) from error
     return frozenset(days)
+
+
+def education_for(patient: Patient, today: date, page: str) -> list[Education]:
+    """The leaflet's texts that apply to the patient on `today`, for one page."""
+    return education_on(protocol_for(patient), plan_for(patient), today, page)
 
 
 def protocol_for(patient: Patient) -> Protocol:
@@ -93,6 +114,7 @@ _STORED_COLUMNS = (
     cast(TimelineEvent.allowed, Text).label("allowed"),
     cast(TimelineEvent.not_allowed, Text).label("not_allowed"),
     cast(TimelineEvent.reminder_rules, Text).label("reminder_rules"),
+    TimelineEvent.open_ended,
 )
 
 
@@ -105,6 +127,7 @@ def _values(event: PlannedEvent) -> dict[str, Any]:
         "allowed": list(event.allowed),
         "not_allowed": list(event.not_allowed),
         "reminder_rules": list(event.reminders),
+        "open_ended": event.open_ended,
     }
 
 
@@ -164,6 +187,7 @@ def recompute_timelines(patients: Sequence[Patient]) -> dict[int, TimelineChange
                     json_list(r.allowed),
                     json_list(r.not_allowed),
                     json_list(r.reminder_rules),
+                    bool(r.open_ended),
                 )
                 for r in rows.values()
             ),
@@ -381,6 +405,7 @@ class TimelineView:
 @dataclass(frozen=True)
 class _Row:
     # A stored event seen through its status today, for limits_on.
+    item_id: str
     kind: str
     title: str
     status: str
@@ -396,17 +421,19 @@ def timeline_view(patient: Patient, today: date) -> TimelineView:
     rows = []
     for event in sorted(patient.events, key=lambda e: (e.start_date, e.key)):
         status = event.status_on(today)
-        rows.append(
-            _Row(
-                event.kind,
-                event.title,
-                status,
-                event.start_date,
-                event.end_date,
-                event.allowed,
-                event.not_allowed,
+        if event.episode == patient.episode:
+            rows.append(
+                _Row(
+                    event.item_id,
+                    event.kind,
+                    event.title,
+                    status,
+                    event.start_date,
+                    event.end_date,
+                    event.allowed,
+                    event.not_allowed,
+                )
             )
-        )
         if status == "cancelled":
             continue
         if event.end_date < today:
@@ -415,7 +442,10 @@ def timeline_view(patient: Patient, today: date) -> TimelineView:
             current.append((event, status))
         else:
             upcoming.append((event, status))
-    return TimelineView(today, past, current, upcoming, limits_on(rows, today))
+    lifted_by = {i.id: i.lifted_by for i in protocol_for(patient).items if i.lifted_by}
+    return TimelineView(
+        today, past, current, upcoming, limits_on(rows, today, lifted_by)
+    )
 
 
 def find_event(patient: Patient, event_id: int) -> TimelineEvent | None:
@@ -449,9 +479,14 @@ def patient_done_kinds() -> frozenset[str]:
 
 
 def complete_event(event: TimelineEvent, actor: User, now: datetime) -> None:
-    """Mark an event done, if the actor's page offers it; a refusal is audited."""
+    """Mark an event done, if the actor's page offers it (a questionnaire is
+    done only by answering it); a refusal is audited."""
     if event.status == "cancelled":
         raise TimelineError("This event was cancelled and cannot be marked done.")
+    if event.kind == "questionnaire" and event.status != "done":
+        raise TimelineError(
+            "A questionnaire is done when it is answered: fill it in instead."
+        )
     if event.status == "done":
         return
     # Staff record what happened (a visit held early included); a patient's
@@ -580,7 +615,14 @@ def phase_of(patient: Patient, today: date) -> str:
         today,
         (sessions[0], sessions[-1]) if sessions else None,
         discharged=patient.discharged_at is not None,
+        bounds=phase_bounds(),
     )
+
+
+def phase_bounds() -> PhaseBounds:
+    """Where the dashboard phases change (settings, checked at start-up)."""
+    bounds: PhaseBounds = current_app.extensions["phase_bounds"]
+    return bounds
 
 
 def review_event(
@@ -610,6 +652,60 @@ def review_event(
     )
     db.session.flush()
     bump_versions([event.patient_id])
+
+
+# The warnings of recovery.domain.symptoms that mean "pain up".
+PAIN_RISING_RULES = frozenset({"back_pain_rising", "leg_pain_rising"})
+
+
+def open_pain_review(patient: Patient, now: datetime) -> TimelineEvent | None:
+    """A pain warning fired: put the protocol's pain review on the timeline.
+
+    The sheet's "again whenever pain rises": due from today for the protocol's
+    window; one that is still open is not opened twice. Recompute leaves it alone
+    (it is not from the plan). Flushes; None when the protocol has no such item.
+    """
+    from recovery.zones import local_today
+
+    item = protocol_for(patient).pain_rise_review()
+    if item is None:
+        return None
+    today = local_today(patient.user.timezone, now)
+    earlier = [
+        e
+        for e in patient.events
+        if e.item_id == item.id and e.episode == patient.episode
+    ]
+    for event in earlier:
+        if event.status not in FINAL_STATUSES and event.end_date >= today:
+            return event
+    prefix = "" if patient.episode == 1 else f"e{patient.episode}/"
+    event = TimelineEvent(
+        patient_id=patient.id,
+        episode=patient.episode,
+        key=f"{prefix}{item.id}:{len(earlier)}",
+        item_id=item.id,
+        kind=item.kind,
+        title=item.title,
+        instructions=item.instructions,
+        start_date=today - timedelta(days=item.schedule.window_before),
+        end_date=today + timedelta(days=item.schedule.window_after),
+        status="upcoming",
+        overridden=True,  # not from the plan: recompute leaves it alone
+        reminder_rules=list(item.reminders),
+    )
+    db.session.add(event)
+    db.session.flush()
+    record(
+        "open_pain_review",
+        patient_id=patient.id,
+        target=f"event:{event.id}",
+        details={"before": {}, "after": {"key": event.key, "kind": event.kind}},
+    )
+    _forget_loaded_events({patient.id})
+    bump_versions([patient.id])
+    replan_reminders([patient], now)
+    return event
 
 
 # What a clinician may add by hand: an extra scan or visit.

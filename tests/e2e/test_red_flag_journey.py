@@ -57,8 +57,22 @@ def test_bladder_incontinence_reaches_the_coordinator(live_server, chromium, cli
     urgent = page.get_by_role("alert")
     expect(urgent).to_contain_text("Call your care team now")
     expect(urgent).to_contain_text("Reported new loss of bladder control.")
+    # One tap to call: the clinic's number (the team has none) and emergencies.
+    call = urgent.get_by_role("link", name=re.compile("^Call your care team"))
+    expect(call).to_have_attribute("href", "tel:+13125550100")
+    expect(urgent.get_by_role("link", name="Emergency: 911")).to_have_attribute(
+        "href", "tel:911"
+    )
     page.screenshot(path=str(SHOTS / "urgent-390.png"), full_page=True)
-    phone.close()
+    # Home keeps the banner until someone on the team has acted.
+    page.get_by_text("Back to my page").click()
+    banner = page.get_by_role("alert")
+    expect(banner).to_contain_text(
+        "You reported: Reported new loss of bladder control."
+    )
+    expect(banner.get_by_role("link", name="Emergency: 911")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=str(SHOTS / "urgent-banner-390.png"), full_page=True)
 
     desk = chromium.new_context()
     staff = desk.new_page()
@@ -72,3 +86,10 @@ def test_bladder_incontinence_reaches_the_coordinator(live_server, chromium, cli
     queue.get_by_role("button", name="Acknowledge").click()
     expect(staff.get_by_text("Open alerts (0)")).to_be_visible()
     desk.close()
+
+    page.reload()
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(
+        page.get_by_text("Cora Queue from your care team saw your report")
+    ).to_be_visible()
+    phone.close()

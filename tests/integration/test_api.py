@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from recovery.auth.models import ApiToken
 from recovery.extensions import db
+from recovery.patients.models import Patient
 from tests.conftest import csrf_from
 
 
@@ -177,24 +178,26 @@ def test_staff_outside_the_care_team_get_403(client, make_user, make_patient):
 
 
 def test_browser_session_works_for_reads_and_needs_csrf_for_writes(
-    browser, make_user, make_patient
+    app, browser, make_user, make_patient
 ):
     clinician = make_user("clinician")
-    patient = make_patient(clinician)
+    patient = make_patient(clinician, name="Kept Name")
+    url = f"/api/v1/patients/{patient.patient_id}"
     browser.login(clinician)
-    assert (
-        browser.client.get(f"/api/v1/patients/{patient.patient_id}").status_code == 200
-    )
-    no_csrf = browser.client.delete("/api/v1/auth/tokens/current")
+    assert browser.client.get(url).status_code == 200
+    # A valid change without the CSRF header is refused and changes nothing.
+    no_csrf = browser.client.patch(url, json={"name": "Forged Name"})
     assert no_csrf.status_code == 400
     assert "CSRF" in no_csrf.get_json()["error"]["message"]
+    with app.app_context():
+        assert db.session.get(Patient, patient.patient_id).user.name == "Kept Name"
     token = csrf_from(browser.client.get("/account").get_data(as_text=True))
-    with_csrf = browser.client.delete(
-        "/api/v1/auth/tokens/current", headers={"X-CSRFToken": token}
+    with_csrf = browser.client.patch(
+        url, json={"name": "New Name"}, headers={"X-CSRFToken": token}
     )
-    # Past the CSRF check; a session has no token to revoke.
-    assert with_csrf.status_code == 400
-    assert "not made with a bearer token" in with_csrf.get_json()["error"]["message"]
+    assert with_csrf.status_code == 200, with_csrf.get_json()
+    with app.app_context():
+        assert db.session.get(Patient, patient.patient_id).user.name == "New Name"
 
 
 def test_no_credentials_is_401(client):

@@ -40,7 +40,7 @@ def test_patient_login_lands_on_their_own_page(browser, make_user, make_patient)
     assert response.headers["Location"] == "/patients/me"
     page = browser.client.get("/patients/me").get_data(as_text=True)
     assert "Hello, Wanda Walker" in page
-    assert "Call your care team now" in page
+    assert "Call at once" in page and 'href="tel:911"' in page  # whom to call
 
 
 def test_email_is_matched_case_insensitively(browser, make_user):

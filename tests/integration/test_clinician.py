@@ -8,7 +8,6 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-import time_machine
 from icalendar import Calendar
 from sqlalchemy import select
 
@@ -22,6 +21,8 @@ from tests.conftest import Browser, csrf_from
 from tests.integration.test_cohort import build_timeline
 
 NOW = "2026-11-26 15:00 +0000"
+# Every test runs at NOW, frozen: fixtures, logins and requests alike.
+pytestmark = pytest.mark.travel(NOW)
 INSTANT = datetime(2026, 11, 26, 15, tzinfo=UTC)
 
 
@@ -46,9 +47,8 @@ def team(app, make_user, make_patient):
         surgery_date=date(2026, 10, 1),
     )
     other = make_patient(make_user("clinician"), name="Not Mine")
-    with time_machine.travel(NOW, tick=False):
-        for account in (chicago, auckland, other):
-            build_timeline(app, account.patient_id)
+    for account in (chicago, auckland, other):
+        build_timeline(app, account.patient_id)
     return {
         "clinician": clinician,
         "coordinator": coordinator,
@@ -82,8 +82,7 @@ def audits(app, action: str) -> list[AuditEvent]:
 
 
 def schedule(browser, query: str = "") -> tuple[int, str]:
-    with time_machine.travel(NOW, tick=False):
-        response = browser.client.get(f"/clinician/?{query}")
+    response = browser.client.get(f"/clinician/?{query}")
     return response.status_code, response.get_data(as_text=True)
 
 
@@ -166,10 +165,9 @@ def test_schedule_explains_bad_filters(browser, team, query, message):
 
 def test_printable_schedule_has_the_items_without_the_app_chrome(browser, team):
     browser.login(team["clinician"])
-    with time_machine.travel(NOW, tick=False):
-        html = browser.client.get("/clinician/print?kind=radiation_start").get_data(
-            as_text=True
-        )
+    html = browser.client.get("/clinician/print?kind=radiation_start").get_data(
+        as_text=True
+    )
     assert "Radiation starts" in html and "Chi Cago" in html
     assert "Log out" not in html and "<form" not in html
     assert "print.css" in html
@@ -200,9 +198,8 @@ def test_feed_has_one_event_per_item_on_the_patients_own_days(app, browser, team
     browser.login(team["clinician"])
     url = feed_address(browser)
     path = url.removeprefix("http://localhost")
-    with time_machine.travel(NOW, tick=False):
-        response = browser.client.get(path)
-        page = browser.client.get("/clinician/?weeks=26").get_data(as_text=True)
+    response = browser.client.get(path)
+    page = browser.client.get("/clinician/?weeks=26").get_data(as_text=True)
     assert response.status_code == 200
     assert response.mimetype == "text/calendar"
     calendar = Calendar.from_ical(response.data)
@@ -256,12 +253,11 @@ def test_sign_off_is_audited_and_coordinators_see_it(app, browser, team):
     pid = team["chicago"].patient_id
     wound = first_of(app, pid, "wound_check")
     browser.login(team["clinician"])
-    with time_machine.travel(NOW, tick=False):
-        response = browser.submit(
-            f"/timeline/{pid}/events/{wound.id}/review",
-            {"note": "Healing well on photo"},
-            form_url=f"/patients/{pid}",
-        )
+    response = browser.submit(
+        f"/timeline/{pid}/events/{wound.id}/review",
+        {"note": "Healing well on photo"},
+        form_url=f"/patients/{pid}",
+    )
     assert response.status_code == 302
     (row,) = audits(app, "review_event")
     assert row.details["before"]["reviewed_at"] is None
@@ -304,10 +300,9 @@ def only_note(app) -> ClinicalNote:
 
 def test_note_shows_author_and_time_and_is_audited(app, browser, team):
     pid = team["chicago"].patient_id
-    with time_machine.travel(NOW, tick=False):
-        browser.login(team["clinician"])
-        add_note(browser, pid, "Discussed brace use.\nReturns in 2 weeks.")
-        html = browser.client.get(f"/patients/{pid}").get_data(as_text=True)
+    browser.login(team["clinician"])
+    add_note(browser, pid, "Discussed brace use.\nReturns in 2 weeks.")
+    html = browser.client.get(f"/patients/{pid}").get_data(as_text=True)
     assert "Dr Ada</strong>" in html
     assert "26 Nov 2026 15:00 UTC" in html
     assert "Discussed brace use.\nReturns in 2 weeks." in html
@@ -316,18 +311,17 @@ def test_note_shows_author_and_time_and_is_audited(app, browser, team):
 
 
 def test_author_may_edit_within_24_hours_and_the_edit_keeps_before_and_after(
-    app, browser, team
+    app, browser, team, clock
 ):
     pid = team["chicago"].patient_id
-    with time_machine.travel(NOW, tick=False):
-        browser.login(team["clinician"])
-        add_note(browser, pid, "Pain 6/10")
+    browser.login(team["clinician"])
+    add_note(browser, pid, "Pain 6/10")
     note = only_note(app)
-    with time_machine.travel(INSTANT + timedelta(hours=23), tick=False):
-        browser.login(team["clinician"])  # the session ended after 12 idle hours
-        response = browser.submit(
-            f"/patients/{pid}/notes/{note.id}/edit", {"body": "Pain 5/10"}
-        )
+    clock.move_to(INSTANT + timedelta(hours=23))
+    browser.login(team["clinician"])  # the session ended after 12 idle hours
+    response = browser.submit(
+        f"/patients/{pid}/notes/{note.id}/edit", {"body": "Pain 5/10"}
+    )
     assert response.status_code == 302
     assert only_note(app).body == "Pain 5/10"
     (row,) = audits(app, "edit_note")
@@ -337,27 +331,26 @@ def test_author_may_edit_within_24_hours_and_the_edit_keeps_before_and_after(
     }
 
 
-def test_notes_cannot_be_changed_after_24_hours_only_corrected(app, browser, team):
+def test_notes_cannot_be_changed_after_24_hours_only_corrected(
+    app, browser, team, clock
+):
     pid = team["chicago"].patient_id
-    with time_machine.travel(NOW, tick=False):
-        browser.login(team["clinician"])
-        add_note(browser, pid, "Pain 6/10")
+    browser.login(team["clinician"])
+    add_note(browser, pid, "Pain 6/10")
     note = only_note(app)
-    with time_machine.travel(INSTANT + timedelta(hours=24, minutes=1), tick=False):
-        browser.login(team["clinician"])
-        response = browser.submit(
-            f"/patients/{pid}/notes/{note.id}/edit", {"body": "Pain 2/10"}
-        )
-        assert response.status_code == 409
-        assert "Notes cannot be changed after 24 hours" in response.get_data(
-            as_text=True
-        )
-        browser.submit(
-            f"/patients/{pid}/notes/{note.id}/correct",
-            {"body": "Pain was 2/10, not 6/10."},
-            form_url=f"/patients/{pid}",
-        )
-        html = browser.client.get(f"/patients/{pid}").get_data(as_text=True)
+    clock.move_to(INSTANT + timedelta(hours=24, minutes=1))
+    browser.login(team["clinician"])
+    response = browser.submit(
+        f"/patients/{pid}/notes/{note.id}/edit", {"body": "Pain 2/10"}
+    )
+    assert response.status_code == 409
+    assert "Notes cannot be changed after 24 hours" in response.get_data(as_text=True)
+    browser.submit(
+        f"/patients/{pid}/notes/{note.id}/correct",
+        {"body": "Pain was 2/10, not 6/10."},
+        form_url=f"/patients/{pid}",
+    )
+    html = browser.client.get(f"/patients/{pid}").get_data(as_text=True)
     assert only_note(app).body == "Pain 6/10"  # the original stands
     assert audits(app, "edit_note") == []
     assert "Pain 6/10" in html
@@ -367,18 +360,17 @@ def test_notes_cannot_be_changed_after_24_hours_only_corrected(app, browser, tea
     assert f"/notes/{note.id}/edit" not in html  # no edit link any more
 
 
-def test_only_the_author_may_edit_a_note(app, browser, team):
+def test_only_the_author_may_edit_a_note(app, browser, team, clock):
     pid = team["chicago"].patient_id
-    with time_machine.travel(NOW, tick=False):
-        browser.login(team["clinician"])
-        add_note(browser, pid, "Pain 6/10")
+    browser.login(team["clinician"])
+    add_note(browser, pid, "Pain 6/10")
     note = only_note(app)
     other = Browser(app.test_client())
     other.login(team["coordinator"])
-    with time_machine.travel(INSTANT + timedelta(hours=1), tick=False):
-        response = other.submit(
-            f"/patients/{pid}/notes/{note.id}/edit", {"body": "Pain 1/10"}
-        )
+    clock.move_to(INSTANT + timedelta(hours=1))
+    response = other.submit(
+        f"/patients/{pid}/notes/{note.id}/edit", {"body": "Pain 1/10"}
+    )
     assert response.status_code == 409
     assert only_note(app).body == "Pain 6/10"
 
@@ -402,20 +394,19 @@ def test_recurrence_keeps_the_old_timeline_and_builds_a_new_one(app, browser, te
         db.session.get(TimelineEvent, done.id).status = "done"
         db.session.commit()
     browser.login(team["clinician"])
-    with time_machine.travel(NOW, tick=False):
-        response = browser.submit(
-            f"/timeline/{pid}/recurrence",
-            {
-                "reason": "Tumor regrowth: repeat removal",
-                "surgery_date": "2026-12-07",
-                "procedure": "open_resection",
-                "radiation_planned": "y",
-                "radiation_start_day": "12",
-                "radiation_weeks": "2",
-                "radiation_minutes_per_session": "15",
-                "brace_weeks": "6",
-            },
-        )
+    response = browser.submit(
+        f"/timeline/{pid}/recurrence",
+        {
+            "reason": "Tumor regrowth: repeat removal",
+            "surgery_date": "2026-12-07",
+            "procedure": "open_resection",
+            "radiation_planned": "y",
+            "radiation_start_day": "12",
+            "radiation_weeks": "2",
+            "radiation_minutes_per_session": "15",
+            "brace_weeks": "6",
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     old = events_of(app, pid, episode=1)
     new = events_of(app, pid, episode=2)
@@ -450,8 +441,7 @@ def test_recurrence_keeps_the_old_timeline_and_builds_a_new_one(app, browser, te
     assert row.details["before"]["surgery_date"] == "2026-10-01"
     assert row.details["after"]["surgery_date"] == "2026-12-07"
     # The old episode stays readable.
-    with time_machine.travel(NOW, tick=False):
-        html = browser.client.get(f"/timeline/{pid}/episodes/1").get_data(as_text=True)
+    html = browser.client.get(f"/timeline/{pid}/episodes/1").get_data(as_text=True)
     assert "episode 1" in html and "Tumor regrowth: repeat removal" in html
     assert html.count("<tr class=") == len(old)
 
@@ -461,18 +451,16 @@ def test_recomputing_after_a_recurrence_leaves_the_old_episode_alone(
 ):
     pid = team["chicago"].patient_id
     browser.login(team["clinician"])
-    with time_machine.travel(NOW, tick=False):
-        browser.submit(
-            f"/timeline/{pid}/recurrence",
-            {"reason": "Regrowth", "surgery_date": "2026-12-07", "procedure": "biopsy"},
-        )
+    browser.submit(
+        f"/timeline/{pid}/recurrence",
+        {"reason": "Regrowth", "surgery_date": "2026-12-07", "procedure": "biopsy"},
+    )
     old = [(e.id, e.status, e.start_date) for e in events_of(app, pid, episode=1)]
-    with time_machine.travel(NOW, tick=False):
-        browser.submit(
-            f"/timeline/{pid}/plan",
-            {"surgery_date": "2026-12-09"},
-            form_url=f"/timeline/{pid}/plan",
-        )
+    browser.submit(
+        f"/timeline/{pid}/plan",
+        {"surgery_date": "2026-12-09"},
+        form_url=f"/timeline/{pid}/plan",
+    )
     assert [
         (e.id, e.status, e.start_date) for e in events_of(app, pid, episode=1)
     ] == old
@@ -490,17 +478,16 @@ def test_extra_imaging_is_added_audited_and_kept_when_the_plan_changes(
 ):
     pid = team["chicago"].patient_id
     browser.login(team["clinician"])
-    with time_machine.travel(NOW, tick=False):
-        response = browser.submit(
-            f"/timeline/{pid}/events/new",
-            {
-                "kind": "imaging",
-                "title": "Extra MRI: new leg numbness",
-                "start_date": "2026-12-10",
-                "end_date": "2026-12-10",
-                "instructions": "Bring your previous scans.",
-            },
-        )
+    response = browser.submit(
+        f"/timeline/{pid}/events/new",
+        {
+            "kind": "imaging",
+            "title": "Extra MRI: new leg numbness",
+            "start_date": "2026-12-10",
+            "end_date": "2026-12-10",
+            "instructions": "Bring your previous scans.",
+        },
+    )
     assert response.status_code == 302
     (extra,) = [e for e in events_of(app, pid) if e.title.startswith("Extra MRI")]
     assert extra.overridden and extra.kind == "imaging"
@@ -512,12 +499,11 @@ def test_extra_imaging_is_added_audited_and_kept_when_the_plan_changes(
             select(Reminder).where(Reminder.event_id == extra.id)
         ).all()
         assert {r.rule for r in reminders} == {"week_before", "day_before"}
-    with time_machine.travel(NOW, tick=False):
-        browser.submit(
-            f"/timeline/{pid}/plan",
-            {"surgery_date": "2026-11-18", "radiation_planned": "y"},
-            form_url=f"/timeline/{pid}/plan",
-        )
+    browser.submit(
+        f"/timeline/{pid}/plan",
+        {"surgery_date": "2026-11-18", "radiation_planned": "y"},
+        form_url=f"/timeline/{pid}/plan",
+    )
     (still,) = [e for e in events_of(app, pid) if e.id == extra.id]
     assert (still.start_date, still.status) == (date(2026, 12, 10), "upcoming")
     _, html = schedule(browser, "kind=imaging")
@@ -547,32 +533,31 @@ def test_every_change_of_plan_or_event_records_before_and_after(app, browser, te
     pid = team["chicago"].patient_id
     event = first_of(app, pid, "wound_check")
     browser.login(team["clinician"])
-    with time_machine.travel(NOW, tick=False):
-        browser.submit(
-            f"/timeline/{pid}/plan",
-            {
-                "surgery_date": "2026-11-17",
-                "radiation_planned": "y",
-                "radiation_start_day": "14",
-                "radiation_weeks": "2",
-                "radiation_minutes_per_session": "15",
-            },
-            form_url=f"/timeline/{pid}/plan",
-        )
-        browser.submit(
-            f"/timeline/{pid}/events/{event.id}/edit",
-            {
-                "start_date": "2026-12-01",
-                "end_date": "2026-12-02",
-                "title": "Wound check at the clinic",
-                "instructions": "",
-            },
-        )
-        browser.submit(
-            f"/timeline/{pid}/events/{event.id}/complete",
-            {},
-            form_url=f"/patients/{pid}",
-        )
+    browser.submit(
+        f"/timeline/{pid}/plan",
+        {
+            "surgery_date": "2026-11-17",
+            "radiation_planned": "y",
+            "radiation_start_day": "14",
+            "radiation_weeks": "2",
+            "radiation_minutes_per_session": "15",
+        },
+        form_url=f"/timeline/{pid}/plan",
+    )
+    browser.submit(
+        f"/timeline/{pid}/events/{event.id}/edit",
+        {
+            "start_date": "2026-12-01",
+            "end_date": "2026-12-02",
+            "title": "Wound check at the clinic",
+            "instructions": "",
+        },
+    )
+    browser.submit(
+        f"/timeline/{pid}/events/{event.id}/complete",
+        {},
+        form_url=f"/patients/{pid}",
+    )
     changes = {
         row.action: row.details
         for action in ("update_patient", "override_event", "complete_event")
@@ -697,8 +682,7 @@ def test_a_long_schedule_comes_in_pages(app, browser, make_user, make_patient):
     clinician = make_user("clinician")
     for n in range(8):
         account = make_patient(clinician, surgery_date=date(2026, 11, 2 + n))
-        with time_machine.travel(NOW, tick=False):
-            build_timeline(app, account.patient_id)
+        build_timeline(app, account.patient_id)
     browser.login(clinician)
     _, first = schedule(browser, "weeks=26")
     total = int(

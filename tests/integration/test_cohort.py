@@ -7,8 +7,7 @@ import io
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-import time_machine
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 
 from recovery.extensions import db
 from recovery.patients.models import Patient
@@ -19,6 +18,8 @@ from recovery.zones import local_today
 from tests.conftest import Browser, bearer_headers
 
 NOW = "2026-11-26 15:00 +0000"
+# Every test runs at NOW, frozen: fixtures, logins and requests alike.
+pytestmark = pytest.mark.travel(NOW)
 TODAY = date(2026, 11, 26)
 INSTANT = datetime(2026, 11, 26, 15, tzinfo=UTC)
 
@@ -116,11 +117,10 @@ def clinic(app, make_user, make_patient):
         discharged_at=datetime(2026, 6, 1, tzinfo=UTC),
     )
     p["elsewhere"] = make_patient(other, name="Else Where")
-    with time_machine.travel(NOW, tick=False):
-        for key, account in p.items():
-            # Everything before today is done, except for the one overdue patient.
-            done = None if key == "rehab" else TODAY
-            build_timeline(app, account.patient_id, done_before=done)
+    for key, account in p.items():
+        # Everything before today is done, except for the one overdue patient.
+        done = None if key == "rehab" else TODAY
+        build_timeline(app, account.patient_id, done_before=done)
     add_log(app, p["early"].patient_id, INSTANT - timedelta(days=1), 4)
     add_log(app, p["early"].patient_id, INSTANT - timedelta(hours=3), 3)
     add_log(app, p["rad"].patient_id, INSTANT - timedelta(days=5), 7)
@@ -137,8 +137,7 @@ def clinic(app, make_user, make_patient):
 
 
 def cohort(client, headers, query: str = "") -> dict:
-    with time_machine.travel(NOW, tick=False):
-        response = client.get(f"/api/v1/cohort?{query}", headers=headers)
+    response = client.get(f"/api/v1/cohort?{query}", headers=headers)
     assert response.status_code == 200, response.get_json()
     return response.get_json()
 
@@ -314,8 +313,7 @@ def test_bad_filters_are_named_in_the_error(client, clinic, query, field):
 
 def test_the_page_explains_a_bad_filter(browser, clinic):
     browser.login(clinic["coordinator"])
-    with time_machine.travel(NOW, tick=False):
-        response = browser.client.get("/cohorts/?phase=recovering&no_checkin_days=-4")
+    response = browser.client.get("/cohorts/?phase=recovering&no_checkin_days=-4")
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "Must be one of: pre_op" in page
@@ -347,8 +345,7 @@ def test_patients_may_not_list_the_cohort(client, browser, clinic):
 
 def test_dashboard_page_filters_sorts_and_keeps_filters_in_links(browser, clinic):
     browser.login(clinic["coordinator"])
-    with time_machine.travel(NOW, tick=False):
-        page = browser.client.get("/cohorts/?phase=radiation&open_alerts=true")
+    page = browser.client.get("/cohorts/?phase=radiation&open_alerts=true")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     table = html[html.index("<table") :]
@@ -356,8 +353,7 @@ def test_dashboard_page_filters_sorts_and_keeps_filters_in_links(browser, clinic
     # The sort links and the CSV link keep the filters.
     assert "phase=radiation&amp;open_alerts=true&amp;sort=name" in html
     assert "/cohorts/export.csv?phase=radiation&amp;open_alerts=true" in html
-    with time_machine.travel(NOW, tick=False):
-        html = browser.client.get("/cohorts/?sort=-name").get_data(as_text=True)
+    html = browser.client.get("/cohorts/?sort=-name").get_data(as_text=True)
     table = html[html.index("<table") :]
     order = [table.index(n) for n in ("Sue Veillance", "Reha Bill", "Pre Op")]
     assert order == sorted(order)
@@ -368,8 +364,7 @@ def test_viewing_the_cohort_is_audited_without_patient_details(app, browser, cli
     from recovery.audit.models import AuditEvent
 
     browser.login(clinic["coordinator"])
-    with time_machine.travel(NOW, tick=False):
-        browser.client.get("/cohorts/?phase=radiation")
+    browser.client.get("/cohorts/?phase=radiation")
     with app.app_context():
         row = db.session.scalars(
             select(AuditEvent).where(AuditEvent.action == "view_cohort")
@@ -385,8 +380,7 @@ def test_csv_opens_in_python_one_row_per_patient_and_neutralises_formulas(
     make_patient(clinic["coordinator"], name='=HYPERLINK("http://evil.example","x")')
     make_patient(clinic["coordinator"], name="+Plus Minus", mrn="-1+1")
     headers = bearer_headers(client, clinic["coordinator"])
-    with time_machine.travel(NOW, tick=False):
-        response = client.get("/api/v1/cohort.csv", headers=headers)
+    response = client.get("/api/v1/cohort.csv", headers=headers)
     assert response.status_code == 200
     assert response.is_streamed
     assert response.mimetype == "text/csv"
@@ -407,8 +401,7 @@ def test_csv_follows_the_filters_and_large_exports_stream_in_chunks(
     app, client, clinic
 ):
     headers = bearer_headers(client, clinic["coordinator"])
-    with time_machine.travel(NOW, tick=False):
-        response = client.get("/api/v1/cohort.csv?overdue=true", headers=headers)
+    response = client.get("/api/v1/cohort.csv?overdue=true", headers=headers)
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert [row[1] for row in rows[1:]] == ["Reha Bill"]
     from recovery.auth.models import User
@@ -424,8 +417,7 @@ def test_csv_follows_the_filters_and_large_exports_stream_in_chunks(
 
 def test_csv_page_link_downloads_the_view(browser, clinic):
     browser.login(clinic["coordinator"])
-    with time_machine.travel(NOW, tick=False):
-        response = browser.client.get("/cohorts/export.csv?phase=completed")
+    response = browser.client.get("/cohorts/export.csv?phase=completed")
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0][:3] == ["patient_id", "name", "mrn"]
     assert [row[1] for row in rows[1:]] == ["Dee Scharged"]
@@ -461,8 +453,7 @@ def test_dashboard_issues_as_many_queries_for_100_patients_as_for_10(
             add_alert(app, account.patient_id)
 
     def load():
-        with time_machine.travel(NOW, tick=False):
-            page = browser.client.get("/cohorts/?per_page=100")
+        page = browser.client.get("/cohorts/?per_page=100")
         assert page.status_code == 200
         return page.get_data(as_text=True)
 
@@ -476,7 +467,7 @@ def test_dashboard_issues_as_many_queries_for_100_patients_as_for_10(
     assert len(ten) == len(hundred), extra[:3]
 
 
-def test_phase_edges_match_the_domain_rule(app, client, make_user, make_patient):
+def test_phase_edges_match_the_domain_rule(app, client, make_user, make_patient, clock):
     """The SQL phase and phase_of agree on the days radiation starts and ends."""
     coordinator = make_user("coordinator")
     rad = make_patient(
@@ -516,10 +507,10 @@ def test_phase_edges_match_the_domain_rule(app, client, make_user, make_patient)
     for day, account, expected in cases:
         # Noon in Chicago: the patient's own day.
         instant = datetime(day.year, day.month, day.day, 18, tzinfo=UTC)
-        with time_machine.travel(instant, tick=False):
-            body = client.get(
-                f"/api/v1/cohort?phase={expected}", headers=headers
-            ).get_json()
+        clock.move_to(instant)
+        body = client.get(
+            f"/api/v1/cohort?phase={expected}", headers=headers
+        ).get_json()
         assert account.patient_id in [i["patient_id"] for i in body["items"]], (
             day,
             expected,
@@ -530,7 +521,7 @@ def test_phase_edges_match_the_domain_rule(app, client, make_user, make_patient)
 
 
 def test_phase_uses_each_patients_own_calendar_day(
-    app, client, make_user, make_patient
+    app, client, make_user, make_patient, clock
 ):
     coordinator = make_user("coordinator")
     accounts = {}
@@ -544,10 +535,10 @@ def test_phase_uses_each_patients_own_calendar_day(
         )
         build_timeline(app, accounts[zone].patient_id)
     # 12 Nov, 03:00 UTC: still 11 Nov in Chicago, already 12 Nov (day 10) in Auckland.
-    with time_machine.travel("2026-11-12 03:00 +0000", tick=False):
-        items = client.get(
-            "/api/v1/cohort", headers=bearer_headers(client, coordinator)
-        ).get_json()["items"]
+    clock.move_to("2026-11-12 03:00 +0000")
+    items = client.get(
+        "/api/v1/cohort", headers=bearer_headers(client, coordinator)
+    ).get_json()["items"]
     by_id = {item["patient_id"]: item for item in items}
     chicago = by_id[accounts["America/Chicago"].patient_id]
     auckland = by_id[accounts["Pacific/Auckland"].patient_id]
@@ -605,8 +596,7 @@ def test_saving_bad_filters_or_no_name_is_refused(app, browser, clinic):
     )
     with app.app_context():
         assert db.session.scalars(select(SavedCohort)).all() == []
-    with time_machine.travel(NOW, tick=False):
-        html = browser.client.get("/cohorts/").get_data(as_text=True)
+    html = browser.client.get("/cohorts/").get_data(as_text=True)
     assert "not valid and were not saved" in html
 
 
@@ -619,8 +609,7 @@ def test_summary_page_gives_pain_quartiles_adherence_and_phases(app, browser, cl
             app, rad, datetime(2026, 11, 10, 14, tzinfo=UTC) + timedelta(days=day), pain
         )
     browser.login(clinic["coordinator"])
-    with time_machine.travel(NOW, tick=False):
-        response = browser.client.get("/cohorts/summary?phase=radiation")
+    response = browser.client.get("/cohorts/summary?phase=radiation")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     # Week 1: 8, 6, 6, 4 -> quartiles 5.5, 6, 6.5. Week 2: 5, 3 (day 8), 7 (day 11).
@@ -646,6 +635,7 @@ ENROLMENT = {
     "malignancy": "unknown",
     "radiation_planned": "y",
     "radiation_start_day": "12",
+    "radiation_weeks": "2",  # planned radiation needs its weeks (issue 16)
 }
 
 
@@ -653,21 +643,20 @@ def test_enrolment_form_creates_the_patient_and_invites_them(
     app, browser, clinic, outbox
 ):
     browser.login(clinic["coordinator"])
-    with time_machine.travel(NOW, tick=False):
-        response = browser.submit(
-            "/patients/new",
-            {
-                **ENROLMENT,
-                "procedure": "open_resection",
-                "malignancy": "malignant",
-                "origin": "metastatic",
-                "radiation_weeks": "3",
-                "radiation_minutes_per_session": "15",
-                "brace_weeks": "6",
-                "clinician_id": str(clinic["clinician"].id),
-                "coordinator_id": str(clinic["coordinator"].id),
-            },
-        )
+    response = browser.submit(
+        "/patients/new",
+        {
+            **ENROLMENT,
+            "procedure": "open_resection",
+            "malignancy": "malignant",
+            "origin": "metastatic",
+            "radiation_weeks": "3",
+            "radiation_minutes_per_session": "15",
+            "brace_weeks": "6",
+            "clinician_id": str(clinic["clinician"].id),
+            "coordinator_id": str(clinic["coordinator"].id),
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     with app.app_context():
         patient = db.session.scalars(
@@ -708,8 +697,7 @@ def test_enrolment_form_explains_what_is_wrong(
     make_patient(clinic["coordinator"], mrn="TAKEN")
     form = {**ENROLMENT, **change}
     browser.login(clinic["coordinator"])
-    with time_machine.travel(NOW, tick=False):
-        response = browser.submit("/patients/new", form)
+    response = browser.submit("/patients/new", form)
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert f'id="{field}-error"' in html
@@ -723,14 +711,29 @@ def test_enrolment_form_explains_what_is_wrong(
         )
 
 
-def test_enrolment_needs_a_csrf_token(browser, clinic):
+def test_enrolment_needs_a_csrf_token(app, browser, clinic, outbox):
+    """A complete, valid enrolment without its token is refused and creates
+    nobody: the form alone would pass, so only the missing token refuses it."""
     browser.login(clinic["coordinator"])
-    response = browser.client.post("/patients/new", data={"name": "No Token"})
+    with app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(Patient))
+    response = browser.client.post(
+        "/patients/new", data={**ENROLMENT, "radiation_weeks": "2"}
+    )
     assert response.status_code == 400
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Patient)) == before
+        assert (
+            db.session.scalars(
+                select(Patient).where(Patient.mrn == ENROLMENT["mrn"])
+            ).all()
+            == []
+        )
+    assert outbox == []
 
 
 def test_moving_the_last_radiation_session_moves_the_radiation_phase(
-    app, client, clinic
+    app, client, clinic, clock
 ):
     """A clinician's edit of one session keeps the stored radiation window current."""
     rad = clinic["patients"]["rad"].patient_id
@@ -746,19 +749,18 @@ def test_moving_the_last_radiation_session_moves_the_radiation_phase(
         last_id, last_day = last.id, last.start_date
     later = last_day + timedelta(days=7)
     headers = bearer_headers(client, clinic["second"])
-    with time_machine.travel(NOW, tick=False):
-        response = client.patch(
-            f"/api/v1/patients/{rad}/events/{last_id}",
-            json={"start_date": later.isoformat(), "end_date": later.isoformat()},
-            headers=headers,
-        )
+    response = client.patch(
+        f"/api/v1/patients/{rad}/events/{last_id}",
+        json={"start_date": later.isoformat(), "end_date": later.isoformat()},
+        headers=headers,
+    )
     assert response.status_code == 200, response.get_json()
     noon = datetime(later.year, later.month, later.day, 18, tzinfo=UTC)
     # Days after the old last session, up to the moved one: still radiation.
     for day in (noon - timedelta(days=3), noon):
-        with time_machine.travel(day, tick=False):
-            body = client.get("/api/v1/cohort?phase=radiation", headers=headers)
+        clock.move_to(day)
+        body = client.get("/api/v1/cohort?phase=radiation", headers=headers)
         assert [i["patient_id"] for i in body.get_json()["items"]] == [rad], day
-    with time_machine.travel(noon + timedelta(days=1), tick=False):
-        body = client.get("/api/v1/cohort", headers=headers).get_json()
+    clock.move_to(noon + timedelta(days=1))
+    body = client.get("/api/v1/cohort", headers=headers).get_json()
     assert body["items"][0]["phase"] == "rehabilitation"

@@ -178,13 +178,13 @@ def test_a_dispatcher_process_killed_mid_batch_then_restarted(own_sqlite, tmp_pa
     import asyncio
     import signal
     import subprocess
-    import sys
     import time
     from pathlib import Path
 
     from aiosmtpd.controller import Controller
 
     from recovery.reminders.models import Reminder
+    from tests.clocks import python_command
     from tests.integration.test_smtp import free_port
 
     path, app, _ = own_sqlite
@@ -229,7 +229,8 @@ def test_a_dispatcher_process_killed_mid_batch_then_restarted(own_sqlite, tmp_pa
         "SCHEDULER_ENABLED": "0",
     }
     root = Path(__file__).resolve().parents[2]
-    command = [sys.executable, "-m", "flask", "--app", "wsgi", "reminders", "dispatch"]
+    # The child reads the test's clock, moved or not (tests/clocks.py).
+    command = python_command("-m", "flask", "--app", "wsgi", "reminders", "dispatch")
     try:
         first = subprocess.Popen(command, cwd=root, env=env)  # noqa: S603
         deadline = time.monotonic() + 60

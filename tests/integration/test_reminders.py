@@ -97,7 +97,8 @@ def test_enrolment_plans_reminders_at_local_times(app, radiation_patient):
     for row in rows:
         by_rule.setdefault(row.rule, []).append(row.send_at.astimezone(NY))
     assert {t.time() for t in by_rule["check_in"]} == {time(8, 0)}
-    assert by_rule["check_in"][0].date() == date(2026, 10, 21)
+    # The check-in is asked from the day of surgery (day 0).
+    assert by_rule["check_in"][0].date() == date(2026, 10, 20)
     # Radiation from day 10 = Friday 30 October: the evening before and the morning of.
     assert by_rule["evening_before"][0].replace(tzinfo=None) == datetime(
         2026, 10, 29, 18, 0
@@ -136,7 +137,7 @@ def test_moving_the_surgery_date_replans_pending_reminders(
         if r["status"] == "pending" and r["rule"] == "check_in"
     ]
     first = min(datetime.fromisoformat(r["send_at"]) for r in pending)
-    assert first.astimezone(NY).date() == date(2026, 10, 28)  # day 1 after the new date
+    assert first.astimezone(NY).date() == date(2026, 10, 27)  # day 0 of the new date
     cancelled = [r for r in listed.get_json() if r["status"] == "cancelled"]
     assert any(r["rule"] == "evening_before" for r in cancelled)
 
@@ -251,7 +252,9 @@ def test_smtp_down_retries_then_fails_and_nothing_is_lost(app, radiation_patient
         browser = Browser(app.test_client())
         browser.login(coordinator)
         page = browser.client.get("/cohorts/").get_data(as_text=True)
-    assert "Reminders that did not go out (1)" in page
+    # The failed email, and the day-0 check-in (both channels) that expired while
+    # dispatch first ran a day late.
+    assert "Reminders that did not go out (3)" in page
 
 
 def test_reminders_long_overdue_expire_instead_of_spamming(app, radiation_patient):
@@ -259,10 +262,12 @@ def test_reminders_long_overdue_expire_instead_of_spamming(app, radiation_patien
     # The scheduler was down from 20 to 23 October.
     with app.app_context():
         result = dispatch_due(both(channel), datetime(2026, 10, 23, 12, 30, tzinfo=UTC))
-    assert result.expired == 4  # check-ins of 21 and 22 October, both channels
+    assert result.expired == 6  # check-ins of 20, 21 and 22 October, both channels
     assert result.sent == 2  # 23 October at 08:00 local is 30 minutes ago: still sent
     assert {
-        r.status for r in reminders(app, rule="check_in") if r.send_at.day in (21, 22)
+        r.status
+        for r in reminders(app, rule="check_in")
+        if r.send_at.day in (20, 21, 22)
     } == {"expired"}
 
 

@@ -73,7 +73,7 @@ def test_create_builds_the_timeline_and_invites_the_patient(
     client, clinic, outbox, today
 ):
     patient, headers = create(client, clinic)
-    assert patient["protocol"] == {"id": "laminectomy", "version": "2026.1"}
+    assert patient["protocol"] == {"id": "laminectomy", "version": "2026.2"}
     assert outbox[0].to == ["tina@mail.example.org"]
     assert "/invitation/" in outbox[0].body
 
@@ -308,8 +308,9 @@ def test_patient_completes_own_event_but_not_another_patients(
     # Not due before day 10: the page offers no Done, so the API refuses it too.
     early = client.post(f"{url}/events/{wound['id']}/complete", headers=mine_token)
     assert early.status_code == 409
-    missed = next(e for e in events if e["status"] in ("due", "missed"))
-    ok = client.post(f"{url}/events/{missed['id']}/complete", headers=mine_token)
+    pain = next(e for e in events if e["key"] == "pain_review:0")
+    with time_machine.travel("2026-11-27 15:00 +0000", tick=False):  # day 7: due
+        ok = client.post(f"{url}/events/{pain['id']}/complete", headers=mine_token)
     assert ok.status_code == 200
     assert ok.get_json()["status"] == "done"
     theirs = client.get(

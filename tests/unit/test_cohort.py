@@ -7,13 +7,15 @@ import statistics
 
 import pytest
 
+from recovery.domain.checkins import asked_days
 from recovery.domain.cohort import (
     Adherence,
+    PatientCheckIns,
     adherence_by_week,
-    expected_checkins,
     pain_spread,
     quantile,
 )
+from recovery.domain.protocol import load_protocols
 from recovery.domain.timeline import PERIOD_KINDS
 
 
@@ -45,13 +47,42 @@ def test_pain_spread_groups_rows_by_week_in_order():
     ]
 
 
-def test_checkins_are_asked_daily_for_six_weeks_then_weekly():
-    assert [expected_checkins(w) for w in (0, 5, 6, 20)] == [7, 7, 1, 1]
+CADENCE = load_protocols()["open_resection"].check_in
+ASKED = asked_days(CADENCE)
+
+
+@pytest.mark.parametrize(
+    ("week", "expected"),
+    [(0, 7), (5, 7), (6, 1), (7, 1), (11, 1), (12, 1), (13, 0), (20, 0)],
+)
+def test_one_patient_is_asked_what_the_cadence_asks(week, expected):
+    # Day 42 (the last daily day) is in week 6; weekly days 49..84 are weeks 7..12.
+    rows = adherence_by_week([PatientCheckIns(ASKED, frozenset(), 30)], weeks=26)
+    assert rows[week].expected == expected
+
+
+def test_visits_and_imaging_add_the_days_before_them():
+    asked = asked_days(CADENCE, [124])  # a visit on day 124: days 122 and 123
+    (row,) = [
+        r
+        for r in adherence_by_week(
+            [PatientCheckIns(asked, frozenset({122, 123, 124}), 30)]
+        )
+        if r.week == 17
+    ]
+    # Day 124 itself was not asked: it is not counted, so 100 % is the most.
+    assert (row.expected, row.made) == (2, 2)
 
 
 def test_adherence_counts_only_patients_who_finished_the_week():
     # Three patients: 0, 1 and 7 weeks since surgery are over.
-    rows = adherence_by_week({0: 10, 1: 7, 6: 1}, [0, 1, 7], weeks=8)
+    first_week = frozenset(range(7))
+    patients = [
+        PatientCheckIns(ASKED, frozenset(), 0),
+        PatientCheckIns(ASKED, frozenset(range(3)), 1),
+        PatientCheckIns(ASKED, first_week | frozenset(range(7, 14)) | {42}, 7),
+    ]
+    rows = adherence_by_week(patients, weeks=8)
     assert rows[0] == Adherence(week=0, patients=2, expected=14, made=10)
     assert rows[0].percent == pytest.approx(71.4)
     assert rows[1] == Adherence(week=1, patients=1, expected=7, made=7)
@@ -60,7 +91,9 @@ def test_adherence_counts_only_patients_who_finished_the_week():
 
 
 def test_adherence_never_exceeds_what_was_asked():
-    (row,) = adherence_by_week({0: 50}, [1], weeks=1)
+    (row,) = adherence_by_week(
+        [PatientCheckIns(ASKED, frozenset(range(-3, 50)), 1)], weeks=1
+    )
     assert row.made == 7 and row.percent == 100.0
 
 

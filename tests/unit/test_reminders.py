@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from recovery.domain.protocol import REMINDER_RULES
+from recovery.domain.protocol import REMINDER_RULES, load_protocols
 from recovery.domain.reminders import (
     Preferences,
     ReminderEvent,
@@ -19,6 +19,7 @@ from recovery.domain.reminders import (
 
 NY = ZoneInfo("America/New_York")
 SURGERY = date(2026, 10, 20)
+CADENCE = load_protocols()["open_resection"].check_in
 
 
 def event(
@@ -106,21 +107,32 @@ def test_imaging_week_and_day_before_and_questionnaire_again_after_two_days():
     }
 
 
-def test_check_in_each_morning_for_six_weeks_then_weekly_to_day_90():
+def test_check_in_daily_from_day_0_to_42_weekly_to_90_then_before_visits_and_mri():
     prefs = Preferences("UTC", ("in_app",))
     now = datetime(2026, 10, 1, tzinfo=UTC)
-    planned = plan_reminders([], SURGERY, prefs, now, horizon=timedelta(days=200))
-    days = [(r.send_at.date() - SURGERY).days for r in planned]
-    assert days[:3] == [1, 2, 3]
-    assert days[41] == 42
-    assert days[42:] == [49, 56, 63, 70, 77, 84]
+    mri = event("imaging:1", "imaging", SURGERY + timedelta(days=168), rules=())
+    visit = event("extra:1", "follow_up_visit", SURGERY + timedelta(days=120), rules=())
+    therapy = event("therapy:9", "therapy", SURGERY + timedelta(days=150), rules=())
+    planned = plan_reminders(
+        [mri, visit, therapy],
+        SURGERY,
+        prefs,
+        now,
+        horizon=timedelta(days=200),
+        cadence=CADENCE,
+    )
+    days = [(r.send_at.date() - SURGERY).days for r in planned if r.rule == "check_in"]
+    assert days[:43] == list(range(43))
+    assert days[43:] == [49, 56, 63, 70, 77, 84, 118, 119, 166, 167]
 
 
 def test_check_in_stays_at_eight_local_across_the_autumn_clock_change():
     # New York leaves daylight saving on Sunday 1 November 2026.
     prefs = Preferences("America/New_York", ("in_app",))
     now = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)
-    planned = plan_reminders([], SURGERY, prefs, now, horizon=timedelta(days=42))
+    planned = plan_reminders(
+        [], SURGERY, prefs, now, horizon=timedelta(days=42), cadence=CADENCE
+    )
     local_times = {r.send_at.astimezone(NY).time() for r in planned}
     assert local_times == {time(8, 0)}
     by_day = {r.send_at.astimezone(NY).date(): r.send_at for r in planned}
@@ -171,3 +183,42 @@ def test_events_outside_the_window_could_not_have_a_reminder():
         planned = plan_reminders([event(day=day, rules=rules)], SURGERY, prefs, now)
         if any(r.event_key for r in planned):
             assert first <= day <= last, day
+
+
+@pytest.mark.parametrize(
+    ("quiet", "expected"),
+    [
+        # No quiet hours: 18:00 the evening before, 07:30 the morning of.
+        (None, [(29, time(18, 0)), (30, time(7, 30))]),
+        # 17:00-09:00: both would land at 09:00 on the day; the evening one goes
+        # back to just before quiet hours.
+        ((time(17, 0), time(9, 0)), [(29, time(16, 45)), (30, time(9, 0))]),
+        # 22:00-08:00: only the morning one moves; no clash.
+        ((time(22, 0), time(8, 0)), [(29, time(18, 0)), (30, time(8, 0))]),
+        # 12:00-19:00 (a daytime window): the evening one moves to 19:00.
+        ((time(12, 0), time(19, 0)), [(29, time(19, 0)), (30, time(7, 30))]),
+        # 18:00-07:30: both would land at 07:30 on the day.
+        ((time(18, 0), time(7, 30)), [(29, time(17, 45)), (30, time(7, 30))]),
+    ],
+)
+def test_quiet_hours_never_put_two_reminders_of_one_event_on_one_minute(
+    quiet, expected
+):
+    start, end = quiet or (None, None)
+    prefs = Preferences(
+        "America/New_York", ("in_app", "email"), quiet_start=start, quiet_end=end
+    )
+    now = datetime(2026, 10, 28, tzinfo=UTC)
+    planned = [r for r in plan_reminders([event()], SURGERY, prefs, now) if r.event_key]
+    local = sorted(
+        {
+            (r.send_at.astimezone(NY).day, r.send_at.astimezone(NY).time())
+            for r in planned
+        }
+    )
+    assert local == expected
+    # One reminder per rule and channel, keys as before.
+    assert len(planned) == 4
+    for channel in ("in_app", "email"):
+        minutes = [r.send_at for r in planned if r.channel == channel]
+        assert len(set(minutes)) == len(minutes)

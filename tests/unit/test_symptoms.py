@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import copy
+import tomllib
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from recovery.domain.symptoms import CheckIn, evaluate, odi_worse
+from recovery.domain.symptoms import (
+    RED_FLAGS_FILE,
+    CheckIn,
+    RedFlagError,
+    check_ins_lapsed,
+    default_rules,
+    evaluate,
+    load_red_flags,
+    odi_worse,
+    parse_red_flags,
+)
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
@@ -32,8 +45,6 @@ def test_a_calm_check_in_raises_nothing():
     [
         ("bladder_incontinence", "new_bladder_incontinence"),
         ("bowel_incontinence", "new_bowel_incontinence"),
-        ("urinary_retention", "urinary_retention"),
-        ("saddle_numbness", "saddle_numbness"),
         ("coordination_loss", "coordination_loss"),
     ],
 )
@@ -45,6 +56,22 @@ def test_new_neurological_sign_is_urgent_only_when_new(field, rule):
     # Reported yesterday too: already raised then, not new now.
     assert rules(check_in(**{field: True}), [check_in(1, **{field: True})]) == {}
     assert rules(check_in(**{field: False})) == {}
+
+
+@pytest.mark.parametrize(
+    ("field", "rule"),
+    [
+        ("urinary_retention", "urinary_retention"),
+        ("saddle_numbness", "saddle_numbness"),
+    ],
+)
+def test_cauda_equina_sign_is_urgent_every_time_it_is_reported(field, rule):
+    assert rules(check_in(**{field: True})) == {rule: "urgent"}
+    # Reported yesterday too: still urgent today.
+    assert rules(check_in(**{field: True}), [check_in(1, **{field: True})]) == {
+        rule: "urgent"
+    }
+    assert rules(check_in(**{field: False}), [check_in(1, **{field: True})]) == {}
 
 
 @pytest.mark.parametrize(
@@ -162,3 +189,93 @@ def test_every_finding_names_its_rule_in_a_message():
         "leg_weakness_worse",
     }
     assert all(f.message for f in findings)
+
+
+def test_the_thresholds_come_from_the_rules_given():
+    """A clinic that sets the fever at 38.0 °C alone gets that rule."""
+    strict = replace(default_rules(), fever_alone_c=38.0)
+    reading = check_in(temperature_c=38.1)
+    assert rules(reading) == {}
+    assert {f.rule for f in evaluate(reading, [], strict)} == {"fever"}
+    assert odi_worse(35, 30, replace(default_rules(), odi_worse_points=5.0))
+
+
+@pytest.mark.parametrize(
+    ("asked_days", "last", "expected"),
+    [
+        # Days 1-3 before today were all asked, and nothing since day 5: warn.
+        (range(0, 43), 5, True),
+        (range(0, 43), None, True),
+        # A check-in three days ago ends the lapse.
+        (range(0, 43), 3, False),
+        # One of the three days had no daily check-in asked (weekly phase): no.
+        ((7, 14, 21), None, False),
+        ((4, 5, 6), None, False),
+    ],
+)
+def test_no_check_in_for_three_asked_days_is_a_warning(asked_days, last, expected):
+    today = date(2026, 11, 26)
+    asked = {today - timedelta(days=n) for n in asked_days}
+    last_day = today - timedelta(days=last) if last is not None else None
+    finding = check_ins_lapsed(asked, last_day, today, 3)
+    assert (finding is not None) is expected
+    if finding:
+        assert (finding.severity, finding.rule) == ("warning", "no_check_in")
+
+
+RULES_FILE = tomllib.loads(RED_FLAGS_FILE.read_text(encoding="utf-8"))
+
+
+def with_value(section: str, key: str, value) -> dict:
+    data = copy.deepcopy(RULES_FILE)
+    if value is None:
+        del data[section][key]
+    else:
+        data[section][key] = value
+    return data
+
+
+def test_the_shipped_rules_are_the_clinical_sheet():
+    rules_ = load_red_flags()
+    assert (rules_.fever_alone_c, rules_.fever_with_wound_c) == (38.3, 38.0)
+    assert (rules_.pain_rise_points, rules_.pain_rise_check_ins) == (2, 3)
+    assert rules_.pain_baseline_days == 7
+    assert (rules_.weight_loss_percent, rules_.weight_window_days) == (5.0, 30)
+    assert (rules_.odi_worse_points, rules_.no_check_in_days) == (10.0, 3)
+    signs = " ".join(rules_.urgent_signs)
+    for words in (
+        "bladder",
+        "pass urine",
+        "saddle",
+        "weaker",
+        "coordination",
+        "38.3 °C",
+        "38.0 °C",
+        "draining",
+        "calf",
+        "chest",
+        "headache",
+    ):
+        assert words in signs, words
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "message"),
+    [
+        ("urgent", "fever_alone_c", None, r"\[urgent\] fever_alone_c: missing"),
+        ("urgent", "fever_alone_c", "hot", "must be a number"),
+        ("urgent", "fever_alone_c", 45.0, "outside 37-42"),
+        ("warning", "pain_rise_points", 2.5, "must be a whole number"),
+        ("warning", "no_check_in_days", 0, "outside 1-30"),
+        ("warning", "odi_worse_points", True, "must be a number"),
+        ("urgent", "fever_with_wound_c", 39.0, "must not be above fever_alone_c"),
+        ("guidance", "urgent_signs", [], "must be a list"),
+        ("guidance", "urgent_signs", ["a fever of {nope} °C"], "sign 1: unknown"),
+    ],
+)
+def test_a_bad_rules_file_is_refused_naming_the_file_and_key(
+    section, key, value, message
+):
+    with pytest.raises(RedFlagError, match=message) as raised:
+        parse_red_flags(with_value(section, key, value), "clinic/red_flags.toml")
+    assert str(raised.value).startswith("clinic/red_flags.toml: ")

@@ -26,12 +26,14 @@ from recovery.domain.timeline import (
     build,
     diff,
     limits_on,
+    parse_phase_bounds,
     phase_on,
     radiation_dates,
     status_on,
 )
 
 PROTOCOLS = load_protocols()
+BOUNDS = parse_phase_bounds(42, 90)  # the sheet's defaults (config.py)
 SURGERY = date(2026, 11, 10)  # a Tuesday
 
 
@@ -63,6 +65,7 @@ def stored(events, **overrides) -> list[StoredEvent]:
             allowed=e.allowed,
             not_allowed=e.not_allowed,
             reminders=e.reminders,
+            open_ended=e.open_ended,
         )
         for e in events
     ]
@@ -90,7 +93,11 @@ def test_every_protocol_and_plan_combination_builds_a_complete_timeline(
     kinds = Counter(e.kind for e in events)
     assert kinds["activity_restriction"] >= 1
     assert kinds["wound_check"] == 1
-    assert kinds["follow_up_visit"] == 1
+    # A biopsy has its result visit as well as the 6-week surgeon visit.
+    assert kinds["follow_up_visit"] == (2 if procedure == "biopsy" else 1)
+    assert [
+        (e.start_date - SURGERY).days for e in events if e.kind == "pain_review"
+    ] == [7, 42]
     assert kinds["pain_review"] >= 1
     assert kinds["questionnaire"] == 5  # baseline, 6 weeks, 3, 6, 12 months
     assert kinds["brace"] == (1 if brace else 0)
@@ -121,15 +128,43 @@ def test_radiation_starts_on_next_weekday_when_start_day_is_a_saturday():
     assert sessions[-1] == date(2026, 12, 4)
 
 
-def test_radiation_skips_holidays_without_making_them_up():
+# Surgery Tuesday 10 Nov 2026; start day 14 = Tuesday 24 Nov; 2 weeks = 10 sessions.
+@pytest.mark.parametrize(
+    ("holidays", "first", "last"),
+    [
+        ((), date(2026, 11, 24), date(2026, 12, 7)),
+        # Thanksgiving and the day after: both sessions move, the course ends later.
+        (
+            (date(2026, 11, 26), date(2026, 11, 27)),
+            date(2026, 11, 24),
+            date(2026, 12, 9),
+        ),
+        # A holiday on the first day moves the start to the next working day.
+        ((date(2026, 11, 24),), date(2026, 11, 25), date(2026, 12, 8)),
+        # A weekend holiday changes nothing.
+        ((date(2026, 11, 28),), date(2026, 11, 24), date(2026, 12, 7)),
+        # Holidays on the weekdays after: each session still happens.
+        (
+            (date(2026, 12, 7), date(2026, 12, 8)),
+            date(2026, 11, 24),
+            date(2026, 12, 9),
+        ),
+    ],
+)
+def test_a_session_on_a_clinic_holiday_moves_and_the_count_never_drops(
+    holidays, first, last
+):
     p = plan(
         radiation=RadiationPlan(planned=True, start_day=14, weeks=2),
-        holidays=frozenset({date(2026, 11, 26), date(2026, 11, 27)}),
+        holidays=frozenset(holidays),
     )
     sessions = radiation_dates(p)
-    assert len(sessions) == 8
-    assert date(2026, 11, 26) not in sessions
-    assert sessions[-1] == date(2026, 12, 7)
+    assert len(sessions) == 10 == len(set(sessions))
+    assert (sessions[0], sessions[-1]) == (first, last)
+    assert not set(sessions) & set(holidays)
+    assert all(day.weekday() < 5 for day in sessions)
+    titles = [e.title for e in timeline(p) if e.kind == "radiation_session"]
+    assert titles[-1] == "Radiation session 10 of 10"
 
 
 def test_radiation_session_titles_and_instructions_carry_the_plan():
@@ -165,6 +200,58 @@ def test_limits_on_day_three_say_what_is_allowed_and_not():
     assert "Lifting more than 4.5 kg (10 lb)" in limits.not_allowed
     assert "Sitting, standing or walking without your brace" in limits.not_allowed
     assert limits_on(rows, SURGERY - timedelta(days=1)).titles == ()
+
+
+def _rows(p: Plan, done: tuple[str, ...] = ()):
+    """Stored-event look-alikes of a plan's timeline, some items done."""
+    return [
+        type(
+            "Row",
+            (),
+            {**e._asdict(), "status": "done" if e.item_id in done else "upcoming"},
+        )
+        for e in timeline(p)
+    ]
+
+
+LIFTED_BY = {"activity_3": "surgeon_visit"}
+
+
+@pytest.mark.parametrize("procedure", ["open_resection", "minimally_invasive_removal"])
+@pytest.mark.parametrize(
+    ("day", "visit_done", "bending_limited", "lifting_limited", "lifted"),
+    [
+        (3, False, True, True, False),
+        (20, False, True, True, False),  # phase 2 keeps no bending or twisting
+        (42, False, True, True, False),
+        (49, False, True, True, False),  # visit window's last day, not yet seen
+        (60, False, True, True, False),  # visit missed: limits still hold
+        (400, False, True, True, False),  # phase 3 has no end date
+        (50, True, False, False, True),  # the surgeon visit lifted them
+    ],
+)
+def test_limits_hold_until_the_visit_that_lifts_them(
+    procedure, day, visit_done, bending_limited, lifting_limited, lifted
+):
+    p = plan(procedure=procedure)
+    rows = _rows(p, ("surgeon_visit",) if visit_done else ())
+    limits = limits_on(rows, SURGERY + timedelta(days=day), LIFTED_BY)
+    assert ("Bending or twisting" in limits.not_allowed) == bending_limited
+    assert ("Lifting more than 4.5 kg (10 lb)" in limits.not_allowed) == (
+        lifting_limited
+    )
+    assert bool(limits.lifted) == lifted
+    # "No limits" can only be said once the visit has lifted them.
+    assert limits.not_allowed or limits.lifted
+
+
+def test_phase_three_has_no_end_date_and_names_the_6_week_visit():
+    events = timeline(plan())
+    phase3 = next(e for e in events if e.item_id == "activity_3")
+    assert phase3.open_ended
+    assert phase3.start_date == SURGERY + timedelta(days=43)
+    assert phase3.end_date >= max(e.end_date for e in events if not e.open_ended)
+    assert "6-week visit" in phase3.title
 
 
 @pytest.mark.parametrize(
@@ -211,11 +298,42 @@ def test_status_moves_from_upcoming_to_due_to_missed(
     ],
 )
 def test_phase_at_its_edges(today, radiation, expected):
-    assert phase_on(SURGERY, today, radiation) == expected
+    assert phase_on(SURGERY, today, radiation, bounds=BOUNDS) == expected
 
 
 def test_discharged_patient_is_completed():
-    assert phase_on(SURGERY, date(2027, 1, 1), discharged=True) == "completed"
+    assert (
+        phase_on(SURGERY, date(2027, 1, 1), discharged=True, bounds=BOUNDS)
+        == "completed"
+    )
+
+
+@pytest.mark.parametrize(
+    ("early", "surveillance", "day", "expected"),
+    [
+        (42, 90, 43, "rehabilitation"),
+        (28, 90, 30, "rehabilitation"),  # a clinic that ends early recovery sooner
+        (42, 60, 61, "surveillance"),
+        ("42", "90", 42, "early_recovery"),  # settings arrive as text
+    ],
+)
+def test_phase_bounds_are_settings(early, surveillance, day, expected):
+    bounds = parse_phase_bounds(early, surveillance)
+    today = SURGERY + timedelta(days=day)
+    assert phase_on(SURGERY, today, bounds=bounds) == expected
+
+
+@pytest.mark.parametrize(
+    ("early", "surveillance", "named"),
+    [
+        ("six weeks", "90", "PHASE_EARLY_RECOVERY_UNTIL"),
+        ("42", "-1", "PHASE_SURVEILLANCE_FROM"),
+        ("90", "42", "PHASE_EARLY_RECOVERY_UNTIL must be from 0 to below"),
+    ],
+)
+def test_bad_phase_bounds_name_the_setting(early, surveillance, named):
+    with pytest.raises(ValueError, match=named):
+        parse_phase_bounds(early, surveillance)
 
 
 # -- diff ----------------------------------------------------------------------
@@ -292,15 +410,15 @@ def test_radiation_sessions_fall_on_weekdays_within_the_allowed_start(p):
 
     start = weekday_on_or_after(p.surgery_date + timedelta(days=p.radiation.start_day))
     assert start >= p.surgery_date + timedelta(days=7)
-    assert start <= weekday_on_or_after(p.surgery_date + timedelta(days=14))
-    # The course: 5 weekdays a week for the planned weeks; holidays are skipped.
+    # The course: the first 5 x weeks working days (weekdays, not holidays) from the
+    # start; a holiday moves its session on, so the count never drops.
     course, day = [], start
     while len(course) < 5 * p.radiation.weeks:
-        if day.weekday() < 5:
+        if day.weekday() < 5 and day not in p.holidays:
             course.append(day)
         day += timedelta(days=1)
-    assert days == [d for d in course if d not in p.holidays]
-    assert len(days) == 5 * p.radiation.weeks - len(p.holidays & set(course))
+    assert days == course
+    assert len(days) == 5 * p.radiation.weeks
     assert all(d not in p.holidays for d in days)
 
 
@@ -354,6 +472,43 @@ def test_the_shape_cache_gives_exactly_the_direct_build(p, shift):
     build(p, protocol)  # fills the cache for this shape
     other = replace(p, surgery_date=p.surgery_date + timedelta(days=shift))
     assert build(other, protocol) == _build(other, protocol)
+
+
+@pytest.mark.parametrize(
+    ("procedure", "day", "expected"),
+    [
+        ("open_resection", -3, {"recovery_time", "pain"}),
+        ("open_resection", 3, {"recovery_time", "pain", "complications"}),
+        (
+            "open_resection",
+            30,
+            {"recovery_time", "pain", "complications", "therapy"},
+        ),
+        (
+            "open_resection",
+            60,
+            {
+                "recovery_time",
+                "pain",
+                "complications",
+                "therapy",
+                "imaging",
+                "regrowth",
+            },
+        ),
+        ("open_resection", 400, {"pain", "imaging", "regrowth"}),
+        # A biopsy has no therapy, so no therapy text.
+        ("biopsy", 30, {"recovery_time", "pain", "complications"}),
+    ],
+)
+def test_education_applies_by_day_and_protocol(procedure, day, expected):
+    from recovery.domain.timeline import education_on
+
+    p = plan(procedure=procedure)
+    entries = education_on(
+        PROTOCOLS[procedure], p, SURGERY + timedelta(days=day), "home"
+    )
+    assert {e.id for e in entries} == expected
 
 
 def test_done_is_offered_only_for_due_or_missed_items_of_the_patients_kinds():

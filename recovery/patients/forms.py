@@ -1,0 +1,23 @@
+"""The staff's small form on a patient's page: the patient's phone number."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import StringField, SubmitField
+from wtforms.validators import Length, Regexp
+
+from recovery.api.schemas import PHONE
+
+
+class PhoneForm(FlaskForm):
+    """The number the care team calls the patient on (empty: none known)."""
+
+    phone = StringField(
+        "Patient's phone",
+        validators=[
+            Length(max=32, message="Use at most 32 characters."),
+            # The API's rule, so a number valid in one is valid in the other.
+            Regexp(PHONE.regex, message=PHONE.error),
+        ],
+    )
+    submit = SubmitField("Save phone")
