@@ -70,12 +70,15 @@ def bench_planner() -> None:
         ]
         cases.append((events, surgery))
     prefs = Preferences("America/New_York", ("in_app", "email"))
+    cadence = protocols["open_resection"].check_in
     planned = 0
     start = time.perf_counter()
     while time.perf_counter() - start < 2:
         for events, surgery in cases:
             planned += len(
-                plan_reminders(events, surgery, prefs, now, timedelta(days=14))
+                plan_reminders(
+                    events, surgery, prefs, now, timedelta(days=14), cadence=cadence
+                )
             )
     rate = planned / (time.perf_counter() - start)
     print(

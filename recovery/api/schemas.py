@@ -313,6 +313,9 @@ class EventOut(Schema):
     overridden = Boolean()
     allowed = List(String())
     not_allowed = List(String())
+    open_ended = Boolean(
+        metadata={"description": "A period with no end date: until a visit lifts it."}
+    )
 
 
 class TimelineEventOut(EventOut):
@@ -413,7 +416,7 @@ class SymptomQuery(Schema):
 
 
 class OdiIn(Schema):
-    """The ten ODI answers, each 0-5 or null for a skipped section."""
+    """The ten ODI answers, each 0-5 or null for a skipped section (8 at least)."""
 
     answers = List(
         Integer(allow_none=True, validate=Range(0, 5, error="Each answer is 0 to 5.")),
@@ -423,7 +426,7 @@ class OdiIn(Schema):
 
 
 class OdiOut(Schema):
-    """An ODI score and band (both null with fewer than 8 answers)."""
+    """An ODI score and band (fewer than 8 answers are refused with 422)."""
 
     id = Integer()
     score_percent = Float(allow_none=True)

@@ -43,6 +43,8 @@ def event_document(event: TimelineEvent, today: Any) -> dict[str, Any]:
         "overridden": event.overridden,
         "allowed": event.allowed,
         "not_allowed": event.not_allowed,
+        # A period with no end date: it holds until the visit that lifts it.
+        "open_ended": event.open_ended,
     }
 
 

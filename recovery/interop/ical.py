@@ -34,8 +34,10 @@ def timeline_calendar(patient: Patient) -> bytes:
         item.add("summary", event.title)
         item.add("description", event.instructions)
         item.add("dtstart", event.start_date)
-        # DTEND of an all-day event is exclusive: the day after the last day.
-        item.add("dtend", event.end_date + timedelta(days=1))
+        # DTEND of an all-day event is exclusive: the day after the last day. A
+        # period with no end date is shown on the day it begins, not for years.
+        last = event.start_date if event.open_ended else event.end_date
+        item.add("dtend", last + timedelta(days=1))
         item.add("status", "CANCELLED" if event.status == "cancelled" else "CONFIRMED")
         item.add("categories", [event.kind])
         calendar.add_component(item)

@@ -58,7 +58,12 @@ from recovery.symptoms.services import (
 )
 from recovery.symptoms.trends import trend_data
 from recovery.timeline.forms import CompleteForm
-from recovery.timeline.services import PHASE_NAMES, phase_of, timeline_view
+from recovery.timeline.services import (
+    PHASE_NAMES,
+    check_in_asked_on,
+    phase_of,
+    timeline_view,
+)
 from recovery.validation import query_int
 from recovery.zones import local_today, timezone_names
 
@@ -248,6 +253,7 @@ def _render_patient(
         view=timeline_view(patient, today),
         complete_form=CompleteForm(),
         checked_in=checked_in_on(patient, today),
+        check_in_asked=check_in_asked_on(patient, today),
         odi_due=due_questionnaire(patient, today),
         trend=trend_data(patient) if staff_view else None,
         alerts=patient_alerts(patient) if staff_view else [],

@@ -26,6 +26,7 @@ from recovery.interop.ical import (
     timeline_calendar,
 )
 from recovery.patients.access import get_patient_for, own_patient
+from recovery.patients.contact import urgent_advice
 from recovery.patients.models import Patient
 from recovery.patients.services import PatientError, change_patient
 from recovery.roles import roles_required
@@ -75,6 +76,7 @@ def mine() -> str:
         complete_form=CompleteForm(),
         feed_form=CompleteForm(),
         feed_url=session.pop("new_feed_url", None),
+        advice=urgent_advice(patient),
     )
 
 

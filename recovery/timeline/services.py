@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from recovery.audit.services import audit_values, record, record_many
 from recovery.auth.models import User
 from recovery.db import json_list, utcnow
+from recovery.domain.checkins import asked_on
 from recovery.domain.plan import Plan
 from recovery.domain.protocol import Education, Protocol, load_protocols
 from recovery.domain.questionnaire import load_odi
@@ -64,8 +65,11 @@ def init_app(app: Flask) -> None:
     except ValueError as error:
         raise RuntimeError(str(error)) from error
     # For templates/timeline/_education.html, included by the patient's pages.
+    from recovery.patients.contact import urgent_advice
+
     app.jinja_env.globals["education_for"] = education_for
     app.jinja_env.globals["can_mark_done"] = can_mark_done
+    app.jinja_env.globals["urgent_advice_for"] = urgent_advice
 
 
 def parse_holidays(text: str) -> frozenset[date]:
@@ -84,6 +88,20 @@ def parse_holidays(text: str) -> frozenset[date]:
 def education_for(patient: Patient, today: date, page: str) -> list[Education]:
     """The leaflet's texts that apply to the patient on `today`, for one page."""
     return education_on(protocol_for(patient), plan_for(patient), today, page)
+
+
+def check_in_asked_on(patient: Patient, today: date) -> bool:
+    """Whether the symptom check-in is asked of the patient on `today` (the
+    protocol's cadence, the definition reminders and adherence use)."""
+    cadence = protocol_for(patient).check_in
+    before = [
+        e.start_date
+        for e in patient.events
+        if e.kind in cadence.before_kinds
+        and e.status != "cancelled"
+        and e.episode == patient.episode
+    ]
+    return asked_on(patient.surgery_date, today, cadence, before)
 
 
 def protocol_for(patient: Patient) -> Protocol:
@@ -479,8 +497,8 @@ def patient_done_kinds() -> frozenset[str]:
 
 
 def complete_event(event: TimelineEvent, actor: User, now: datetime) -> None:
-    """Mark an event done, if the actor's page offers it (a questionnaire is
-    done only by answering it); a refusal is audited."""
+    """Mark an event done, if the actor's page offers it (a refusal is audited);
+    a questionnaire is done only by answering it."""
     if event.status == "cancelled":
         raise TimelineError("This event was cancelled and cannot be marked done.")
     if event.kind == "questionnaire" and event.status != "done":

@@ -308,9 +308,10 @@ def test_patient_completes_own_event_but_not_another_patients(
     # Not due before day 10: the page offers no Done, so the API refuses it too.
     early = client.post(f"{url}/events/{wound['id']}/complete", headers=mine_token)
     assert early.status_code == 409
-    pain = next(e for e in events if e["key"] == "pain_review:0")
-    with time_machine.travel("2026-11-27 15:00 +0000", tick=False):  # day 7: due
-        ok = client.post(f"{url}/events/{pain['id']}/complete", headers=mine_token)
+    # Day 7: the pain review is due, and the patient does it themselves.
+    review = next(e for e in events if e["kind"] == "pain_review")
+    with time_machine.travel("2026-11-27 15:00 +0000", tick=False):
+        ok = client.post(f"{url}/events/{review['id']}/complete", headers=mine_token)
     assert ok.status_code == 200
     assert ok.get_json()["status"] == "done"
     theirs = client.get(

@@ -497,7 +497,8 @@ def test_home_and_timeline_pages_teach_what_applies_and_never_say_no_limits_earl
         assert "You may need pain management during your recovery" in home
         assert "Watch for signs of infection" in home
         assert "blood loss" in home and "bladder or bowel" in home
-        assert "call your care team (the number on your discharge letter)" in home
+        assert "call your care team now, or emergency services" in home
+        assert "Call your care team: +1 312 555 0100" in home  # a tel: link
         assert "Why you have follow-up scans" not in home  # not yet
         assert "Bending or twisting" in home
     with time_machine.travel("2026-12-27 15:00 +0000", tick=False):
@@ -583,3 +584,42 @@ def test_a_bad_odi_file_stops_start_up(tmp_path):
     bad.write_text('id = "odi"\ntitle = "ODI"\nmin_answered = 8\n', encoding="utf-8")
     with pytest.raises(QuestionnaireFileError, match=str(bad)):
         create_app("testing", overrides={"ODI_FILE": str(bad)})
+
+
+@pytest.mark.parametrize(
+    ("day", "asked"),
+    [(0, True), (42, True), (43, False), (84, True), (85, False), (75, True)],
+)
+def test_the_check_in_is_asked_on_the_days_of_the_cadence(
+    app, make_user, make_patient, day, asked
+):
+    from recovery.timeline.services import check_in_asked_on
+
+    account = make_patient(make_user("clinician"), surgery_date=SURGERY)
+    with time_machine.travel("2026-08-03 12:00 +0000", tick=False):
+        build(app, account.patient_id)
+        with app.test_request_context():
+            patient = db.session.get(Patient, account.patient_id)
+            # Day 75: the second day before the benign MRI window opens (day 77).
+            assert check_in_asked_on(patient, SURGERY + timedelta(days=day)) is asked
+
+
+def test_the_open_ended_phase_is_one_day_in_the_calendar_and_flagged_in_the_api(
+    app, client, make_user, make_patient
+):
+    account = make_patient(make_user("clinician"), surgery_date=date(2026, 11, 10))
+    with time_machine.travel("2026-11-26 15:00 +0000", tick=False):
+        build(app, account.patient_id)
+        headers = bearer_headers(client, account)
+        ics = client.get(
+            f"/api/v1/patients/{account.patient_id}/calendar.ics", headers=headers
+        ).get_data(as_text=True)
+        timeline = client.get(
+            f"/api/v1/patients/{account.patient_id}/timeline", headers=headers
+        ).get_json()
+    (block,) = [b for b in ics.split("BEGIN:VEVENT") if "activity_3:0@recovery" in b]
+    assert "DTSTART;VALUE=DATE:20261223" in block
+    assert "DTEND;VALUE=DATE:20261224" in block
+    phase3 = next(e for e in timeline["events"] if e["key"] == "activity_3:0")
+    assert phase3["open_ended"] is True
+    assert "Bending or twisting" in phase3["not_allowed"]

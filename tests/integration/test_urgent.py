@@ -420,3 +420,22 @@ def test_the_check_in_log_is_kept_even_when_it_only_repeats(app, browser, team):
     check_in(browser, urinary_retention="y")
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(SymptomLog)) == 2
+
+
+def test_home_asks_for_the_check_in_only_on_days_it_is_asked(
+    app, browser, make_user, make_patient
+):
+    from datetime import date
+
+    # Day 117: past the weekly cadence, no visit or scan in the next days.
+    quiet = make_patient(make_user("coordinator"), surgery_date=date(2026, 8, 1))
+    browser.login(quiet)
+    html = browser.client.get("/patients/me").get_data(as_text=True)
+    assert "No check-in is asked today" in html and "Not done yet today." not in html
+    assert "Check in anyway" in html
+
+
+def test_home_asks_for_todays_check_in_while_daily(app, browser, team):
+    browser.login(team["patient"])
+    html = browser.client.get("/patients/me").get_data(as_text=True)
+    assert "Not done yet today." in html and "Check in now" in html
