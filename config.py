@@ -143,10 +143,10 @@ class Config:
     EMERGENCY_NUMBER = os.environ.get("EMERGENCY_NUMBER", "911")
     # Kinds of timeline item a patient marks done themselves; the rest (clinic
     # visits, radiation sessions, imaging) the care team records. A questionnaire
-    # is done by answering it, whoever asks.
+    # is done by answering it, never by a button.
     PATIENT_DONE_KINDS = os.environ.get(
         "PATIENT_DONE_KINDS",
-        "wound_check,pain_review,therapy,questionnaire",
+        "wound_check,pain_review,therapy",
     )
     # Wound photos attached to messages: where they are kept (outside the web
     # root, never served as static files) and how large one may be.

@@ -332,8 +332,9 @@ def status_on(stored: str, kind: str, start: date, end: date, today: date) -> st
     return "done" if kind in PERIOD_KINDS else "missed"
 
 
-# Kinds never marked done by a button: restrictions and the brace end by date.
-NOT_MARKED_DONE = frozenset({"activity_restriction", "brace"})
+# Kinds never marked done by a button: restrictions and the brace end by date, a
+# questionnaire is done by answering it.
+NOT_MARKED_DONE = frozenset({"activity_restriction", "brace", "questionnaire"})
 
 
 def done_refusal(
