@@ -30,12 +30,16 @@ from recovery.symptoms.services import (
     acknowledge,
     alerts_of_check_in,
     due_questionnaire,
+    last_check_in,
+    nothing_new_values,
     odi_texts,
     record_check_in,
     red_flag_rules,
     submit_odi,
+    wound_asked,
 )
 from recovery.symptoms.trends import trend_data
+from recovery.timeline.forms import CompleteForm
 from recovery.zones import local_today
 
 bp = Blueprint("symptoms", __name__, url_prefix="/symptoms")
@@ -57,12 +61,32 @@ def check_in() -> Response | str:
         db.session.commit()
         return redirect(url_for("symptoms.result", log_id=log_id))
     status = 400 if form.errors else 200
+    today = local_today(patient.user.timezone, utcnow())
     return render_audited(
         "symptoms/check_in.html",
         form=form,
         advice=urgent_advice(patient),
         signs=red_flag_rules().urgent_signs,
+        wound_asked=wound_asked(patient, today),
+        last=last_check_in(patient),
+        same_form=CompleteForm(),
     ), status
+
+
+@bp.route("/check-in/nothing-new", methods=["POST"])
+@roles_required("patient", "caregiver")
+def nothing_new() -> Response:
+    """One tap: today is as the last check-in was (its pain and strength, no sign)."""
+    patient = _own_patient("view_symptoms")
+    form = CompleteForm()
+    last = last_check_in(patient)
+    if not form.validate_on_submit() or last is None:
+        flash("Fill in today's check-in below.", "info")
+        return redirect(url_for("symptoms.check_in"))
+    log, _ = record_check_in(patient, nothing_new_values(last), current_user, utcnow())
+    log_id = log.id
+    db.session.commit()
+    return redirect(url_for("symptoms.result", log_id=log_id))
 
 
 @bp.route("/check-in/<int:log_id>")

@@ -497,3 +497,35 @@ def raise_missed_check_in_alerts(now: datetime) -> int:
             raise_alerts(patient, [finding], now)
             raised += 1
     return raised
+
+
+def wound_asked(patient: Patient, today: date) -> bool:
+    """Whether the check-in asks about the wound: from the day of surgery until
+    the wound check is marked done (stitches out: the plan says it has healed)."""
+    if today < patient.surgery_date:
+        return False
+    checks = [e for e in patient.events if e.kind == "wound_check"]
+    return not checks or any(e.status != "done" for e in checks)
+
+
+# What "nothing new today" repeats of the last check-in: the scales and the leg
+# strength. Signs, temperature, wound, weight and notes are today's own answers.
+SAME_AS_LAST = ("back_pain", "leg_pain", "leg_weakness", "fatigue")
+
+
+def last_check_in(patient: Patient) -> SymptomLog | None:
+    """The patient's latest check-in."""
+    return db.session.scalars(
+        select(SymptomLog)
+        .where(SymptomLog.patient_id == patient.id)
+        .order_by(SymptomLog.recorded_at.desc(), SymptomLog.id.desc())
+        .limit(1)
+    ).first()
+
+
+def nothing_new_values(last: SymptomLog) -> dict[str, Any]:
+    """Today's answers when nothing changed since `last`: its pain, strength and
+    tiredness, and no sign (the rules still run on them)."""
+    values: dict[str, Any] = {field: getattr(last, field) for field in SAME_AS_LAST}
+    values["notes"] = "Nothing new today."
+    return values

@@ -1,0 +1,63 @@
+"""A usual check-in on a phone: a few taps and no typing (issue 18)."""
+
+from __future__ import annotations
+
+import pytest
+
+from recovery.extensions import db
+from recovery.patients.models import Patient
+from recovery.timeline.services import recompute_timeline
+from tests.e2e.test_red_flag_journey import PHONE, log_in
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def patient(app, make_user, make_patient):
+    account = make_patient(make_user("coordinator"), name="Tess Tap")
+    with app.app_context():
+        recompute_timeline(db.session.get(Patient, account.patient_id))
+        db.session.commit()
+    return account
+
+
+def test_a_usual_check_in_takes_at_most_four_taps_and_no_typing(
+    live_server, chromium, patient
+):
+    from playwright.sync_api import expect
+
+    context = chromium.new_context(viewport=PHONE)
+    page = context.new_page()
+    log_in(page, live_server, patient)
+    taps = 0
+
+    def tap(locator) -> None:
+        nonlocal taps
+        box = locator.bounding_box()
+        assert box and box["height"] >= 44 and box["width"] >= 44, box
+        locator.click()
+        taps += 1
+
+    tap(page.get_by_role("button", name="Check in now"))
+    tap(
+        page.locator("label.scale-option")
+        .filter(has=page.get_by_role("radio", name="3", exact=True))
+        .first
+    )
+    tap(page.get_by_role("button", name="Send my check-in"))
+    expect(
+        page.get_by_role("heading", name="Thank you, your check-in is sent")
+    ).to_be_visible()
+    assert taps <= 4
+
+    # The next day's "nothing new": two taps from the home page.
+    taps = 0
+    page.goto(f"{live_server}/patients/me")
+    tap(page.get_by_role("button", name="Send another check-in"))
+    tap(page.get_by_role("button", name="Nothing new today"))
+    expect(
+        page.get_by_role("heading", name="Thank you, your check-in is sent")
+    ).to_be_visible()
+    assert taps <= 4
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    context.close()
