@@ -5,10 +5,21 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
+
+from recovery.db import utcnow
+from recovery.zones import local_today
+
+
+def days_ago(days: int) -> date:
+    """A surgery date this many days before today on the clock (moved or not):
+    the live server and Chromium run on today, so fixed dates would go stale."""
+    return local_today("America/Chicago", utcnow()) - timedelta(days=days)
+
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 

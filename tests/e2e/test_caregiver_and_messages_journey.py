@@ -20,6 +20,7 @@ from recovery.patients.models import Patient
 from recovery.reminders.services import dispatch_due
 from recovery.symptoms.models import Alert
 from recovery.timeline.services import recompute_timeline
+from tests.e2e.conftest import days_ago
 
 pytestmark = pytest.mark.e2e
 SHOTS = Path(__file__).resolve().parents[2] / "test-results"
@@ -32,7 +33,12 @@ LINK_RE = re.compile(r"http://localhost(/caregivers/invitation/\S+)")
 @pytest.fixture
 def clinic(app, make_user, make_patient):
     coordinator = make_user("coordinator", name="Cora Queue")
-    patient = make_patient(coordinator, make_user("clinician"), name="Paula Patient")
+    patient = make_patient(
+        coordinator,
+        make_user("clinician"),
+        name="Paula Patient",
+        surgery_date=days_ago(10),
+    )
     with app.app_context():
         recompute_timeline(db.session.get(Patient, patient.patient_id))
         db.session.commit()

@@ -7,6 +7,7 @@ import pytest
 from recovery.extensions import db
 from recovery.patients.models import Patient
 from recovery.timeline.services import recompute_timeline
+from tests.e2e.conftest import days_ago
 from tests.e2e.test_red_flag_journey import PHONE, log_in
 
 pytestmark = pytest.mark.e2e
@@ -14,7 +15,9 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def patient(app, make_user, make_patient):
-    account = make_patient(make_user("coordinator"), name="Tess Tap")
+    account = make_patient(
+        make_user("coordinator"), name="Tess Tap", surgery_date=days_ago(10)
+    )
     with app.app_context():
         recompute_timeline(db.session.get(Patient, account.patient_id))
         db.session.commit()

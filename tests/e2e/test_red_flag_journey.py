@@ -10,6 +10,7 @@ import pytest
 from recovery.extensions import db
 from recovery.patients.models import Patient
 from recovery.timeline.services import recompute_timeline
+from tests.e2e.conftest import days_ago
 
 pytestmark = pytest.mark.e2e
 SHOTS = Path(__file__).resolve().parents[2] / "test-results"
@@ -19,7 +20,12 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture
 def clinic(app, make_user, make_patient):
     coordinator = make_user("coordinator", name="Cora Queue")
-    patient = make_patient(coordinator, make_user("clinician"), name="Rita Redflag")
+    patient = make_patient(
+        coordinator,
+        make_user("clinician"),
+        name="Rita Redflag",
+        surgery_date=days_ago(10),
+    )
     with app.app_context():
         recompute_timeline(db.session.get(Patient, patient.patient_id))
         db.session.commit()
