@@ -108,6 +108,15 @@ class Config:
     # Absolute links in emails (invitations, resets) when no request is around.
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
 
+    # Languages people may choose (issue 20); the first is the default. Every
+    # protocol text must have a translation for each, checked at start-up.
+    LANGUAGES = tuple(
+        code.strip()
+        for code in os.environ.get("LANGUAGES", "en,es").split(",")
+        if code.strip()
+    )
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "recovery" / "translations")
+
     SCHEDULER_ENABLED = _bool("SCHEDULER_ENABLED", True)
     # Reminders exist as rows this many days ahead; a nightly job extends them.
     REMINDER_HORIZON_DAYS = int(os.environ.get("REMINDER_HORIZON_DAYS", "14"))

@@ -73,7 +73,7 @@ def register_extensions(app: APIFlask) -> None:
     """Bind every extension to the app."""
     for module in MODEL_MODULES:
         importlib.import_module(module)
-    from recovery import database, logs, security, validation
+    from recovery import database, i18n, logs, security, validation
     from recovery.auth import login
     from recovery.extensions import csrf, db, limiter, mail, migrate
 
@@ -89,6 +89,7 @@ def register_extensions(app: APIFlask) -> None:
     security.init_app(app)
     validation.init_app(app)
     logs.init_app(app)
+    i18n.init_app(app)
 
 
 def register_protocols(app: APIFlask) -> None:

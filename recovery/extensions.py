@@ -1,5 +1,6 @@
 """Every extension object, created unbound in one place: no import cycles."""
 
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -17,3 +18,4 @@ csrf = CSRFProtect()
 # No default limits: only the routes that need one (login, token, reset) carry it.
 limiter = Limiter(key_func=get_remote_address)
 mail = Mail()
+babel = Babel()

@@ -54,6 +54,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     care_team_phone: Mapped[str] = mapped_column(
         String(32), default="", server_default=""
     )
+    # The language of this person's pages, emails and reminders (config LANGUAGES).
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     active: Mapped[bool] = mapped_column(default=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     password_set_at: Mapped[datetime | None]
