@@ -37,6 +37,7 @@ from recovery.domain.plan import (
 )
 from recovery.domain.protocol import EVENT_KINDS
 from recovery.domain.symptoms import WEAKNESS, WOUND
+from recovery.domain.units import TEMPERATURE_C_RANGE, WEIGHT_KG_RANGE
 from recovery.validation import StoredDate, StoredInstant
 from recovery.zones import is_timezone, local_today
 
@@ -385,10 +386,12 @@ class SymptomIn(Schema):
     bowel_incontinence = Boolean(allow_none=True)
     urinary_retention = Boolean(allow_none=True)
     saddle_numbness = Boolean(allow_none=True)
-    temperature_c = Float(allow_none=True, validate=_range(34, 43, "Temperature"))
+    temperature_c = Float(
+        allow_none=True, validate=_range(*TEMPERATURE_C_RANGE, "Temperature")
+    )
     wound = String(allow_none=True, validate=_choice(WOUND))
     fatigue = Integer(allow_none=True, validate=_range(0, 10, "Fatigue"))
-    weight_kg = Float(allow_none=True, validate=_range(20, 400, "Weight"))
+    weight_kg = Float(allow_none=True, validate=_range(*WEIGHT_KG_RANGE, "Weight"))
     notes = String(load_default="", validate=Length(max=2000))
 
 

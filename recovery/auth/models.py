@@ -56,6 +56,14 @@ class User(UserMixin, TimestampMixin, db.Model):
     )
     # The language of this person's pages, emails and reminders (config LANGUAGES).
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    # A patient's thermometer and scale: check-ins are typed and shown in these
+    # units, stored in °C and kg (recovery.domain.units).
+    temperature_unit: Mapped[str] = mapped_column(
+        String(2), default="C", server_default="C"
+    )
+    weight_unit: Mapped[str] = mapped_column(
+        String(3), default="kg", server_default="kg"
+    )
     active: Mapped[bool] = mapped_column(default=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     password_set_at: Mapped[datetime | None]

@@ -11,13 +11,29 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from recovery.domain.scoring import ODI_SECTIONS
+from recovery.domain.units import (
+    TEMPERATURE_C_RANGE,
+    WEIGHT_KG_RANGE,
+    temperature_range,
+    to_celsius,
+    to_kg,
+    weight_range,
+)
 from recovery.validation import FiniteDecimalField
 
 ZERO_TO_TEN = [SelectChoice(n, str(n)) for n in range(11)]
 NOTES_MAX = 2000
+# The form's own fields that are not answers: the units the numbers were typed in.
+UNIT_FIELDS = ("temperature", "temperature_unit", "weight", "weight_unit")
 
 
 def _scale(label: str, what: str, required: bool = False) -> RadioField:
@@ -59,13 +75,14 @@ class CheckInForm(FlaskForm):
     urinary_retention = BooleanField("I cannot pass urine")
     bowel_incontinence = BooleanField("I cannot control my bowels (new)")
     saddle_numbness = BooleanField("Numbness between my legs or around my bottom")
-    temperature_c = FiniteDecimalField(
-        "Temperature in °C, if you measured it",
-        places=1,
-        validators=[
-            Optional(),
-            NumberRange(34, 43, "Temperature must be from 34 to 43 °C."),
-        ],
+    # Typed in the unit the patient's thermometer shows; stored in °C.
+    temperature = FiniteDecimalField(
+        "Temperature, if you measured it", places=1, validators=[Optional()]
+    )
+    temperature_unit = RadioField(
+        "Temperature in",
+        choices=[SelectChoice("C", "°C"), SelectChoice("F", "°F")],
+        default="C",
     )
     wound = RadioField(
         "My wound looks",
@@ -78,13 +95,14 @@ class CheckInForm(FlaskForm):
         validators=[Optional()],
     )
     fatigue = _scale("Tiredness (0 = none, 10 = exhausted)", "tiredness")
-    weight_kg = FiniteDecimalField(
-        "Weight in kg, if you weighed yourself",
-        places=1,
-        validators=[
-            Optional(),
-            NumberRange(20, 400, "Weight must be from 20 to 400 kg."),
-        ],
+    # Typed in the unit the patient's scale shows; stored in kg.
+    weight = FiniteDecimalField(
+        "Weight, if you weighed yourself", places=1, validators=[Optional()]
+    )
+    weight_unit = RadioField(
+        "Weight in",
+        choices=[SelectChoice("kg", "kg"), SelectChoice("lb", "lb")],
+        default="kg",
     )
     notes = TextAreaField(
         "Anything else you want your care team to know",
@@ -97,19 +115,52 @@ class CheckInForm(FlaskForm):
     )
     submit = SubmitField("Send my check-in")
 
+    def validate_temperature(self, field: FiniteDecimalField) -> None:
+        """Within TEMPERATURE_C_RANGE, said in the unit the patient typed."""
+        if field.data is None:
+            return
+        unit = self.temperature_unit.data or "C"
+        low, high = TEMPERATURE_C_RANGE
+        if not low <= to_celsius(float(field.data), unit) <= high:
+            low, high = temperature_range(unit)
+            raise ValidationError(
+                f"Temperature must be from {low:g} to {high:g} °{unit}."
+            )
+
+    def validate_weight(self, field: FiniteDecimalField) -> None:
+        """Within WEIGHT_KG_RANGE, said in the unit the patient typed."""
+        if field.data is None:
+            return
+        unit = self.weight_unit.data or "kg"
+        low, high = WEIGHT_KG_RANGE
+        if not low <= to_kg(float(field.data), unit) <= high:
+            low, high = weight_range(unit)
+            raise ValidationError(f"Weight must be from {low:g} to {high:g} {unit}.")
+
     def values(self) -> dict[str, object]:
-        """The answers as plain Python values for the service."""
+        """The answers as plain Python values for the service, in °C and kg."""
         data: dict[str, object] = {}
         for name, field in self._fields.items():
-            if name in ("csrf_token", "submit"):
+            if name in UNIT_FIELDS or name in ("csrf_token", "submit"):
                 continue
             value = field.data
-            if name in ("temperature_c", "weight_kg") and value is not None:
-                value = float(value)
             if name in ("leg_weakness", "wound") and not value:
                 value = None
             data[name] = value
+        temperature, weight = self.temperature.data, self.weight.data
+        data["temperature_c"] = (
+            None
+            if temperature is None
+            else round(to_celsius(float(temperature), self.units()[0]), 2)
+        )
+        data["weight_kg"] = (
+            None if weight is None else round(to_kg(float(weight), self.units()[1]), 2)
+        )
         return data
+
+    def units(self) -> tuple[str, str]:
+        """The temperature and weight units chosen on this form."""
+        return self.temperature_unit.data or "C", self.weight_unit.data or "kg"
 
 
 class OdiForm(FlaskForm):

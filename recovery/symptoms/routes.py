@@ -7,15 +7,22 @@ from flask import (
     abort,
     flash,
     redirect,
+    render_template,
     request,
     url_for,
 )
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from recovery.audit.services import render_audited
+from recovery.audit.services import record, render_audited
 from recovery.auth.routes import safe_next
 from recovery.db import utcnow
+from recovery.domain.units import (
+    from_celsius,
+    from_kg,
+    temperature_label,
+    weight_label,
+)
 from recovery.extensions import db
 from recovery.patients.access import get_patient_for, own_patient
 from recovery.patients.contact import urgent_advice
@@ -29,12 +36,15 @@ from recovery.symptoms.services import (
     QuestionnaireError,
     acknowledge,
     alerts_of_check_in,
+    correct_check_in,
+    correctable,
     due_questionnaire,
     last_check_in,
     nothing_new_values,
     odi_texts,
     record_check_in,
     red_flag_rules,
+    remember_units,
     submit_odi,
     wound_asked,
 )
@@ -43,6 +53,9 @@ from recovery.timeline.forms import CompleteForm
 from recovery.zones import local_today
 
 bp = Blueprint("symptoms", __name__, url_prefix="/symptoms")
+# A check-in's temperature and weight in the reader's units ('38.2 °C', '154.3 lb').
+bp.add_app_template_filter(temperature_label, "temperature")
+bp.add_app_template_filter(weight_label, "weight")
 
 
 def _own_patient(action: str) -> Patient:
@@ -54,23 +67,81 @@ def _own_patient(action: str) -> Patient:
 def check_in() -> Response | str:
     """The daily symptom check-in; a second one the same day is kept too."""
     patient = _own_patient("view_symptoms")
-    form = CheckInForm()
+    form = _check_in_form(patient)
     if form.validate_on_submit():
         log, _ = record_check_in(patient, form.values(), current_user, utcnow())
         log_id = log.id  # read before the commit expires it: no query after it
+        remember_units(patient, *form.units())
         db.session.commit()
         return redirect(url_for("symptoms.result", log_id=log_id))
-    status = 400 if form.errors else 200
+    return _check_in_page(patient, form, last=last_check_in(patient))
+
+
+def _check_in_form(patient: Patient, log: SymptomLog | None = None) -> CheckInForm:
+    """The check-in form in the patient's units, filled from `log` if given."""
+    user = patient.user
+    form = CheckInForm(
+        obj=log, temperature_unit=user.temperature_unit, weight_unit=user.weight_unit
+    )
+    if log is not None and not form.is_submitted():
+        if log.temperature_c is not None:
+            form.temperature.data = round(
+                from_celsius(log.temperature_c, user.temperature_unit), 1
+            )
+        if log.weight_kg is not None:
+            form.weight.data = round(from_kg(log.weight_kg, user.weight_unit), 1)
+    return form
+
+
+def _check_in_page(
+    patient: Patient,
+    form: CheckInForm,
+    last: SymptomLog | None = None,
+    correcting: SymptomLog | None = None,
+) -> tuple[str, int]:
+    """The check-in page (a new one, or today's being corrected), audited."""
     today = local_today(patient.user.timezone, utcnow())
     return render_audited(
         "symptoms/check_in.html",
         form=form,
         advice=urgent_advice(patient),
         signs=red_flag_rules().urgent_signs,
-        wound_asked=wound_asked(patient, today),
-        last=last_check_in(patient),
+        wound_asked=wound_asked(patient, today)
+        or bool(correcting and correcting.wound),
+        last=last,
+        correcting=correcting,
         same_form=CompleteForm(),
-    ), status
+    ), (400 if form.errors else 200)
+
+
+@bp.route("/check-in/<int:log_id>/correct", methods=["GET", "POST"])
+@roles_required("patient", "caregiver")
+def correct(log_id: int) -> Response | tuple[str, int]:
+    """Correct today's check-in: audited, and the red-flag rules run again."""
+    patient = _own_patient("view_symptoms")
+    log = db.session.get(SymptomLog, log_id)
+    if log is None or log.patient_id != patient.id:
+        abort(404)
+    if not correctable(log, patient, utcnow()):
+        record(
+            "refused_correct_symptoms",
+            patient_id=patient.id,
+            target=f"symptom_log:{log.id}",
+        )
+        db.session.commit()
+        message = (
+            "Only today's check-in can be corrected. To tell your care team "
+            "something about an earlier day, send them a message."
+        )
+        return render_template("errors/error.html", code=409, message=message), 409
+    form = _check_in_form(patient, log)
+    if form.validate_on_submit():
+        correct_check_in(log, form.values(), utcnow())
+        remember_units(patient, *form.units())
+        db.session.commit()
+        flash("Your check-in is corrected.", "success")
+        return redirect(url_for("symptoms.result", log_id=log_id))
+    return _check_in_page(patient, form, correcting=log)
 
 
 @bp.route("/check-in/nothing-new", methods=["POST"])
@@ -101,6 +172,7 @@ def result(log_id: int) -> str:
     return render_audited(
         "symptoms/result.html",
         log=log,
+        correctable=correctable(log, patient, utcnow()),
         urgent=[a for a in alerts if a.severity == "urgent"],
         warnings=[a for a in alerts if a.severity == "warning"],
         advice=urgent_advice(patient),

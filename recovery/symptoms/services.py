@@ -202,6 +202,70 @@ def record_check_in(
     return log, alerts
 
 
+def correctable(log: SymptomLog, patient: Patient, now: datetime) -> bool:
+    """Only a check-in of the patient's today can be corrected: older ones are
+    what the care team has already read."""
+    start, end = local_day_bounds(
+        patient.user.timezone, local_today(patient.user.timezone, now)
+    )
+    return log.patient_id == patient.id and start <= log.recorded_at < end
+
+
+def correct_check_in(
+    log: SymptomLog, values: dict[str, Any], now: datetime
+) -> list[Alert]:
+    """Change today's check-in, audited with before and after, and run the rules
+    again on it. Flushes.
+
+    A sign the correction adds raises its alert; a sign it removes leaves its
+    alert open for the care team to close (they may already be acting on it),
+    and a rule this check-in already raised does not tell the team a second time.
+    """
+    patient = log.patient
+    new = {field: values.get(field) for field in SYMPTOM_FIELDS}
+    new["notes"] = new["notes"] or ""
+    changed = {f: (getattr(log, f), v) for f, v in new.items() if getattr(log, f) != v}
+    for field, (_, after) in changed.items():
+        setattr(log, field, after)
+    db.session.flush()
+    rules = red_flag_rules()
+    already = {alert.rule for alert in alerts_of_check_in(log)}
+    # The history the rules compare with: what came before this check-in.
+    history = [
+        c
+        for c in _history(patient.id, log.recorded_at, history_days(rules))
+        if c.recorded_at < log.recorded_at
+    ]
+    findings = [
+        f for f in evaluate(log.as_check_in(), history, rules) if f.rule not in already
+    ]
+    alerts = raise_alerts(patient, findings, now, log)
+    record(
+        "correct_symptoms",
+        patient_id=patient.id,
+        target=f"symptom_log:{log.id}",
+        details={
+            "before": {field: before for field, (before, _) in changed.items()},
+            "after": {field: after for field, (_, after) in changed.items()},
+            "alerts": [a.rule for a in alerts],
+        },
+    )
+    return alerts
+
+
+def remember_units(patient: Patient, temperature_unit: str, weight_unit: str) -> None:
+    """The units the patient's numbers were typed in become their default."""
+    user = patient.user
+    if (user.temperature_unit, user.weight_unit) != (temperature_unit, weight_unit):
+        user.temperature_unit, user.weight_unit = temperature_unit, weight_unit
+        record(
+            "update_units",
+            patient_id=patient.id,
+            target=f"user:{user.id}",
+            details={"after": {"temperature": temperature_unit, "weight": weight_unit}},
+        )
+
+
 def alerts_of_check_in(log: SymptomLog) -> list[Alert]:
     """The alerts a check-in opened or added a report to."""
     return list(

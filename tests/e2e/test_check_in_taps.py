@@ -42,6 +42,11 @@ def test_a_usual_check_in_takes_at_most_four_taps_and_no_typing(
         taps += 1
 
     tap(page.get_by_role("button", name="Check in now"))
+    # A usual day's questions and their Send button fit on two phone screens.
+    send = page.get_by_role("button", name="Send my check-in").bounding_box()
+    assert send is not None
+    send_bottom = send["y"] + send["height"] + page.evaluate("window.scrollY")
+    assert send_bottom <= 2 * PHONE["height"], send_bottom
     tap(
         page.locator("label.scale-option")
         .filter(has=page.get_by_role("radio", name="3", exact=True))

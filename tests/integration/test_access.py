@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from recovery.audit.models import AuditEvent
+from recovery.auth.models import User
 from recovery.extensions import db
 
 
@@ -97,11 +98,31 @@ def test_anonymous_visitor_is_sent_to_login(client, make_user, make_patient):
     assert response.headers["Location"].startswith("/login?next=")
 
 
-def test_non_admin_cannot_create_staff(browser, make_user):
+def test_non_admin_cannot_create_staff(app, browser, make_user):
     browser.login(make_user("clinician"))
-    response = browser.client.post("/admin/users/new", data={"name": "x"})
-    assert response.status_code in (400, 403)
     assert browser.client.get("/admin/users/new").status_code == 403
+    with app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(User))
+    # A complete, valid form with a good CSRF token: refused for the role alone.
+    response = browser.submit(
+        "/admin/users/new",
+        {
+            "name": "New Clinician",
+            "email": "new.clinician@example.org",
+            "role": "clinician",
+            "timezone": "America/Chicago",
+        },
+        form_url="/account",
+    )
+    assert response.status_code == 403
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == before
+        assert (
+            db.session.scalar(
+                select(User).where(User.email == "new.clinician@example.org")
+            )
+            is None
+        )
 
 
 def test_admin_cannot_deactivate_themselves(browser, make_user):

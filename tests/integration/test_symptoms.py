@@ -221,8 +221,8 @@ def test_check_in_form_with_bad_values_shows_a_message_per_field_and_saves_nothi
         "/symptoms/check-in",
         {
             "back_pain": "11",
-            "temperature_c": "60",
-            "weight_kg": "-3",
+            "temperature": "60",
+            "weight": "-3",
             "notes": "x" * 100_000,
         },
     )

@@ -250,6 +250,7 @@ def test_the_demo_clinic_has_consistent_plans_and_clinic_holidays(app, runner):
     from config import DevelopmentConfig, demo_holidays
     from recovery.domain.plan import plan_problems
     from recovery.domain.timeline import radiation_dates
+    from recovery.patients.contact import care_team_phone
     from recovery.timeline.services import parse_holidays, plan_for, protocol_for
 
     holidays = parse_holidays(demo_holidays(date(2026, 11, 26)))
@@ -267,6 +268,11 @@ def test_the_demo_clinic_has_consistent_plans_and_clinic_holidays(app, runner):
                     settings = protocol_for(patient).radiation
                     bounds = (settings.min_minutes, settings.max_minutes)
                     assert plan_problems(patient.plan(), bounds) == {}, patient.mrn
+                    # Every demo patient has a care team line to call, not the
+                    # clinic's fallback number.
+                    phone = care_team_phone(patient)
+                    assert phone.startswith("+1 312 555 01"), patient.mrn
+                    assert phone != app.config["CLINIC_PHONE"]
                     sessions = [
                         e for e in patient.events if e.kind == "radiation_session"
                     ]

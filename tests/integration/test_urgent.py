@@ -112,7 +112,14 @@ def test_urgent_result_page_says_whom_to_call_with_tel_links(app, browser, team)
     assert "Call your care team now" in html
     assert 'href="tel:+13125550111"' in html and 'href="tel:911"' in html
     assert "Reported unable to pass urine." in html
-    assert "calf" in html  # the other signs are still named
+    with app.app_context():
+        signs = red_flag_rules().urgent_signs
+    for sign in signs:  # every sign of the sheet is still named
+        assert sign in html, sign
+    calm = check_in(browser, back_pain="2")
+    assert "Call your care team now" not in calm
+    for sign in signs:  # and after a calm check-in too
+        assert sign in calm, sign
 
 
 def test_the_api_answers_an_urgent_check_in_with_advice(app, client, team):

@@ -1,0 +1,64 @@
+"""Temperature and weight as patients measure them, stored in one unit.
+
+Check-ins store °C and kg; a patient whose thermometer or scale shows °F or lb
+types what it shows and reads it back the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+TemperatureUnit = Literal["C", "F"]
+WeightUnit = Literal["kg", "lb"]
+TEMPERATURE_UNITS: tuple[TemperatureUnit, ...] = ("C", "F")
+WEIGHT_UNITS: tuple[WeightUnit, ...] = ("kg", "lb")
+
+# What a check-in may hold, in the stored units: outside these the number was
+# mistyped (a thermometer reads 34-43 °C on a living patient).
+TEMPERATURE_C_RANGE = (34.0, 43.0)
+WEIGHT_KG_RANGE = (20.0, 400.0)
+
+# The international avoirdupois pound (exact).
+KG_PER_LB = 0.45359237
+
+
+def to_celsius(value: float, unit: str) -> float:
+    """A temperature read in `unit` as °C."""
+    return (value - 32) * 5 / 9 if unit == "F" else value
+
+
+def from_celsius(value: float, unit: str) -> float:
+    """A stored °C temperature in `unit`."""
+    return value * 9 / 5 + 32 if unit == "F" else value
+
+
+def to_kg(value: float, unit: str) -> float:
+    """A weight read in `unit` as kg."""
+    return value * KG_PER_LB if unit == "lb" else value
+
+
+def from_kg(value: float, unit: str) -> float:
+    """A stored kg weight in `unit`."""
+    return value / KG_PER_LB if unit == "lb" else value
+
+
+def temperature_label(value_c: float, unit: str) -> str:
+    """'38.2 °C' or '100.8 °F', one decimal."""
+    return f"{from_celsius(value_c, unit):.1f} °{unit}"
+
+
+def weight_label(value_kg: float, unit: str) -> str:
+    """'70.0 kg' or '154.3 lb', one decimal."""
+    return f"{from_kg(value_kg, unit):.1f} {unit}"
+
+
+def temperature_range(unit: str) -> tuple[float, float]:
+    """TEMPERATURE_C_RANGE in `unit`, one decimal."""
+    low, high = TEMPERATURE_C_RANGE
+    return round(from_celsius(low, unit), 1), round(from_celsius(high, unit), 1)
+
+
+def weight_range(unit: str) -> tuple[float, float]:
+    """WEIGHT_KG_RANGE in `unit`, one decimal."""
+    low, high = WEIGHT_KG_RANGE
+    return round(from_kg(low, unit), 1), round(from_kg(high, unit), 1)
