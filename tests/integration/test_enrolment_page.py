@@ -77,3 +77,18 @@ def test_every_duplicate_is_named_at_once(app, browser, coordinator, make_patien
     assert "A patient with that MRN already exists." in other
     assert "Enter the surgery date." in other
     assert (count(app, User), count(app, Patient)) == before
+
+
+@pytest.mark.parametrize("zone", ["America", "Europe/", "../etc/passwd"])
+def test_a_folder_of_the_tz_database_is_refused_on_enrolment(
+    app, browser, coordinator, zone
+):
+    before = count(app, User), count(app, Patient)
+    with time_machine.travel(NOW, tick=False):
+        browser.login(coordinator)
+        response = browser.submit("/patients/new", {**ENROLMENT, "timezone": zone})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Unknown timezone: use an IANA name like America/Chicago." in html
+    assert f'value="{zone}"' in html  # what was typed is kept
+    assert (count(app, User), count(app, Patient)) == before
