@@ -9,6 +9,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import abort, current_app, redirect, session, url_for
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -46,6 +47,8 @@ def invite_caregiver(
             name=name.strip(),
             role="caregiver",
             timezone=patient.user.timezone,
+            # Family usually shares the patient's language; they can change it.
+            language=patient.user.language,
         )
         db.session.add(user)
     elif user.role != "caregiver":
@@ -93,12 +96,13 @@ def send_invitation(link: Caregiver) -> None:
     max_age: timedelta = current_app.config["INVITATION_MAX_AGE"]
     send_email(
         link.user.email,
-        "You are invited to Recovery as a caregiver",
+        _l("You are invited to Recovery as a caregiver"),
         "caregivers/email_invitation",
         user=link.user,
         patient_name=link.patient.user.name,
         link=external_url("caregivers.accept", token=token),
         valid_for=describe_duration(max_age),
+        language=link.user.language,
     )
 
 

@@ -10,6 +10,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -17,6 +19,7 @@ from recovery.audit.services import render_audited
 from recovery.auth.routes import safe_next
 from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.i18n import word
 from recovery.patients.access import get_patient_for, own_patient
 from recovery.patients.contact import urgent_advice
 from recovery.patients.models import Patient
@@ -81,9 +84,11 @@ def nothing_new() -> Response:
     form = CompleteForm()
     last = last_check_in(patient)
     if not form.validate_on_submit() or last is None:
-        flash("Fill in today's check-in below.", "info")
+        flash(_("Fill in today's check-in below."), "info")
         return redirect(url_for("symptoms.check_in"))
-    log, _ = record_check_in(patient, nothing_new_values(last), current_user, utcnow())
+    log, _alerts = record_check_in(
+        patient, nothing_new_values(last), current_user, utcnow()
+    )
     log_id = log.id
     db.session.commit()
     return redirect(url_for("symptoms.result", log_id=log_id))
@@ -136,8 +141,11 @@ def odi() -> Response | tuple[str, int]:
         else:
             db.session.commit()
             flash(
-                f"Thank you. Your score is {outcome.result.score_percent:g} % "
-                f"({outcome.result.band} disability).",
+                _(
+                    "Thank you. Your score is %(score)s %% (%(band)s disability).",
+                    score=format_decimal(outcome.result.score_percent),
+                    band=word(outcome.result.band, "band"),
+                ),
                 "success",
             )
             return redirect(url_for("symptoms.history"))
@@ -160,7 +168,11 @@ def acknowledge_alert(alert_id: int) -> Response:
     get_patient_for(current_user, alert.patient_id, "view_alerts")
     form = AcknowledgeForm()
     if not form.validate_on_submit():
-        flash(" ".join(form.note.errors) or "The form has expired; try again.", "error")
+        flash(
+            " ".join(map(str, form.note.errors))
+            or _("The form has expired; try again."),
+            "error",
+        )
     else:
         try:
             acknowledge(alert, current_user, form.note.data or "", utcnow())
@@ -169,6 +181,9 @@ def acknowledge_alert(alert_id: int) -> Response:
         except AlertError as error:
             flash(str(error), "info")
         else:
-            flash(f"Alert acknowledged for {alert.patient.user.name}.", "success")
+            flash(
+                _("Alert acknowledged for %(name)s.", name=alert.patient.user.name),
+                "success",
+            )
     db.session.commit()
     return redirect(safe_next(request.args.get("next")) or url_for("cohorts.dashboard"))
