@@ -170,7 +170,7 @@ def audit_log() -> tuple[str, int]:
 @roles_required("admin")
 def audit_csv() -> Response:
     """The filtered audit log as CSV, streamed."""
-    _, where = _audit_filter()
+    _form, where = _audit_filter()
     if where is None:
         flash(_("Fix the filters before exporting."), "error")
         return redirect(url_for("admin.audit_log"))

@@ -144,7 +144,7 @@ def dashboard() -> Response | tuple[str, int]:
 @roles_required(*STAFF)
 def export_csv() -> Response:
     """The current filtered view as CSV, streamed a chunk of patients at a time."""
-    view, _, _, errors = parse_view(request.args)
+    view, _page, _per_page, errors = parse_view(request.args)
     if errors:
         flash(
             _(
@@ -182,7 +182,7 @@ def csv_response(user: User, view: CohortFilter) -> Response:
 @roles_required(*STAFF)
 def summary() -> Response | tuple[str, int]:
     """Charts (and their numbers as tables) for the current filtered view."""
-    view, _, _, errors = parse_view(request.args)
+    view, _page, _per_page, errors = parse_view(request.args)
     if not errors and any(not value.strip() for value in request.args.values()):
         return redirect(_canonical("cohorts.summary", view))
     figures = cohort_summary(current_user, view, utcnow())
@@ -208,7 +208,9 @@ def summary() -> Response | tuple[str, int]:
 def save_view() -> Response:
     """Save the current filters by name (the same name replaces the old view)."""
     name = (request.form.get("name") or "").strip()
-    view, _, _, errors = parse_view(MultiDict(_query_pairs(request.form.get("query"))))
+    view, _page, _per_page, errors = parse_view(
+        MultiDict(_query_pairs(request.form.get("query")))
+    )
     if not name or len(name) > 100:
         flash(_("Give the saved cohort a name of at most 100 characters."), "error")
     elif errors:

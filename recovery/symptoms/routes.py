@@ -59,7 +59,7 @@ def check_in() -> Response | str:
     patient = _own_patient("view_symptoms")
     form = CheckInForm()
     if form.validate_on_submit():
-        log, _ = record_check_in(patient, form.values(), current_user, utcnow())
+        log, _alerts = record_check_in(patient, form.values(), current_user, utcnow())
         log_id = log.id  # read before the commit expires it: no query after it
         db.session.commit()
         return redirect(url_for("symptoms.result", log_id=log_id))
