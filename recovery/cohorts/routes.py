@@ -93,7 +93,7 @@ def _labelled(values: tuple[str, ...]) -> list[tuple[str, str]]:
 @bp.app_template_filter("phase_label")
 def phase_label(phase: str) -> str:
     """A phase's name for people."""
-    return PHASE_NAMES.get(phase, phase)
+    return str(PHASE_NAMES.get(phase, phase))
 
 
 @bp.route("/")
@@ -196,7 +196,7 @@ def summary() -> Response | tuple[str, int]:
         choices=_choices(),
         chart={
             **weekly_chart(figures.pain, figures.pain_patients, figures.adherence),
-            "phases": [PHASE_NAMES[p] for p, _ in figures.phases],
+            "phases": [str(PHASE_NAMES[p]) for p, _ in figures.phases],
             "phase_counts": [n for _, n in figures.phases],
         },
         title=_("Cohort summary"),

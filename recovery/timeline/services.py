@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Text, bindparam, cast, func, insert, select, text, update
 from sqlalchemy.orm import selectinload
 
@@ -653,13 +654,14 @@ def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
+# Phase names for people, in the reader's language (lazy: made when shown).
 PHASE_NAMES = {
-    "pre_op": "Before surgery",
-    "early_recovery": "Early recovery",
-    "radiation": "Radiation",
-    "rehabilitation": "Rehabilitation",
-    "surveillance": "Follow-up",
-    "completed": "Completed",
+    "pre_op": _l("Before surgery"),
+    "early_recovery": _l("Early recovery"),
+    "radiation": _l("Radiation"),
+    "rehabilitation": _l("Rehabilitation"),
+    "surveillance": _l("Follow-up"),
+    "completed": _l("Completed"),
 }
 
 
