@@ -220,14 +220,14 @@ def read_link_token(
     try:
         data = serializer.loads(token, max_age=int(max_age.total_seconds()))
     except SignatureExpired as exc:
-        raise AccountError("This link has expired. Ask for a new one.") from exc
+        raise AccountError(_("This link has expired. Ask for a new one.")) from exc
     except BadSignature as exc:
-        raise AccountError("This link is not valid.") from exc
+        raise AccountError(_("This link is not valid.")) from exc
     user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
     if user is None or not hmac.compare_digest(str(data.get("f")), _fingerprint(user)):
-        raise AccountError("This link has already been used or is no longer valid.")
+        raise AccountError(_("This link has already been used or is no longer valid."))
     if not user.active:
-        raise AccountError("This account is deactivated. Contact your clinic.")
+        raise AccountError(_("This account is deactivated. Contact your clinic."))
     return user
 
 

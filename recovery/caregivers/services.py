@@ -9,6 +9,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import abort, current_app, redirect, session, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
@@ -54,8 +55,10 @@ def invite_caregiver(
     elif user.role != "caregiver":
         raise CaregiverError(
             "email",
-            "This email belongs to an account that cannot be a caregiver. "
-            "Ask them for another address.",
+            _(
+                "This email belongs to an account that cannot be a caregiver. "
+                "Ask them for another address."
+            ),
             conflict=True,
         )
     link = None
@@ -67,7 +70,7 @@ def invite_caregiver(
         )
     if link is not None and link.status == "active":
         raise CaregiverError(
-            "email", "This person is already one of your caregivers.", True
+            "email", _("This person is already one of your caregivers."), True
         )
     if link is None:
         link = Caregiver(patient_id=patient.id, user=user)
@@ -112,10 +115,10 @@ def read_invitation(token: str, max_age: timedelta) -> Caregiver:
         data = _serializer().loads(token, max_age=int(max_age.total_seconds()))
     except SignatureExpired as exc:
         raise CaregiverError(
-            "token", "This invitation has expired. Ask for a new one."
+            "token", _("This invitation has expired. Ask for a new one.")
         ) from exc
     except BadSignature as exc:
-        raise CaregiverError("token", "This invitation link is not valid.") from exc
+        raise CaregiverError("token", _("This invitation link is not valid.")) from exc
     link = db.session.get(Caregiver, data.get("c")) if isinstance(data, dict) else None
     if (
         link is None
@@ -124,10 +127,10 @@ def read_invitation(token: str, max_age: timedelta) -> Caregiver:
         or not secrets.compare_digest(str(data.get("n")), link.invitation_nonce)
     ):
         raise CaregiverError(
-            "token", "This invitation has already been used or was withdrawn."
+            "token", _("This invitation has already been used or was withdrawn.")
         )
     if not link.user.active:
-        raise CaregiverError("token", "This account is deactivated.")
+        raise CaregiverError("token", _("This account is deactivated."))
     return link
 
 
