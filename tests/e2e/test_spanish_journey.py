@@ -126,7 +126,16 @@ def test_a_spanish_patient_checks_in_with_a_red_flag_in_spanish(
     expect(page.locator("#radiation-course")).to_contain_text("Radioterapia:")
     check_page(page, "es-timeline-390.png")
 
-    for path in ("/symptoms/history", "/reminders/preferences", "/account"):
+    for path in (
+        "/symptoms/history",
+        "/symptoms/odi",
+        "/reminders/preferences",
+        "/reminders/inbox",
+        "/account",
+        "/patients/me/access",
+        "/caregivers/",
+        "/messages/mine",
+    ):
         page.goto(live_server + path)
         expect(page.locator("html")).to_have_attribute("lang", "es")
         check_page(page)
