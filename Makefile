@@ -6,7 +6,8 @@ FLASK := $(BIN)/flask --app wsgi
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test lint migrate seed clean bench load screenshots
+.PHONY: run test lint migrate seed clean bench load screenshots \
+	translations extract-translations update-translations compile-translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +21,30 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(RUN_STAMP)
 
-migrate: $(RUN_STAMP)
+migrate: $(RUN_STAMP) compile-translations
 	$(FLASK) db upgrade
+
+# Translations (gettext, Flask-Babel): .po catalogues are committed, .mo are built.
+TRANSLATIONS := recovery/translations
+POT := $(TRANSLATIONS)/messages.pot
+PO_FILES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+## Extract the strings of templates and code, merge them into every catalogue.
+translations: update-translations compile-translations
+
+extract-translations: $(RUN_STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --no-location \
+	  --sort-output --project Recovery -o $(POT) \
+	  --ignore-dirs '.* _* tests domain' .
+
+update-translations: extract-translations
+	$(BIN)/pybabel update -i $(POT) -d $(TRANSLATIONS) --no-fuzzy-matching --ignore-obsolete
+
+compile-translations: $(MO_FILES)
+
+$(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/messages.po | $(RUN_STAMP)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
 
 seed: migrate
 	$(FLASK) demo seed --if-empty
@@ -31,7 +54,7 @@ run: seed
 	RECOVERY_START_SCHEDULER=1 $(FLASK) run --host 127.0.0.1 --port 5000
 
 ## Lint, format check, type check of the domain, then the whole test suite.
-test: $(DEV_STAMP)
+test: $(DEV_STAMP) compile-translations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy recovery/domain
@@ -41,7 +64,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy recovery/domain
 
 clean:
-	rm -rf $(VENV) instance/test.db* .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) instance/test.db* $(MO_FILES) .pytest_cache .mypy_cache .ruff_cache
 
 LOAD_STAMP := .venv-load/.installed
 

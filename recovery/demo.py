@@ -154,6 +154,8 @@ def seed(
             email=email,
             role="patient",
             timezone=TIMEZONES[index % len(TIMEZONES)],
+            # Every fourth demo patient reads Spanish (patient4@, patient8@, ...).
+            language="es" if (index + 1) % 4 == 0 else "en",
         )
         set_password(user, DEMO_PASSWORD, now)
         location = TUMOR_LOCATIONS[index % len(TUMOR_LOCATIONS)]

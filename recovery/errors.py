@@ -6,6 +6,8 @@ from typing import Any
 
 from apiflask import APIFlask, HTTPError
 from flask import g, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -29,14 +31,16 @@ ERROR_CODES = {
 }
 
 PAGE_MESSAGES = {
-    400: "The request could not be understood. Go back and try again.",
-    403: "You do not have access to this page.",
-    404: "There is no page here.",
-    405: "That action is not allowed here.",
-    413: "What you sent is too large. Shorten it and try again.",
-    429: "Too many attempts. Wait a minute and try again.",
-    500: "Something went wrong on our side. Your care team has not been notified "
-    "by this page: if you need help now, call them.",
+    400: _l("The request could not be understood. Go back and try again."),
+    403: _l("You do not have access to this page."),
+    404: _l("There is no page here."),
+    405: _l("That action is not allowed here."),
+    413: _l("What you sent is too large. Shorten it and try again."),
+    429: _l("Too many attempts. Wait a minute and try again."),
+    500: _l(
+        "Something went wrong on our side. Your care team has not been notified "
+        "by this page: if you need help now, call them."
+    ),
 }
 
 
@@ -85,7 +89,9 @@ def error_body(
 
 def _api_message(status: int, default: str, fields: dict[str, str]) -> str:
     if status == 422 and fields:
-        return "Some fields are not valid: " + ", ".join(sorted(fields)) + "."
+        return _(
+            "Some fields are not valid: %(fields)s.", fields=", ".join(sorted(fields))
+        )
     return default
 
 
@@ -106,7 +112,7 @@ def init_app(app: APIFlask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> Any:
         """A form sent without its CSRF token: most often an expired page."""
-        message = (
+        message = _(
             "This form has expired or was not sent from this site. "
             "Reload the page and try again."
         )
@@ -121,7 +127,7 @@ def init_app(app: APIFlask) -> None:
         if wants_json():
             fields = flatten_fields(getattr(error, "data", {}).get("messages"))
             if status == 400 and fields:
-                message = "The request body is not valid JSON."
+                message = _("The request body is not valid JSON.")
             else:
                 message = error.description or error.name
             response = error.get_response()
@@ -153,9 +159,9 @@ def init_app(app: APIFlask) -> None:
 
 # What the database said, in words for the person at the screen and the operator.
 DATABASE_TROUBLE = (
-    ("readonly", "The database is read-only just now; nothing was saved."),
-    ("disk is full", "The database's disk is full; nothing was saved."),
-    ("disk full", "The database's disk is full; nothing was saved."),
+    ("readonly", _l("The database is read-only just now; nothing was saved.")),
+    ("disk is full", _l("The database's disk is full; nothing was saved.")),
+    ("disk full", _l("The database's disk is full; nothing was saved.")),
 )
 
 
@@ -174,9 +180,11 @@ def database_unavailable(app: APIFlask) -> None:
             db.session.remove()
         text = str(error.orig).lower()
         message = next(
-            (words for needle, words in DATABASE_TROUBLE if needle in text),
-            "The database cannot be reached just now; nothing was saved. "
-            "Try again in a minute.",
+            (str(words) for needle, words in DATABASE_TROUBLE if needle in text),
+            _(
+                "The database cannot be reached just now; nothing was saved. "
+                "Try again in a minute."
+            ),
         )
         # The operator's log names the cause; patient data is not in it.
         app.logger.error("database unavailable: %s", type(error.orig).__name__)

@@ -6,11 +6,40 @@ catalogues under recovery/translations (pybabel, see the Makefile).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from recovery.extensions import babel
+
+# Language names shown in the choosers, each in its own language so that a
+# person who cannot read the current page still finds theirs.
+LANGUAGE_NAMES = {"en": "English", "es": "Español"}
+
+# Date and time layouts by purpose. English keeps the app's long-standing layouts
+# ("Thu 26 Nov 2026"); Spanish puts the day before the month with "de", as
+# Spanish readers expect ("jueves 26 de noviembre de 2026"). CLDR patterns.
+DATE_PATTERNS: dict[str, dict[str, str]] = {
+    "day_long": {"en": "EEEE dd MMMM yyyy", "es": "EEEE d 'de' MMMM 'de' y"},
+    "day_month_long": {"en": "EEEE dd MMMM", "es": "EEEE d 'de' MMMM"},
+    "day_short": {"en": "EEE dd MMM yyyy", "es": "EEE d MMM y"},
+    "weekday": {"en": "EEEE", "es": "EEEE"},
+    "weekday_short": {"en": "EEE dd MMM", "es": "EEE d MMM"},
+    "date_long": {"en": "dd MMMM yyyy", "es": "d 'de' MMMM 'de' y"},
+    "date": {"en": "dd MMM yyyy", "es": "d MMM y"},
+    "day_month": {"en": "dd MMM", "es": "d MMM"},
+    "moment": {"en": "EEE dd MMM, HH:mm", "es": "EEE d MMM, HH:mm"},
+    "datetime": {"en": "dd MMM yyyy HH:mm", "es": "d MMM y HH:mm"},
+    "datetime_zone": {"en": "dd MMM yyyy HH:mm zzz", "es": "d MMM y HH:mm zzz"},
+}
 
 
 def select_language() -> str:
@@ -29,7 +58,104 @@ def current_language() -> str:
     return locale.language if locale is not None else "en"
 
 
+def language_choices() -> list[tuple[str, str]]:
+    """The enabled languages as (code, name) for a chooser."""
+    return [
+        (code, LANGUAGE_NAMES.get(code, code))
+        for code in current_app.config["LANGUAGES"]
+    ]
+
+
+@contextmanager
+def language_of(code: str | None) -> Iterator[None]:
+    """Render what is inside (an email, an in-app notice) in a recipient's
+    language: theirs when it is enabled, else the default."""
+    languages = current_app.config["LANGUAGES"]
+    with force_locale(code if code in languages else languages[0]):
+        yield
+
+
+def _pattern(style: str) -> str:
+    patterns = DATE_PATTERNS[style]
+    return patterns.get(current_language(), patterns["en"])
+
+
+def format_day(value: date | datetime | None, style: str = "date") -> str:
+    """A calendar date in the page's language ("jueves 26 de noviembre de 2026")."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.date()
+    return format_date(value, _pattern(style), locale=get_locale())
+
+
+def local_time(
+    instant: datetime | None, timezone: str | None = None, style: str = "moment"
+) -> str:
+    """An instant on the person's own clock, in the page's language."""
+    if instant is None:
+        return ""
+    zone = ZoneInfo(timezone or "UTC")
+    return format_datetime(
+        instant.astimezone(zone), _pattern(style), tzinfo=zone, locale=get_locale()
+    )
+
+
+def day_word(day: date, today: date) -> str:
+    """A near day as people say it: today, tomorrow, Monday; later ones by date."""
+    ahead = (day - today).days
+    if ahead == 0:
+        return _("today")
+    if ahead == 1:
+        return _("tomorrow")
+    if 1 < ahead < 7:
+        return format_day(day, "weekday")
+    return format_day(day, "weekday_short")
+
+
+# Words of the app's own codes (statuses, roles), translated when shown.
+STATUS_WORDS = {
+    "upcoming": _l("upcoming"),
+    "due": _l("due"),
+    "done": _l("done"),
+    "missed": _l("missed"),
+    "cancelled": _l("cancelled"),
+}
+ROLE_WORDS = {
+    "patient": _l("patient"),
+    "caregiver": _l("caregiver"),
+    "coordinator": _l("coordinator"),
+    "clinician": _l("clinician"),
+    "admin": _l("admin"),
+}
+
+# ODI disability bands (recovery/domain/scoring.py).
+BAND_WORDS = {
+    "minimal": _l("minimal"),
+    "moderate": _l("moderate"),
+    "severe": _l("severe"),
+    "crippling": _l("crippling"),
+    "bed-bound": _l("bed-bound"),
+}
+
+
+def word(code: str | None, table: str = "status") -> str:
+    """A code of the app ("due", "clinician") in the page's language."""
+    if code is None:
+        return ""
+    words = {"status": STATUS_WORDS, "role": ROLE_WORDS, "band": BAND_WORDS}[table]
+    return str(words.get(code, code))
+
+
 def init_app(app: Flask) -> None:
-    """Bind Flask-Babel with our selector; templates get `current_language`."""
+    """Bind Flask-Babel with our selector; templates get `current_language` and
+    the locale-aware date filters."""
     babel.init_app(app, locale_selector=select_language)
+    # {% trans %} blocks may wrap over several lines: whitespace is folded.
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.globals["current_language"] = current_language
+    app.jinja_env.globals["language_choices"] = language_choices
+    app.jinja_env.filters["day"] = format_day
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["day_word"] = day_word
+    app.jinja_env.filters["word"] = word

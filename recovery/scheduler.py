@@ -80,7 +80,10 @@ def plan_ahead(progress: Callable[[int, int], None] | None = None) -> PlanTotals
 
 def staff_digests() -> None:
     """At 07:00 in each person's timezone: the day's overview for staff who want it."""
+    from flask_babel import gettext
+
     from recovery.auth.models import User
+    from recovery.i18n import language_of
     from recovery.reminders.services import queue_digest, reminders_needing_attention
     from recovery.symptoms.services import alert_queue
     from recovery.zones import local_hour
@@ -95,10 +98,14 @@ def staff_digests() -> None:
         alerts = alert_queue(user)
         urgent = sum(a.severity == "urgent" for a in alerts)
         problems = reminders_needing_attention(user, now - timedelta(days=1))
-        text = (
-            f"Open alerts: {len(alerts)} ({urgent} urgent). "
-            f"Reminders failed or expired: {len(problems)}."
-        )
+        with language_of(user.language):  # the digest reads in its reader's
+            text = gettext(
+                "Open alerts: %(alerts)s (%(urgent)s urgent). "
+                "Reminders failed or expired: %(problems)s.",
+                alerts=len(alerts),
+                urgent=urgent,
+                problems=len(problems),
+            )
         queue_digest(user, text, now)
     db.session.commit()
 

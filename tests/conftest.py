@@ -40,9 +40,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def compile_catalogues() -> None:
+    """Build each .mo that is missing or older than its .po (`make test` already
+    does; this covers a bare `pytest` in a fresh clone, where no .mo exists)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    translations = Path(__file__).resolve().parents[1] / "recovery" / "translations"
+    for po_path in translations.glob("*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po:
+            catalog = read_po(po, locale=po_path.parts[-3])
+        with mo_path.open("wb") as mo:
+            write_mo(mo, catalog)
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Start the session's clock travel before any test module is imported, so
-    even import-time reads of the date see the moved clock."""
+    """Compile the translations, then start the session's clock travel before any
+    test module is imported, so even import-time reads of the date see the moved
+    clock."""
+    compile_catalogues()
     instant = config.getoption("--clock")
     if instant:
         traveller = time_machine.travel(datetime.fromisoformat(instant), tick=True)

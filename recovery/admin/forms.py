@@ -1,5 +1,6 @@
 """Admin forms."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
@@ -22,45 +23,47 @@ class StaffForm(FlaskForm):
     """Create a member of staff; they receive an invitation by email."""
 
     name = StringField(
-        "Full name",
+        _l("Full name"),
         validators=[
-            DataRequired("Enter the person's name."),
-            Length(max=200, message="Use at most 200 characters."),
+            DataRequired(_l("Enter the person's name.")),
+            Length(max=200, message=_l("Use at most 200 characters.")),
         ],
     )
     email = email_field()
     role = SelectField(
-        "Role",
+        _l("Role"),
         choices=[
-            SelectChoice("coordinator", "Care coordinator"),
-            SelectChoice("clinician", "Clinician"),
-            SelectChoice("admin", "Administrator"),
+            SelectChoice("coordinator", _l("Care coordinator")),
+            SelectChoice("clinician", _l("Clinician")),
+            SelectChoice("admin", _l("Administrator")),
         ],
     )
     timezone = StringField(
-        "Timezone (IANA name)",
+        _l("Timezone (IANA name)"),
         default="UTC",
-        validators=[DataRequired("Enter a timezone such as America/Chicago.")],
+        validators=[DataRequired(_l("Enter a timezone such as America/Chicago."))],
     )
     care_team_phone = StringField(
-        "Care team phone",
+        _l("Care team phone"),
         validators=[
-            Length(max=32, message="Use at most 32 characters."),
+            Length(max=32, message=_l("Use at most 32 characters.")),
             Regexp(PHONE.regex, message=PHONE.error),
         ],
     )
-    submit = SubmitField("Create and send invitation")
+    submit = SubmitField(_l("Create and send invitation"))
 
     def validate_timezone(self, field: StringField) -> None:
         """An IANA zone name such as Europe/Berlin."""
         if not is_timezone((field.data or "").strip()):
-            raise ValidationError("Unknown timezone: use a name like America/Chicago.")
+            raise ValidationError(
+                _l("Unknown timezone: use a name like America/Chicago.")
+            )
 
 
 class AccountActionForm(FlaskForm):
     """A CSRF-protected button acting on one account."""
 
-    submit = SubmitField("Apply")
+    submit = SubmitField(_l("Apply"))
 
 
 class AuditFilterForm(FlaskForm):
@@ -70,23 +73,23 @@ class AuditFilterForm(FlaskForm):
         csrf = False
 
     actor = StringField(
-        "Who (email or user id)",
-        validators=[Optional(), Length(max=254, message="Too long.")],
+        _l("Who (email or user id)"),
+        validators=[Optional(), Length(max=254, message=_l("Too long."))],
     )
     action = StringField(
-        "Action", validators=[Optional(), Length(max=64, message="Too long.")]
+        _l("Action"), validators=[Optional(), Length(max=64, message=_l("Too long."))]
     )
     patient_id = BoundedIntegerField(
-        "Patient id",
+        _l("Patient id"),
         validators=[
             Optional(),
-            NumberRange(1, MAX_INT, message="Not a patient id."),
+            NumberRange(1, MAX_INT, message=_l("Not a patient id.")),
         ],
     )
-    since = DateField("From", validators=[Optional(), in_date_range])
-    until = DateField("Until", validators=[Optional(), in_date_range])
+    since = DateField(_l("From"), validators=[Optional(), in_date_range])
+    until = DateField(_l("Until"), validators=[Optional(), in_date_range])
 
     def validate_until(self, field: DateField) -> None:
         """Not before the start."""
         if field.data and self.since.data and field.data < self.since.data:
-            raise ValidationError("Must not be before the start date.")
+            raise ValidationError(_l("Must not be before the start date."))

@@ -12,6 +12,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -73,7 +74,10 @@ def new_staff() -> Response | str:
             record("create_user", target=f"user:{user.id}", details={"role": user.role})
             db.session.commit()
             send_link(user, "invitation")
-            flash(f"{user.name} was created and invited by email.", "success")
+            flash(
+                _("%(name)s was created and invited by email.", name=user.name),
+                "success",
+            )
             return redirect(url_for("admin.users"))
     return render_template("admin/new_staff.html", form=form)
 
@@ -89,18 +93,20 @@ def account_action(user_id: int, action: str) -> Response:
         abort(400)
     user = db.get_or_404(User, user_id)
     if action == "deactivate" and user.id == current_user.id:
-        flash("You cannot deactivate your own account.", "error")
+        flash(_("You cannot deactivate your own account."), "error")
         return redirect(url_for("admin.users"))
     if action == "deactivate" and request.form.get("confirm") != "yes":
         # A slip on the list must not lock someone out: ask on a page of its own.
         return redirect(url_for("admin.confirm_deactivate", user_id=user.id))
     if action == "invite":
         send_link(user, "invitation")
-        flash(f"A new invitation was emailed to {user.name}.", "success")
+        flash(_("A new invitation was emailed to %(name)s.", name=user.name), "success")
     else:
         set_active(user, action == "activate")
         flash(
-            f"{user.name} is now {'active' if user.active else 'deactivated'}.",
+            _("%(name)s is now active.", name=user.name)
+            if user.active
+            else _("%(name)s is now deactivated.", name=user.name),
             "success",
         )
     record(f"{action}_user", target=f"user:{user.id}")
@@ -119,7 +125,7 @@ def confirm_deactivate(user_id: int) -> Response | str:
         "admin/confirm_deactivate.html",
         user=user,
         action_form=AccountActionForm(),
-        title=f"Deactivate {user.name}?",
+        title=_("Deactivate %(name)s?", name=user.name),
     )
 
 
@@ -156,7 +162,7 @@ def audit_log() -> tuple[str, int]:
         form=form,
         page=page,
         params=where.params() if where else {},
-        title="Audit log",
+        title=_("Audit log"),
     ), (200 if where is not None else 400)
 
 
@@ -164,9 +170,9 @@ def audit_log() -> tuple[str, int]:
 @roles_required("admin")
 def audit_csv() -> Response:
     """The filtered audit log as CSV, streamed."""
-    _, where = _audit_filter()
+    _form, where = _audit_filter()
     if where is None:
-        flash("Fix the filters before exporting.", "error")
+        flash(_("Fix the filters before exporting."), "error")
         return redirect(url_for("admin.audit_log"))
     record("export_audit_log", target="admin", details={"filters": where.params()})
     db.session.commit()

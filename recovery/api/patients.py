@@ -61,6 +61,7 @@ def patient_document(patient: Patient) -> dict[str, Any]:
         "clinician_id": patient.clinician_id,
         "coordinator_id": patient.coordinator_id,
         "phone": patient.phone,
+        "language": patient.user.language,
         "protocol": {"id": patient.protocol_id, "version": patient.protocol_version},
     }
 

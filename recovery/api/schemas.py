@@ -173,6 +173,18 @@ class PatientIn(Schema):
     coordinator_id = Integer(allow_none=True, load_default=None, validate=ID_RANGE)
     # The patient's number, so the care team can call back after a red flag.
     phone = String(load_default="", validate=PHONE)
+    # The language of the patient's pages, emails and reminders (issue 20).
+    language = String(
+        load_default=None,
+        validate=Length(max=8),
+        metadata={"description": "one of the clinic's LANGUAGES: en, es"},
+    )
+
+    @validates("language")
+    def _language(self, value: str | None, **_: Any) -> None:
+        languages = current_app.config["LANGUAGES"]
+        if value is not None and value not in languages:
+            raise ValidationError("Must be one of: " + ", ".join(languages) + ".")
 
     @validates("timezone")
     def _timezone(self, value: str, **_: Any) -> None:
@@ -231,6 +243,7 @@ class PatientPatch(PatientIn):
     clinician_id = Integer(allow_none=True, validate=ID_RANGE)
     coordinator_id = Integer(allow_none=True, validate=ID_RANGE)
     phone = String(validate=PHONE)
+    language = String(validate=Length(max=8))
 
 
 class RadiationOut(Schema):
@@ -269,6 +282,7 @@ class PatientOut(Schema):
     clinician_id = Integer(allow_none=True)
     coordinator_id = Integer(allow_none=True)
     phone = String()
+    language = String()
     protocol = Dict(keys=String(), values=String(allow_none=True))
 
 

@@ -34,7 +34,7 @@ def create_token(body: dict) -> dict:
         client=request.remote_addr or "",
     )
     if attempt.user is None:
-        abort(401, LOGIN_ERRORS[attempt.error or "invalid"])
+        abort(401, str(LOGIN_ERRORS[attempt.error or "invalid"]))
     user = attempt.user
     if user.totp_enabled_at is not None:
         if check_second_factor(user, body["code"]) is None:

@@ -1,5 +1,6 @@
 """Account forms; each field carries its limits so bad input is a message, not a 500."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -22,14 +23,14 @@ from wtforms.validators import (
 from recovery.auth.services import MAX_PASSWORD_LENGTH, password_problem
 
 
-def email_field(label: str = "Email") -> EmailField:
+def email_field(label: str = _l("Email")) -> EmailField:
     """An email field with the limits and messages every form shares."""
     return EmailField(
         label,
         validators=[
-            DataRequired("Enter an email address."),
-            Length(max=254, message="That email address is too long."),
-            Email("Enter a valid email address."),
+            DataRequired(_l("Enter an email address.")),
+            Length(max=254, message=_l("That email address is too long.")),
+            Email(_l("Enter a valid email address.")),
         ],
     )
 
@@ -39,30 +40,30 @@ class LoginForm(FlaskForm):
 
     email = email_field()
     password = PasswordField(
-        "Password",
+        _l("Password"),
         validators=[
-            DataRequired("Enter your password."),
-            Length(max=MAX_PASSWORD_LENGTH, message="That password is too long."),
+            DataRequired(_l("Enter your password.")),
+            Length(max=MAX_PASSWORD_LENGTH, message=_l("That password is too long.")),
         ],
     )
-    remember = BooleanField("Keep me logged in on this device for 14 days")
-    submit = SubmitField("Log in")
+    remember = BooleanField(_l("Keep me logged in on this device for 14 days"))
+    submit = SubmitField(_l("Log in"))
 
 
 class SetPasswordForm(FlaskForm):
     """Choose a password (first time, or after a reset)."""
 
     password = PasswordField(
-        "New password", validators=[DataRequired("Choose a password.")]
+        _l("New password"), validators=[DataRequired(_l("Choose a password."))]
     )
     confirm = PasswordField(
-        "Repeat the new password",
+        _l("Repeat the new password"),
         validators=[
-            DataRequired("Repeat the password."),
-            EqualTo("password", message="The two passwords are not the same."),
+            DataRequired(_l("Repeat the password.")),
+            EqualTo("password", message=_l("The two passwords are not the same.")),
         ],
     )
-    submit = SubmitField("Set password")
+    submit = SubmitField(_l("Set password"))
 
     def __init__(self, *args, email: str = "", **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
@@ -79,44 +80,44 @@ class ResetRequestForm(FlaskForm):
     """Ask for a password reset link by email."""
 
     email = email_field()
-    submit = SubmitField("Email me a link")
+    submit = SubmitField(_l("Email me a link"))
 
 
 class LogoutForm(FlaskForm):
     """A CSRF-protected logout button."""
 
-    submit = SubmitField("Log out")
+    submit = SubmitField(_l("Log out"))
 
 
 class ApiTokenForm(FlaskForm):
     """A personal API token: what it is for and how long it lives."""
 
     label = StringField(
-        "What it is for",
+        _l("What it is for"),
         validators=[
-            DataRequired("Say what the token is for, e.g. 'EHR sync script'."),
-            Length(max=100, message="Use at most 100 characters."),
+            DataRequired(_l("Say what the token is for, e.g. 'EHR sync script'.")),
+            Length(max=100, message=_l("Use at most 100 characters.")),
         ],
     )
     days = IntegerField(
-        "Valid for (days)",
+        _l("Valid for (days)"),
         default=30,
         validators=[
-            InputRequired("Say how many days the token is valid."),
-            NumberRange(1, 365, message="From 1 to 365 days."),
+            InputRequired(_l("Say how many days the token is valid.")),
+            NumberRange(1, 365, message=_l("From 1 to 365 days.")),
         ],
     )
-    submit = SubmitField("Create token")
+    submit = SubmitField(_l("Create token"))
 
 
 class CodeForm(FlaskForm):
     """A code from the authenticator app, or a recovery code."""
 
     code = StringField(
-        "Code",
+        _l("Code"),
         validators=[
-            DataRequired("Enter the 6-digit code from your authenticator app."),
-            Length(max=40, message="That code is too long."),
+            DataRequired(_l("Enter the 6-digit code from your authenticator app.")),
+            Length(max=40, message=_l("That code is too long.")),
         ],
     )
-    submit = SubmitField("Continue")
+    submit = SubmitField(_l("Continue"))

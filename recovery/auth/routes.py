@@ -17,6 +17,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -61,10 +63,12 @@ LANDING = {
 
 # Unknown, wrong and locked share one answer: it tells nobody which it was.
 LOGIN_ERRORS = {
-    "invalid": "That email and password do not match an account. After several "
-    "failed attempts from this device, logging in with that email waits a few "
-    "minutes; resetting your password by email works at once.",
-    "inactive": "This account is deactivated. Contact your clinic.",
+    "invalid": _l(
+        "That email and password do not match an account. After several "
+        "failed attempts from this device, logging in with that email waits a few "
+        "minutes; resetting your password by email works at once."
+    ),
+    "inactive": _l("This account is deactivated. Contact your clinic."),
 }
 
 
@@ -156,7 +160,7 @@ def finish_login(
     return redirect(target or landing_url())
 
 
-CODE_WRONG = (
+CODE_WRONG = _l(
     "That code is not right. Enter the 6 digits your app shows now, or one of "
     "your recovery codes."
 )
@@ -177,7 +181,7 @@ def login_code() -> Response | tuple[str, int]:
         or age > current_app.config["TWO_FACTOR_PENDING_SECONDS"]
     ):
         session.pop("two_factor", None)
-        flash("Log in again to continue.", "info")
+        flash(_("Log in again to continue."), "info")
         return redirect(url_for("auth.login"))
     form = CodeForm()
     if form.validate_on_submit():
@@ -227,7 +231,7 @@ def logout() -> Response:
         record("logout")
         db.session.commit()
         logout_user()
-        flash("You are logged out.", "info")
+        flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -242,7 +246,7 @@ def logout_everywhere() -> Response:
     record("logout_everywhere", actor=user)
     db.session.commit()
     logout_user()
-    flash("You are logged out on every device; your API tokens are revoked.", "info")
+    flash(_("You are logged out on every device; your API tokens are revoked."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -278,7 +282,7 @@ def _set_password_from_link(token: str, purpose: str) -> Response | str:
         start_session(user, utcnow())
         login_user(user)
         db.session.commit()
-        flash("Your password is set.", "success")
+        flash(_("Your password is set."), "success")
         return redirect(landing_url())
     return render_template("auth/set_password.html", form=form, purpose=purpose)
 
@@ -293,8 +297,10 @@ def request_password_reset() -> Response | str:
         if user is not None and user.active:
             send_link(user, "password-reset")
         flash(
-            "If an account uses that address, we have emailed it a link to reset "
-            "the password. The link works once, for a short time.",
+            _(
+                "If an account uses that address, we have emailed it a link to "
+                "reset the password. The link works once, for a short time."
+            ),
             "info",
         )
         return redirect(url_for("auth.login"))
@@ -326,7 +332,7 @@ def api_tokens() -> Response | tuple[str, int]:
         db.session.commit()
         # Shown on the next page only; never stored.
         session["new_api_token"] = raw
-        flash("Token created. Copy it now: it will not be shown again.", "success")
+        flash(_("Token created. Copy it now: it will not be shown again."), "success")
         return redirect(url_for("auth.api_tokens"))
     tokens = db.session.scalars(
         select(ApiToken)
@@ -340,7 +346,7 @@ def api_tokens() -> Response | tuple[str, int]:
         new_token=session.pop("new_api_token", None),
         now=utcnow(),
         revoke_form=LogoutForm(),
-        title="API tokens",
+        title=_("API tokens"),
     ), (400 if form.errors else 200)
 
 
@@ -355,7 +361,7 @@ def revoke_token(token_id: int) -> Response:
         revoke_api_token(token, utcnow())
         record("revoke_api_token", target=f"token:{token.id}")
         db.session.commit()
-        flash(f"Token “{token.label}” revoked.", "success")
+        flash(_("Token “%(label)s” revoked.", label=token.label), "success")
     return redirect(url_for("auth.api_tokens"))
 
 
@@ -410,10 +416,10 @@ def two_factor() -> Response | tuple[str, int]:
                 session.pop("totp_setup", None)
                 record("enable_two_factor", actor=user)
                 db.session.commit()
-                flash("Two-factor sign-in is on.", "success")
+                flash(_("Two-factor sign-in is on."), "success")
     elif form.validate_on_submit() and action in ("disable", "new_codes"):
         if action == "disable" and required:
-            flash("Your clinic requires two-factor sign-in for staff.", "error")
+            flash(_("Your clinic requires two-factor sign-in for staff."), "error")
         elif twofactor.check(user, form.code.data or "", utcnow()) is None:
             db.session.commit()  # a used recovery code stays used
             form.code.errors = [*form.code.errors, CODE_WRONG]
@@ -421,7 +427,7 @@ def two_factor() -> Response | tuple[str, int]:
             twofactor.disable(user)
             record("disable_two_factor", actor=user)
             db.session.commit()
-            flash("Two-factor sign-in is off.", "info")
+            flash(_("Two-factor sign-in is off."), "info")
             return redirect(url_for("auth.two_factor"))
         else:
             codes = twofactor.new_recovery_codes(user)
@@ -439,5 +445,5 @@ def two_factor() -> Response | tuple[str, int]:
         key=twofactor.grouped(secret) if secret and not codes else None,
         uri=twofactor.provisioning_uri(secret, user.email) if secret else None,
         codes_left=twofactor.codes_left(user) if user.totp_enabled_at else 0,
-        title="Two-factor sign-in",
+        title=_("Two-factor sign-in"),
     ), (400 if form.errors else 200)

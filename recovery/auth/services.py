@@ -14,6 +14,10 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
+from flask_babel.speaklater import LazyString
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
 
@@ -46,11 +50,11 @@ def find_user_by_email(email: str) -> User | None:
 def password_problem(password: str, email: str = "") -> str | None:
     """Why a new password is not acceptable, or None."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+        return _("Use at least %(num)s characters.", num=MIN_PASSWORD_LENGTH)
     if len(password) > MAX_PASSWORD_LENGTH:
-        return f"Use at most {MAX_PASSWORD_LENGTH} characters."
+        return _("Use at most %(num)s characters.", num=MAX_PASSWORD_LENGTH)
     if email and password.strip().lower() == normalise_email(email):
-        return "Do not use your email address as your password."
+        return _("Do not use your email address as your password.")
     return None
 
 
@@ -216,14 +220,14 @@ def read_link_token(
     try:
         data = serializer.loads(token, max_age=int(max_age.total_seconds()))
     except SignatureExpired as exc:
-        raise AccountError("This link has expired. Ask for a new one.") from exc
+        raise AccountError(_("This link has expired. Ask for a new one.")) from exc
     except BadSignature as exc:
-        raise AccountError("This link is not valid.") from exc
+        raise AccountError(_("This link is not valid.")) from exc
     user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
     if user is None or not hmac.compare_digest(str(data.get("f")), _fingerprint(user)):
-        raise AccountError("This link has already been used or is no longer valid.")
+        raise AccountError(_("This link has already been used or is no longer valid."))
     if not user.active:
-        raise AccountError("This account is deactivated. Contact your clinic.")
+        raise AccountError(_("This account is deactivated. Contact your clinic."))
     return user
 
 
@@ -280,13 +284,13 @@ def external_url(endpoint: str, **values: object) -> str:
 LINK_EMAILS = {
     "invitation": (
         "auth.accept_invitation",
-        "Your Recovery account",
+        _l("Your Recovery account"),
         "email/invitation",
         "INVITATION_MAX_AGE",
     ),
     "password-reset": (
         "auth.reset_password",
-        "Reset your Recovery password",
+        _l("Reset your Recovery password"),
         "email/password_reset",
         "PASSWORD_RESET_MAX_AGE",
     ),
@@ -307,12 +311,14 @@ def send_link(user: User, purpose: str) -> None:
         user=user,
         link=external_url(endpoint, token=token),
         valid_for=describe_duration(max_age),
+        language=user.language,
     )
 
 
-def describe_duration(value: timedelta) -> str:
-    """'7 days', '60 minutes': how long a link works, for the email."""
+def describe_duration(value: timedelta) -> LazyString:
+    """'7 days', '60 minutes': how long a link works, in the reader's language
+    (lazy: an email renders it in its recipient's)."""
     if value.days >= 1 and value.seconds == 0:
-        return f"{value.days} day{'s' if value.days != 1 else ''}"
+        return lazy_ngettext("%(num)s day", "%(num)s days", value.days)
     minutes = int(value.total_seconds() // 60)
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return lazy_ngettext("%(num)s minute", "%(num)s minutes", minutes)

@@ -1,5 +1,6 @@
 """Caregiver forms: invite someone, and the buttons of the caregivers page."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
@@ -11,14 +12,14 @@ class InviteForm(FlaskForm):
     """Invite a caregiver by name and email."""
 
     name = StringField(
-        "Their name",
+        _l("Their name"),
         validators=[
-            DataRequired("Enter their name."),
-            Length(max=200, message="Use at most 200 characters."),
+            DataRequired(_l("Enter their name.")),
+            Length(max=200, message=_l("Use at most 200 characters.")),
         ],
     )
     email = email_field("Their email")
-    submit = SubmitField("Send the invitation")
+    submit = SubmitField(_l("Send the invitation"))
 
 
 class ButtonForm(FlaskForm):
@@ -28,5 +29,5 @@ class ButtonForm(FlaskForm):
 class RemindersForm(FlaskForm):
     """Whether a caregiver also gets the patient's reminders."""
 
-    receives_reminders = BooleanField("Also send them my reminders")
-    submit = SubmitField("Save")
+    receives_reminders = BooleanField(_l("Also send them my reminders"))
+    submit = SubmitField(_l("Save"))

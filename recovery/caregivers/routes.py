@@ -12,6 +12,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -70,7 +71,9 @@ def mine() -> Response | tuple[str, int]:
         else:
             db.session.commit()
             send_invitation(link)
-            flash(f"An invitation went to {link.user.email}.", "success")
+            flash(
+                _("An invitation went to %(email)s.", email=link.user.email), "success"
+            )
             return redirect(url_for("caregivers.mine"))
     links = caregivers_of(patient)
     html = render_audited(
@@ -79,7 +82,7 @@ def mine() -> Response | tuple[str, int]:
         links=links,
         button=ButtonForm(),
         valid_for=describe_duration(current_app.config["INVITATION_MAX_AGE"]),
-        title="My caregivers",
+        title=_("My caregivers"),
     )
     return html, (400 if form.errors else 200)
 
@@ -101,7 +104,10 @@ def revoke(caregiver_id: int) -> Response:
     link = _own_link(caregiver_id)
     if link.status != "revoked":
         revoke_caregiver(link, utcnow())
-        flash(f"{link.user.name} can no longer see your recovery.", "success")
+        flash(
+            _("%(name)s can no longer see your recovery.", name=link.user.name),
+            "success",
+        )
     db.session.commit()
     return redirect(url_for("caregivers.mine"))
 
@@ -116,7 +122,7 @@ def reminders(caregiver_id: int) -> Response:
     link = _own_link(caregiver_id)
     set_reminders(link, bool(form.receives_reminders.data), utcnow())
     db.session.commit()
-    flash("Saved.", "success")
+    flash(_("Saved."), "success")
     return redirect(url_for("caregivers.mine"))
 
 
@@ -133,7 +139,7 @@ def accept(token: str) -> Response | tuple[str, int] | str:
         not current_user.is_authenticated or current_user.id != user.id
     ):
         # An existing account proves itself by logging in, then comes back here.
-        flash("Log in to accept the invitation.", "info")
+        flash(_("Log in to accept the invitation."), "info")
         return redirect(url_for("auth.login", next=url_for(".accept", token=token)))
     form = SetPasswordForm(email=user.email) if new_account else ButtonForm()
     if form.validate_on_submit():
@@ -150,14 +156,20 @@ def accept(token: str) -> Response | tuple[str, int] | str:
             login_user(user)
         db.session.commit()
         session[CHOSEN] = patient_id
-        flash(f"You can now follow {patient_name}'s recovery.", "success")
+        flash(
+            _(
+                "You can now follow %(patient_name)s's recovery.",
+                patient_name=patient_name,
+            ),
+            "success",
+        )
         return redirect(url_for("patients.home"))
     return render_template(
         "caregivers/accept.html",
         form=form,
         new_account=new_account,
         patient_name=link.patient.user.name,
-        title="Accept the invitation",
+        title=_("Accept the invitation"),
     ), (400 if form.errors else 200)
 
 
@@ -173,7 +185,7 @@ def choose() -> str:
         links=links,
         button=ButtonForm(),
         chosen=session.get(CHOSEN),
-        title="Whom you help",
+        title=_("Whom you help"),
     )
 
 

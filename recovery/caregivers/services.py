@@ -9,6 +9,8 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import abort, current_app, redirect, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -46,13 +48,17 @@ def invite_caregiver(
             name=name.strip(),
             role="caregiver",
             timezone=patient.user.timezone,
+            # Family usually shares the patient's language; they can change it.
+            language=patient.user.language,
         )
         db.session.add(user)
     elif user.role != "caregiver":
         raise CaregiverError(
             "email",
-            "This email belongs to an account that cannot be a caregiver. "
-            "Ask them for another address.",
+            _(
+                "This email belongs to an account that cannot be a caregiver. "
+                "Ask them for another address."
+            ),
             conflict=True,
         )
     link = None
@@ -64,7 +70,7 @@ def invite_caregiver(
         )
     if link is not None and link.status == "active":
         raise CaregiverError(
-            "email", "This person is already one of your caregivers.", True
+            "email", _("This person is already one of your caregivers."), True
         )
     if link is None:
         link = Caregiver(patient_id=patient.id, user=user)
@@ -93,12 +99,13 @@ def send_invitation(link: Caregiver) -> None:
     max_age: timedelta = current_app.config["INVITATION_MAX_AGE"]
     send_email(
         link.user.email,
-        "You are invited to Recovery as a caregiver",
+        _l("You are invited to Recovery as a caregiver"),
         "caregivers/email_invitation",
         user=link.user,
         patient_name=link.patient.user.name,
         link=external_url("caregivers.accept", token=token),
         valid_for=describe_duration(max_age),
+        language=link.user.language,
     )
 
 
@@ -108,10 +115,10 @@ def read_invitation(token: str, max_age: timedelta) -> Caregiver:
         data = _serializer().loads(token, max_age=int(max_age.total_seconds()))
     except SignatureExpired as exc:
         raise CaregiverError(
-            "token", "This invitation has expired. Ask for a new one."
+            "token", _("This invitation has expired. Ask for a new one.")
         ) from exc
     except BadSignature as exc:
-        raise CaregiverError("token", "This invitation link is not valid.") from exc
+        raise CaregiverError("token", _("This invitation link is not valid.")) from exc
     link = db.session.get(Caregiver, data.get("c")) if isinstance(data, dict) else None
     if (
         link is None
@@ -120,10 +127,10 @@ def read_invitation(token: str, max_age: timedelta) -> Caregiver:
         or not secrets.compare_digest(str(data.get("n")), link.invitation_nonce)
     ):
         raise CaregiverError(
-            "token", "This invitation has already been used or was withdrawn."
+            "token", _("This invitation has already been used or was withdrawn.")
         )
     if not link.user.active:
-        raise CaregiverError("token", "This account is deactivated.")
+        raise CaregiverError("token", _("This account is deactivated."))
     return link
 
 

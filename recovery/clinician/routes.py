@@ -13,6 +13,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -113,7 +114,7 @@ def _schedule(template: str, per_page: int = 100) -> tuple[str, int]:
         feed_url=session.pop("schedule_feed_url", None),
         has_feed=current_user.schedule_token_hash is not None,
         today=today,
-        title="Follow-up schedule",
+        title=_("Follow-up schedule"),
     ), (400 if errors else 200)
 
 
@@ -139,13 +140,15 @@ def feed_settings() -> Response:
     if request.form.get("action") == "off":
         user.schedule_token_hash = None
         record("revoke_schedule_feed", target="clinician")
-        flash("Your schedule feed is switched off.", "success")
+        flash(_("Your schedule feed is switched off."), "success")
     else:
         token = issue_schedule_token(user)
         record("issue_schedule_feed", target="clinician")
         # Shown once, on the next page only: the secret is not kept.
         session["schedule_feed_url"] = external_url("clinician.feed", token=token)
-        flash("New feed address below; any older address stopped working.", "success")
+        flash(
+            _("New feed address below; any older address stopped working."), "success"
+        )
     db.session.commit()
     return redirect(url_for("clinician.schedule") + "#feed")
 

@@ -15,6 +15,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -92,7 +93,7 @@ def _labelled(values: tuple[str, ...]) -> list[tuple[str, str]]:
 @bp.app_template_filter("phase_label")
 def phase_label(phase: str) -> str:
     """A phase's name for people."""
-    return PHASE_NAMES.get(phase, phase)
+    return str(PHASE_NAMES.get(phase, phase))
 
 
 @bp.route("/")
@@ -135,7 +136,7 @@ def dashboard() -> Response | tuple[str, int]:
         alerts=alerts,
         troubles=troubles,
         choices=_choices(),
-        title="Your cohort",
+        title=_("Your cohort"),
     ), (400 if errors else 200)
 
 
@@ -143,9 +144,15 @@ def dashboard() -> Response | tuple[str, int]:
 @roles_required(*STAFF)
 def export_csv() -> Response:
     """The current filtered view as CSV, streamed a chunk of patients at a time."""
-    view, _, _, errors = parse_view(request.args)
+    view, _page, _per_page, errors = parse_view(request.args)
     if errors:
-        flash("Fix the filters before exporting: " + " ".join(errors.values()), "error")
+        flash(
+            _(
+                "Fix the filters before exporting: %(errors)s",
+                errors=" ".join(errors.values()),
+            ),
+            "error",
+        )
         return redirect(url_for("cohorts.dashboard"))
     return csv_response(current_user, view)
 
@@ -175,7 +182,7 @@ def csv_response(user: User, view: CohortFilter) -> Response:
 @roles_required(*STAFF)
 def summary() -> Response | tuple[str, int]:
     """Charts (and their numbers as tables) for the current filtered view."""
-    view, _, _, errors = parse_view(request.args)
+    view, _page, _per_page, errors = parse_view(request.args)
     if not errors and any(not value.strip() for value in request.args.values()):
         return redirect(_canonical("cohorts.summary", view))
     figures = cohort_summary(current_user, view, utcnow())
@@ -189,10 +196,10 @@ def summary() -> Response | tuple[str, int]:
         choices=_choices(),
         chart={
             **weekly_chart(figures.pain, figures.pain_patients, figures.adherence),
-            "phases": [PHASE_NAMES[p] for p, _ in figures.phases],
+            "phases": [str(PHASE_NAMES[p]) for p, _ in figures.phases],
             "phase_counts": [n for _, n in figures.phases],
         },
-        title="Cohort summary",
+        title=_("Cohort summary"),
     ), (400 if errors else 200)
 
 
@@ -201,11 +208,13 @@ def summary() -> Response | tuple[str, int]:
 def save_view() -> Response:
     """Save the current filters by name (the same name replaces the old view)."""
     name = (request.form.get("name") or "").strip()
-    view, _, _, errors = parse_view(MultiDict(_query_pairs(request.form.get("query"))))
+    view, _page, _per_page, errors = parse_view(
+        MultiDict(_query_pairs(request.form.get("query")))
+    )
     if not name or len(name) > 100:
-        flash("Give the saved cohort a name of at most 100 characters.", "error")
+        flash(_("Give the saved cohort a name of at most 100 characters."), "error")
     elif errors:
-        flash("These filters are not valid and were not saved.", "error")
+        flash(_("These filters are not valid and were not saved."), "error")
     else:
         saved = db.session.scalar(
             select(SavedCohort).where(
@@ -218,10 +227,10 @@ def save_view() -> Response:
                     user_id=current_user.id, name=name, query=view.query_string()
                 )
             )
-            flash(f"Saved “{name}”.", "success")
+            flash(_("Saved “%(name)s”.", name=name), "success")
         else:
             saved.query = view.query_string()
-            flash(f"Updated “{name}”.", "success")
+            flash(_("Updated “%(name)s”.", name=name), "success")
         db.session.commit()
     return redirect(url_for("cohorts.dashboard") + _suffix(view.query_string()))
 
@@ -232,11 +241,11 @@ def delete_view(saved_id: int) -> Response:
     """Forget one of the user's own saved cohorts."""
     saved = db.session.get(SavedCohort, saved_id)
     if saved is None or saved.user_id != current_user.id:
-        flash("That saved cohort does not exist.", "error")
+        flash(_("That saved cohort does not exist."), "error")
     else:
         db.session.delete(saved)
         db.session.commit()
-        flash(f"Removed “{saved.name}”.", "success")
+        flash(_("Removed “%(name)s”.", name=saved.name), "success")
     return redirect(url_for("cohorts.dashboard"))
 
 

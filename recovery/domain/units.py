@@ -42,16 +42,6 @@ def from_kg(value: float, unit: str) -> float:
     return value / KG_PER_LB if unit == "lb" else value
 
 
-def temperature_label(value_c: float, unit: str) -> str:
-    """'38.2 °C' or '100.8 °F', one decimal."""
-    return f"{from_celsius(value_c, unit):.1f} °{unit}"
-
-
-def weight_label(value_kg: float, unit: str) -> str:
-    """'70.0 kg' or '154.3 lb', one decimal."""
-    return f"{from_kg(value_kg, unit):.1f} {unit}"
-
-
 def temperature_range(unit: str) -> tuple[float, float]:
     """TEMPERATURE_C_RANGE in `unit`, one decimal."""
     low, high = TEMPERATURE_C_RANGE

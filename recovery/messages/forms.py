@@ -1,5 +1,6 @@
 """The message form: text, an optional wound photo, and the urgent confirmation."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, SubmitField, TextAreaField
@@ -12,18 +13,22 @@ class MessageForm(FlaskForm):
     """Write to the care team (or, for staff, reply)."""
 
     body = TextAreaField(
-        "Your message",
+        _l("Your message"),
         validators=[
             Length(
                 max=BODY_MAX,
-                message=f"Please keep a message under {BODY_MAX} characters.",
+                message=_l(
+                    "Please keep a message under %(max)s characters.", max=BODY_MAX
+                ),
             )
         ],
     )
-    photo = FileField("A photo of your wound (JPEG or PNG, up to 10 MB), if you want")
+    photo = FileField(
+        _l("A photo of your wound (JPEG or PNG, up to 10 MB), if you want")
+    )
     # Set once the person has seen the urgent guidance and still wants to send.
     confirmed = HiddenField()
-    submit = SubmitField("Send")
+    submit = SubmitField(_l("Send"))
 
 
 class ButtonForm(FlaskForm):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -18,6 +17,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -26,6 +26,7 @@ from recovery.caregivers.services import CHOSEN, patients_cared_for
 from recovery.db import utcnow
 from recovery.domain.messages import urgent_signs
 from recovery.extensions import db
+from recovery.i18n import local_time
 from recovery.messages.forms import ButtonForm, MessageForm
 from recovery.messages.models import MessageAttachment
 from recovery.messages.photos import (
@@ -155,8 +156,10 @@ def mine() -> Response | tuple[str, int] | str:
                 db.session.commit()
                 drop_held(upload_dir(), session.pop(HELD, None))
                 flash(
-                    "Your message is sent. Your care team reads messages during "
-                    "clinic hours.",
+                    _(
+                        "Your message is sent. Your care team reads messages "
+                        "during clinic hours."
+                    ),
                     "success",
                 )
                 if urgent:
@@ -180,7 +183,7 @@ def queue() -> str:
         ]
     )
     return render_audited(
-        "messages/queue.html", conversations=conversations, title="Messages"
+        "messages/queue.html", conversations=conversations, title=_("Messages")
     )
 
 
@@ -198,7 +201,9 @@ def conversation(patient_id: int) -> Response | tuple[str, int]:
             form.body.errors = [error.message]
         else:
             db.session.commit()
-            flash(f"Your reply to {patient.user.name} is sent.", "success")
+            flash(
+                _("Your reply to %(name)s is sent.", name=patient.user.name), "success"
+            )
             return redirect(url_for("messages.conversation", patient_id=patient_id))
     if request.method == "GET":
         mark_read(patient, current_user)
@@ -220,7 +225,10 @@ def close(patient_id: int) -> Response:
     except ConversationError as error:
         flash(str(error), "info")
     else:
-        flash(f"The conversation with {patient.user.name} is closed.", "success")
+        flash(
+            _("The conversation with %(name)s is closed.", name=patient.user.name),
+            "success",
+        )
     db.session.commit()
     return redirect(url_for("messages.queue"))
 
@@ -246,8 +254,8 @@ def attachment(attachment_id: int) -> Response:
 @bp.app_template_filter("message_time")
 def message_time(value: datetime) -> str:
     """When a message was written, on the reader's own clock."""
-    zone = ZoneInfo(getattr(current_user, "timezone", None) or "UTC")
-    return value.astimezone(zone).strftime("%d %b %Y %H:%M %Z")
+    zone = getattr(current_user, "timezone", None) or "UTC"
+    return local_time(value, zone, "datetime_zone")
 
 
 @bp.app_template_global()

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import exists, insert, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -97,10 +98,10 @@ def send_message(
     """
     text = body.strip()
     if not text:
-        raise MessageError("body", "Write your message first.")
+        raise MessageError("body", _("Write your message first."))
     if len(text) > BODY_MAX:
         raise MessageError(
-            "body", f"Please keep a message under {BODY_MAX} characters."
+            "body", _("Please keep a message under %(max)s characters.", max=BODY_MAX)
         )
     from_staff = author.is_staff
     conversation = open_conversation(patient)
@@ -249,7 +250,7 @@ def close_conversation(patient: Patient, user: User, now: datetime) -> Conversat
     """Staff close the open conversation; the next message opens a new one."""
     conversation = open_conversation(patient)
     if conversation is None:
-        raise ConversationError("There is no open conversation.")
+        raise ConversationError(_("There is no open conversation."))
     conversation.status = "closed"
     conversation.closed_at = now
     conversation.closed_by_id = user.id

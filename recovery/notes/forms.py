@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -13,13 +14,13 @@ class NoteForm(FlaskForm):
     """Plain text, up to 10,000 characters."""
 
     body = TextAreaField(
-        "Note",
+        _l("Note"),
         validators=[
-            DataRequired("Write the note."),
+            DataRequired(_l("Write the note.")),
             Length(
                 max=MAX_NOTE_LENGTH,
-                message=f"Use at most {MAX_NOTE_LENGTH} characters.",
+                message=_l("Use at most %(max)s characters.", max=MAX_NOTE_LENGTH),
             ),
         ],
     )
-    submit = SubmitField("Save note")
+    submit = SubmitField(_l("Save note"))

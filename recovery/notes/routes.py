@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from recovery.audit.services import render_audited
@@ -38,9 +39,12 @@ def add(patient_id: int) -> Response:
     form = NoteForm()
     if form.validate_on_submit():
         add_note(patient, current_user, form.body.data or "", utcnow())
-        flash("Note added.", "success")
+        flash(_("Note added."), "success")
     else:
-        flash(" ".join(form.body.errors) or "The form expired; try again.", "error")
+        flash(
+            " ".join(map(str, form.body.errors)) or _("The form expired; try again."),
+            "error",
+        )
     db.session.commit()
     return _back(patient)
 
@@ -58,9 +62,12 @@ def correct(patient_id: int, note_id: int) -> Response:
         except NoteError as error:
             flash(str(error), "error")
         else:
-            flash("Correction added.", "success")
+            flash(_("Correction added."), "success")
     else:
-        flash(" ".join(form.body.errors) or "The form expired; try again.", "error")
+        flash(
+            " ".join(map(str, form.body.errors)) or _("The form expired; try again."),
+            "error",
+        )
     db.session.commit()
     return _back(patient)
 
@@ -81,10 +88,12 @@ def edit(patient_id: int, note_id: int) -> Response | tuple[str, int]:
             status = 409
         else:
             db.session.commit()
-            flash("Note changed; the earlier text is kept in the audit log.", "success")
+            flash(
+                _("Note changed; the earlier text is kept in the audit log."), "success"
+            )
             return _back(patient)
     elif form.errors:
         status = 400
     return render_audited(
-        "notes/edit.html", patient=patient, note=note, form=form, title="Edit note"
+        "notes/edit.html", patient=patient, note=note, form=form, title=_("Edit note")
     ), status

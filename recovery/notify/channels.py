@@ -6,7 +6,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_mailman import EmailMultiAlternatives
+
+from recovery.i18n import format_day, language_of
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,8 @@ class Message:
     obsolete: bool = False
     # In-app only: the page the message is about (an alert's patient).
     link: str = ""
+    # The recipient's language: an email's frame is rendered in it too.
+    language: str = ""
 
 
 class Channel(Protocol):
@@ -64,9 +70,9 @@ class EmailChannel:
             from_email=current_app.config["MAIL_DEFAULT_SENDER"],
             to=[message.to_email],
         )
-        email.attach_alternative(
-            render_template("email/reminder.html", message=message), "text/html"
-        )
+        with language_of(message.language or None):
+            html = render_template("email/reminder.html", message=message)
+        email.attach_alternative(html, "text/html")
         email.send(fail_silently=False)
 
 
@@ -85,44 +91,53 @@ def default_channels() -> dict[str, Channel]:
     return {"in_app": InAppChannel(), "email": EmailChannel()}
 
 
+# Subjects by rule, translated when a message is made, in its recipient's language.
 RULE_SUBJECTS = {
-    "check_in": "Time for your symptom check-in",
-    "evening_before": "Tomorrow: {title}",
-    "morning_of": "Today: {title}",
-    "week_before": "In a week: {title}",
-    "day_before": "Tomorrow: {title}",
-    "when_due": "Due now: {title}",
-    "again_after_2_days": "Still to do: {title}",
-    "alert_urgent": "URGENT alert for a patient in your care team",
-    "alert_warning": "A warning for a patient in your care team",
-    "digest": "Your Recovery digest",
-    "message": "New message in Recovery",
+    "check_in": _l("Time for your symptom check-in"),
+    "evening_before": _l("Tomorrow: %(title)s"),
+    "morning_of": _l("Today: %(title)s"),
+    "week_before": _l("In a week: %(title)s"),
+    "day_before": _l("Tomorrow: %(title)s"),
+    "when_due": _l("Due now: %(title)s"),
+    "again_after_2_days": _l("Still to do: %(title)s"),
+    "alert_urgent": _l("URGENT alert for a patient in your care team"),
+    "alert_warning": _l("A warning for a patient in your care team"),
+    "digest": _l("Your Recovery digest"),
+    "message": _l("New message in Recovery"),
 }
 
 
 def render_message(row: Any, public_url: str) -> Message:
-    """Subject and text of a reminder, with clinical details only where chosen.
+    """Subject and text of a reminder in its recipient's language, with clinical
+    details only where chosen.
 
     In-app messages are inside the logged-in app and say everything; email carries
     event details only when the person opted in, alert emails never do.
     """
+    language = getattr(row, "language", None)
+    with language_of(language):
+        return _render_message(row, public_url, language or "")
+
+
+def _render_message(row: Any, public_url: str, language: str) -> Message:
     # Nothing to send for an event done or cancelled since, or a closed account.
     obsolete = not row.active or (
         row.event_status in ("done", "cancelled")
         and row.rule not in ("check_in", "digest")
     )
+    # The event's title and instructions are the protocol's texts (recovery/domain
+    # gives them in the recipient's language, issue 20).
     title = row.title or ""
     link = ""
-    subject = RULE_SUBJECTS.get(row.rule, "A reminder from Recovery").format(
-        title=title
-    )
+    template = RULE_SUBJECTS.get(row.rule, _l("A reminder from Recovery"))
+    subject = str(template) % {"title": title}
     if row.rule == "digest":
-        text = row.body or "Open Recovery for today's overview."
+        text = row.body or _("Open Recovery for today's overview.")
     elif row.rule == "message":
         # Fixed when queued, never the message's text: in the app the page's path,
         # by email "there is a new message" and the whole link.
         if row.channel == "in_app":
-            text, link = "You have a new message.", row.body
+            text, link = _("You have a new message."), row.body
         else:
             text = row.body
     elif row.rule.startswith("alert_"):
@@ -130,9 +145,9 @@ def render_message(row: Any, public_url: str) -> Message:
         if row.patient_id is not None:
             link = f"/patients/{row.patient_id}"
     elif row.rule == "check_in":
-        text = "How are you today? A short check-in helps your care team."
+        text = _("How are you today? A short check-in helps your care team.")
     else:
-        when = row.start_date.strftime("%A %d %B") if row.start_date else ""
+        when = format_day(row.start_date, "day_month_long") if row.start_date else ""
         text = f"{title} — {when}. {row.instructions or ''}".strip()
     if row.channel == "email" and (
         row.rule.startswith("alert_")
@@ -141,9 +156,12 @@ def render_message(row: Any, public_url: str) -> Message:
         subject = (
             subject
             if row.rule in ("check_in", "digest") or row.rule.startswith("alert_")
-            else "A reminder from Recovery"
+            else _("A reminder from Recovery")
         )
-        text = f"You have a new message in Recovery. Open it here: {public_url}"
+        text = _(
+            "You have a new message in Recovery. Open it here: %(url)s",
+            url=public_url,
+        )
         link = ""
     return Message(
         reminder_id=row.id,
@@ -155,15 +173,22 @@ def render_message(row: Any, public_url: str) -> Message:
         text=text,
         obsolete=obsolete,
         link=link,
+        language=language,
     )
 
 
 def _alert_text(row: Any) -> str:
     """An alert in the app: whom it is about, how to reach them, what they said."""
-    who = f"{row.patient_name} (MRN {row.patient_mrn})" if row.patient_name else ""
+    who = (
+        _("%(name)s (MRN %(mrn)s)", name=row.patient_name, mrn=row.patient_mrn)
+        if row.patient_name
+        else ""
+    )
     if who and row.patient_phone:
-        who += f", phone {row.patient_phone}"
+        who += _(", phone %(phone)s", phone=row.patient_phone)
     repeat = (
-        f" Reported {row.alert_reports} times." if (row.alert_reports or 1) > 1 else ""
+        " " + _("Reported %(times)s times.", times=row.alert_reports)
+        if (row.alert_reports or 1) > 1
+        else ""
     )
     return f"{who}: {row.alert_message or ''}{repeat}" if who else row.alert_message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
 from wtforms.validators import Length, Regexp
@@ -13,11 +14,11 @@ class PhoneForm(FlaskForm):
     """The number the care team calls the patient on (empty: none known)."""
 
     phone = StringField(
-        "Patient's phone",
+        _l("Patient's phone"),
         validators=[
-            Length(max=32, message="Use at most 32 characters."),
+            Length(max=32, message=_l("Use at most 32 characters.")),
             # The API's rule, so a number valid in one is valid in the other.
             Regexp(PHONE.regex, message=PHONE.error),
         ],
     )
-    submit = SubmitField("Save phone")
+    submit = SubmitField(_l("Save phone"))

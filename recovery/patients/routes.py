@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +15,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -80,39 +81,39 @@ def home() -> str:
 
 
 # What each audited action means, said to the patient whose record it touched.
-ACCESS_WORDS = {
-    "view_patient": "opened your record",
-    "view_timeline": "looked at your timeline",
-    "view_symptoms": "looked at your check-ins",
-    "view_alerts": "looked at your alerts",
-    "view_notes": "looked at the notes on your record",
-    "view_reminders": "looked at your reminders",
-    "update_patient": "changed your plan or details",
-    "recompute_timeline": "updated your timeline",
-    "override_event": "changed an item of your timeline",
-    "add_event": "added an item to your timeline",
-    "review_event": "signed off an item of your timeline",
-    "complete_event": "marked an item done",
-    "acknowledge_alert": "acknowledged an alert",
-    "add_note": "added a note",
-    "edit_note": "changed a note",
-    "correct_note": "added a correction to a note",
-    "start_episode": "started a new treatment episode",
-    "access_denied": "tried to open your record and was refused",
-    "create_patient": "enrolled you",
-    "list_patient": "saw you in the cohort list",
-    "list_alert": "saw your alerts in the list of alerts",
-    "export_patient": "exported your row to a spreadsheet",
-    "list_account": "saw your account in the list of users",
-    "list_schedule": "saw your appointments in their schedule",
-    "view_messages": "read your messages",
-    "api_view_messages": "read your messages",
-    "send_message": "wrote a message",
-    "close_conversation": "closed your conversation",
-    "view_message_queue": "saw you in the message queue",
-    "accept_caregiver": "accepted your invitation as a caregiver",
-    "view_caregiving": "saw you in their list of people they help",
-    "view_caregivers": "looked at your caregivers",
+ACCESS_WORDS = {  # shown lazily, in the reader's language
+    "view_patient": _l("opened your record"),
+    "view_timeline": _l("looked at your timeline"),
+    "view_symptoms": _l("looked at your check-ins"),
+    "view_alerts": _l("looked at your alerts"),
+    "view_notes": _l("looked at the notes on your record"),
+    "view_reminders": _l("looked at your reminders"),
+    "update_patient": _l("changed your plan or details"),
+    "recompute_timeline": _l("updated your timeline"),
+    "override_event": _l("changed an item of your timeline"),
+    "add_event": _l("added an item to your timeline"),
+    "review_event": _l("signed off an item of your timeline"),
+    "complete_event": _l("marked an item done"),
+    "acknowledge_alert": _l("acknowledged an alert"),
+    "add_note": _l("added a note"),
+    "edit_note": _l("changed a note"),
+    "correct_note": _l("added a correction to a note"),
+    "start_episode": _l("started a new treatment episode"),
+    "access_denied": _l("tried to open your record and was refused"),
+    "create_patient": _l("enrolled you"),
+    "list_patient": _l("saw you in the cohort list"),
+    "list_alert": _l("saw your alerts in the list of alerts"),
+    "export_patient": _l("exported your row to a spreadsheet"),
+    "list_account": _l("saw your account in the list of users"),
+    "list_schedule": _l("saw your appointments in their schedule"),
+    "view_messages": _l("read your messages"),
+    "api_view_messages": _l("read your messages"),
+    "send_message": _l("wrote a message"),
+    "close_conversation": _l("closed your conversation"),
+    "view_message_queue": _l("saw you in the message queue"),
+    "accept_caregiver": _l("accepted your invitation as a caregiver"),
+    "view_caregiving": _l("saw you in their list of people they help"),
+    "view_caregivers": _l("looked at your caregivers"),
 }
 
 
@@ -132,7 +133,7 @@ def access_log() -> str:
         page=page,
         words=ACCESS_WORDS,
         zone=ZoneInfo(current_user.timezone),
-        title="Who saw my record",
+        title=_("Who saw my record"),
     )
 
 
@@ -161,14 +162,18 @@ def new() -> Response | tuple[str, int]:
             db.session.commit()
             send_link(patient.user, "invitation")
             flash(
-                f"{patient.user.name} is enrolled; an invitation went to "
-                f"{patient.user.email}.",
+                _(
+                    "%(name)s is enrolled; an invitation went to %(email)s.",
+                    name=patient.user.name,
+                    email=patient.user.email,
+                ),
                 "success",
             )
             return redirect(url_for("patients.detail", patient_id=patient.id))
     else:
         values = {
             "timezone": current_app.config["CLINIC_TIMEZONE"],
+            "language": current_app.config["LANGUAGES"][0],
             "radiation_start_day": "14",
             "radiation_weeks": "2",
             "radiation_minutes_per_session": "",
@@ -201,7 +206,7 @@ def new() -> Response | tuple[str, int]:
                 ("origin", ORIGINS),
             )
         },
-        title="Enrol a patient",
+        title=_("Enrol a patient"),
     ), (400 if errors else 200)
 
 
@@ -246,7 +251,7 @@ def enrolment_body(form: MultiDict[str, str]) -> dict[str, Any]:
     body: dict[str, Any] = {
         key: form[key].strip()
         for key in (
-            *("name", "email", "mrn", "date_of_birth", "timezone", "phone"),
+            *("name", "email", "mrn", "date_of_birth", "timezone", "phone", "language"),
             *(f for f in PLAN_FIELDS if not f.startswith(("radiation_", "brace_"))),
         )
         if form.get(key, "").strip()
@@ -283,7 +288,7 @@ def change_phone(patient_id: int) -> Response | tuple[str, int]:
         return _render_patient("patients/detail.html", patient, phone_form=form), 400
     change_patient(patient, {"phone": form.phone.data or ""})
     db.session.commit()
-    flash("Phone number saved.", "success")
+    flash(_("Phone number saved."), "success")
     return redirect(url_for("patients.detail", patient_id=patient_id))
 
 
@@ -324,13 +329,3 @@ def _render_patient(
 def tel_filter(number: str) -> str:
     """A phone number as a `tel:` link target."""
     return tel(number)
-
-
-@bp.app_template_filter("local_time")
-def local_time(
-    instant: datetime | None, timezone: str, format: str = "%a %d %b, %H:%M"
-) -> str:
-    """An instant as a person reads it on their own clock: 'Thu 26 Nov, 10:42'."""
-    if instant is None:
-        return ""
-    return instant.astimezone(ZoneInfo(timezone)).strftime(format)

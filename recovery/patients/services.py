@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from recovery.audit.services import record
@@ -150,6 +151,8 @@ def create_patient(data: dict[str, Any], creator: User) -> Patient:
         email=flat["email"],
         role="patient",
         timezone=flat["timezone"],
+        # Unsaid: the clinic's default language (the first of LANGUAGES).
+        language=flat.get("language") or current_app.config["LANGUAGES"][0],
     )
     patient = Patient(
         user=user,
@@ -190,6 +193,9 @@ def update_patient(patient: Patient, data: dict[str, Any]) -> dict[str, dict[str
     if "timezone" in flat:
         change("timezone", patient.user.timezone, flat["timezone"])
         patient.user.timezone = flat["timezone"]
+    if flat.get("language") is not None:
+        change("language", patient.user.language, flat["language"])
+        patient.user.language = flat["language"]
     if "phone" in flat:
         change("phone", patient.phone, flat["phone"].strip())
         patient.phone = flat["phone"].strip()

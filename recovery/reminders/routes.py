@@ -12,6 +12,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -38,6 +39,7 @@ PREFERENCE_FIELDS = (
     "quiet_end",
     "alert_notifications",
     "daily_digest",
+    "language",
 )
 
 
@@ -77,7 +79,7 @@ def preferences() -> Response | str:
         if current_user.patient is not None:
             replan_reminders([current_user.patient], utcnow())
         db.session.commit()
-        flash("Your preferences are saved.", "success")
+        flash(_("Your preferences are saved."), "success")
         return redirect(url_for("reminders.preferences"))
     return render_template("reminders/preferences.html", form=form)
 

@@ -717,6 +717,7 @@ def load_messages(ids: Sequence[int]) -> list[Message]:
             User.name,
             User.email_details,
             User.timezone,
+            User.language,
             User.active,
             TimelineEvent.title,
             TimelineEvent.instructions,

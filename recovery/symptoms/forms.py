@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -36,20 +39,17 @@ NOTES_MAX = 2000
 UNIT_FIELDS = ("temperature", "temperature_unit", "weight", "weight_unit")
 
 
-def _scale(label: str, what: str, required: bool = False) -> RadioField:
-    """A 0-10 scale as large radio buttons."""
-    first = (
-        InputRequired(f"Choose your {what} from 0 to 10.") if required else Optional()
-    )
+def _scale(
+    label: LazyString, out_of_range: LazyString, missing: LazyString | None = None
+) -> RadioField:
+    """A 0-10 scale as large radio buttons (`missing`: the answer is required)."""
+    first = InputRequired(missing) if missing is not None else Optional()
     return RadioField(
         label,
         choices=ZERO_TO_TEN,
         coerce=int,
         validate_choice=False,  # NumberRange gives a clearer message
-        validators=[
-            first,
-            NumberRange(0, 10, f"{what.capitalize()} must be from 0 to 10."),
-        ],
+        validators=[first, NumberRange(0, 10, out_of_range)],
     )
 
 
@@ -57,63 +57,73 @@ class CheckInForm(FlaskForm):
     """Every field of the symptom check-in; only back pain is required."""
 
     back_pain = _scale(
-        "Back pain now (0 = no pain, 10 = worst imaginable)", "back pain", required=True
+        _l("Back pain now (0 = no pain, 10 = worst imaginable)"),
+        _l("Back pain must be from 0 to 10."),
+        missing=_l("Choose your back pain from 0 to 10."),
     )
-    leg_pain = _scale("Leg pain now (0 = no pain, 10 = worst imaginable)", "leg pain")
-    numbness = BooleanField("Numbness or tingling in my legs")
+    leg_pain = _scale(
+        _l("Leg pain now (0 = no pain, 10 = worst imaginable)"),
+        _l("Leg pain must be from 0 to 10."),
+    )
+    numbness = BooleanField(_l("Numbness or tingling in my legs"))
     leg_weakness = RadioField(
-        "Strength in my legs",
+        _l("Strength in my legs"),
         choices=[
-            SelectChoice("none", "Normal"),
-            SelectChoice("mild", "A little weak, as before"),
-            SelectChoice("worse", "Weaker than before"),
+            SelectChoice("none", _l("Normal")),
+            SelectChoice("mild", _l("A little weak, as before")),
+            SelectChoice("worse", _l("Weaker than before")),
         ],
         validators=[Optional()],
     )
-    coordination_loss = BooleanField("I am clumsy or unsteady in a new way")
-    bladder_incontinence = BooleanField("I cannot control my bladder (new)")
-    urinary_retention = BooleanField("I cannot pass urine")
-    bowel_incontinence = BooleanField("I cannot control my bowels (new)")
-    saddle_numbness = BooleanField("Numbness between my legs or around my bottom")
+    coordination_loss = BooleanField(_l("I am clumsy or unsteady in a new way"))
+    bladder_incontinence = BooleanField(_l("I cannot control my bladder (new)"))
+    urinary_retention = BooleanField(_l("I cannot pass urine"))
+    bowel_incontinence = BooleanField(_l("I cannot control my bowels (new)"))
+    saddle_numbness = BooleanField(_l("Numbness between my legs or around my bottom"))
     # Typed in the unit the patient's thermometer shows; stored in °C.
     temperature = FiniteDecimalField(
-        "Temperature, if you measured it", places=1, validators=[Optional()]
+        _l("Temperature, if you measured it"), places=1, validators=[Optional()]
     )
     temperature_unit = RadioField(
-        "Temperature in",
+        _l("Temperature in"),
         choices=[SelectChoice("C", "°C"), SelectChoice("F", "°F")],
         default="C",
     )
     wound = RadioField(
-        "My wound looks",
+        _l("My wound looks"),
         choices=[
-            SelectChoice("healing", "Clean and healing"),
-            SelectChoice("red", "Red around the edges"),
-            SelectChoice("draining", "Leaking fluid"),
-            SelectChoice("opened", "Opened"),
+            SelectChoice("healing", _l("Clean and healing")),
+            SelectChoice("red", _l("Red around the edges")),
+            SelectChoice("draining", _l("Leaking fluid")),
+            SelectChoice("opened", _l("Opened")),
         ],
         validators=[Optional()],
     )
-    fatigue = _scale("Tiredness (0 = none, 10 = exhausted)", "tiredness")
+    fatigue = _scale(
+        _l("Tiredness (0 = none, 10 = exhausted)"),
+        _l("Tiredness must be from 0 to 10."),
+    )
     # Typed in the unit the patient's scale shows; stored in kg.
     weight = FiniteDecimalField(
-        "Weight, if you weighed yourself", places=1, validators=[Optional()]
+        _l("Weight, if you weighed yourself"), places=1, validators=[Optional()]
     )
     weight_unit = RadioField(
-        "Weight in",
+        _l("Weight in"),
         choices=[SelectChoice("kg", "kg"), SelectChoice("lb", "lb")],
         default="kg",
     )
     notes = TextAreaField(
-        "Anything else you want your care team to know",
+        _l("Anything else you want your care team to know"),
         validators=[
             Length(
                 max=NOTES_MAX,
-                message=f"Please keep notes under {NOTES_MAX} characters.",
+                message=_l(
+                    "Please keep notes under %(max)s characters.", max=NOTES_MAX
+                ),
             )
         ],
     )
-    submit = SubmitField("Send my check-in")
+    submit = SubmitField(_l("Send my check-in"))
 
     def validate_temperature(self, field: FiniteDecimalField) -> None:
         """Within TEMPERATURE_C_RANGE, said in the unit the patient typed."""
@@ -124,7 +134,12 @@ class CheckInForm(FlaskForm):
         if not low <= to_celsius(float(field.data), unit) <= high:
             low, high = temperature_range(unit)
             raise ValidationError(
-                f"Temperature must be from {low:g} to {high:g} °{unit}."
+                _(
+                    "Temperature must be from %(low)s to %(high)s °%(unit)s.",
+                    low=f"{low:g}",
+                    high=f"{high:g}",
+                    unit=unit,
+                )
             )
 
     def validate_weight(self, field: FiniteDecimalField) -> None:
@@ -135,7 +150,14 @@ class CheckInForm(FlaskForm):
         low, high = WEIGHT_KG_RANGE
         if not low <= to_kg(float(field.data), unit) <= high:
             low, high = weight_range(unit)
-            raise ValidationError(f"Weight must be from {low:g} to {high:g} {unit}.")
+            raise ValidationError(
+                _(
+                    "Weight must be from %(low)s to %(high)s %(unit)s.",
+                    low=f"{low:g}",
+                    high=f"{high:g}",
+                    unit=unit,
+                )
+            )
 
     def values(self) -> dict[str, object]:
         """The answers as plain Python values for the service, in °C and kg."""
@@ -170,7 +192,7 @@ class OdiForm(FlaskForm):
     clinic's licensed wording, or the shipped neutral ends of each scale.
     """
 
-    submit = SubmitField("Send my answers")
+    submit = SubmitField(_l("Send my answers"))
 
     def answers(self) -> list[int | None]:
         """The answers in section order, None where skipped."""
@@ -182,11 +204,11 @@ for _n in range(ODI_SECTIONS):
         OdiForm,
         f"q{_n}",
         RadioField(
-            f"Section {_n + 1}",
+            _l("Section %(number)s", number=_n + 1),
             choices=[SelectChoice(v, str(v)) for v in range(6)],
             coerce=int,
             validate_choice=False,
-            validators=[Optional(), NumberRange(0, 5, "Choose from 0 to 5.")],
+            validators=[Optional(), NumberRange(0, 5, _l("Choose from 0 to 5."))],
         ),
     )
 
@@ -195,6 +217,7 @@ class AcknowledgeForm(FlaskForm):
     """Acknowledge an alert with a short note."""
 
     note = StringField(
-        "Note", validators=[Length(max=1000, message="Use at most 1000 characters.")]
+        _l("Note"),
+        validators=[Length(max=1000, message=_l("Use at most 1000 characters."))],
     )
-    submit = SubmitField("Acknowledge")
+    submit = SubmitField(_l("Acknowledge"))

@@ -11,6 +11,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -20,10 +22,9 @@ from recovery.db import utcnow
 from recovery.domain.units import (
     from_celsius,
     from_kg,
-    temperature_label,
-    weight_label,
 )
 from recovery.extensions import db
+from recovery.i18n import word
 from recovery.patients.access import get_patient_for, own_patient
 from recovery.patients.contact import urgent_advice
 from recovery.patients.models import Patient
@@ -53,9 +54,19 @@ from recovery.timeline.forms import CompleteForm
 from recovery.zones import local_today
 
 bp = Blueprint("symptoms", __name__, url_prefix="/symptoms")
-# A check-in's temperature and weight in the reader's units ('38.2 °C', '154.3 lb').
-bp.add_app_template_filter(temperature_label, "temperature")
-bp.add_app_template_filter(weight_label, "weight")
+
+
+# A check-in's temperature and weight in the reader's units ('38,2 °C', '154.3 lb').
+@bp.app_template_filter("temperature")
+def temperature_filter(value_c: float, unit: str) -> str:
+    """A stored °C temperature in the reader's unit and number format."""
+    return f"{format_decimal(from_celsius(value_c, unit), '0.0')} °{unit}"
+
+
+@bp.app_template_filter("weight")
+def weight_filter(value_kg: float, unit: str) -> str:
+    """A stored kg weight in the reader's unit and number format."""
+    return f"{format_decimal(from_kg(value_kg, unit), '0.0')} {unit}"
 
 
 def _own_patient(action: str) -> Patient:
@@ -69,7 +80,7 @@ def check_in() -> Response | str:
     patient = _own_patient("view_symptoms")
     form = _check_in_form(patient)
     if form.validate_on_submit():
-        log, _ = record_check_in(patient, form.values(), current_user, utcnow())
+        log, _alerts = record_check_in(patient, form.values(), current_user, utcnow())
         log_id = log.id  # read before the commit expires it: no query after it
         remember_units(patient, *form.units())
         db.session.commit()
@@ -129,7 +140,7 @@ def correct(log_id: int) -> Response | tuple[str, int]:
             target=f"symptom_log:{log.id}",
         )
         db.session.commit()
-        message = (
+        message = _(
             "Only today's check-in can be corrected. To tell your care team "
             "something about an earlier day, send them a message."
         )
@@ -139,7 +150,7 @@ def correct(log_id: int) -> Response | tuple[str, int]:
         correct_check_in(log, form.values(), utcnow())
         remember_units(patient, *form.units())
         db.session.commit()
-        flash("Your check-in is corrected.", "success")
+        flash(_("Your check-in is corrected."), "success")
         return redirect(url_for("symptoms.result", log_id=log_id))
     return _check_in_page(patient, form, correcting=log)
 
@@ -152,9 +163,11 @@ def nothing_new() -> Response:
     form = CompleteForm()
     last = last_check_in(patient)
     if not form.validate_on_submit() or last is None:
-        flash("Fill in today's check-in below.", "info")
+        flash(_("Fill in today's check-in below."), "info")
         return redirect(url_for("symptoms.check_in"))
-    log, _ = record_check_in(patient, nothing_new_values(last), current_user, utcnow())
+    log, _alerts = record_check_in(
+        patient, nothing_new_values(last), current_user, utcnow()
+    )
     log_id = log.id
     db.session.commit()
     return redirect(url_for("symptoms.result", log_id=log_id))
@@ -208,8 +221,11 @@ def odi() -> Response | tuple[str, int]:
         else:
             db.session.commit()
             flash(
-                f"Thank you. Your score is {outcome.result.score_percent:g} % "
-                f"({outcome.result.band} disability).",
+                _(
+                    "Thank you. Your score is %(score)s %% (%(band)s disability).",
+                    score=format_decimal(outcome.result.score_percent),
+                    band=word(outcome.result.band, "band"),
+                ),
                 "success",
             )
             return redirect(url_for("symptoms.history"))
@@ -232,7 +248,11 @@ def acknowledge_alert(alert_id: int) -> Response:
     get_patient_for(current_user, alert.patient_id, "view_alerts")
     form = AcknowledgeForm()
     if not form.validate_on_submit():
-        flash(" ".join(form.note.errors) or "The form has expired; try again.", "error")
+        flash(
+            " ".join(map(str, form.note.errors))
+            or _("The form has expired; try again."),
+            "error",
+        )
     else:
         try:
             acknowledge(alert, current_user, form.note.data or "", utcnow())
@@ -241,6 +261,9 @@ def acknowledge_alert(alert_id: int) -> Response:
         except AlertError as error:
             flash(str(error), "info")
         else:
-            flash(f"Alert acknowledged for {alert.patient.user.name}.", "success")
+            flash(
+                _("Alert acknowledged for %(name)s.", name=alert.patient.user.name),
+                "success",
+            )
     db.session.commit()
     return redirect(safe_next(request.args.get("next")) or url_for("cohorts.dashboard"))

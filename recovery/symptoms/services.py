@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
+from flask_babel import gettext as _
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -381,8 +382,13 @@ def submit_odi(
     result = score_odi(answers, least)  # ValueError for malformed answers
     if result.answered < least:
         raise QuestionnaireError(
-            f"Answer at least {least} of the {len(answers)} sections "
-            f"(you answered {result.answered})."
+            _(
+                "Answer at least %(least)s of the %(total)s sections "
+                "(you answered %(answered)s).",
+                least=least,
+                total=len(answers),
+                answered=result.answered,
+            )
         )
     previous = db.session.scalar(
         select(QuestionnaireResponse.score_percent)
@@ -475,7 +481,7 @@ def acknowledge(alert: Alert, user: User, note: str, now: datetime) -> None:
     """Mark an alert seen and handled, with the acting person's note; an urgent
     alert needs a note of what was done (the next person reads it)."""
     if alert.status != "open":
-        raise AlertError("This alert was already acknowledged.")
+        raise AlertError(_("This alert was already acknowledged."))
     note = (note or "").strip()
     if alert.severity == "urgent" and not note:
         raise NoteRequired(

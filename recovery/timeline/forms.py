@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -36,39 +38,47 @@ from recovery.domain.plan import (
 from recovery.validation import BoundedIntegerField, in_date_range
 
 
-def _range(bounds: tuple[int, int], what: str) -> NumberRange:
+def _range(bounds: tuple[int, int], what: LazyString) -> NumberRange:
     low, high = bounds
-    return NumberRange(low, high, message=f"{what} must be from {low} to {high}.")
+    return NumberRange(
+        low,
+        high,
+        message=_l(
+            "%(what)s must be from %(low)s to %(high)s.", what=what, low=low, high=high
+        ),
+    )
 
 
 class PlanForm(FlaskForm):
     """Surgery date, radiation and brace: what the timeline is built from."""
 
     surgery_date = DateField(
-        "Surgery date",
-        validators=[InputRequired("Enter the surgery date."), in_date_range],
+        _l("Surgery date"),
+        validators=[InputRequired(_l("Enter the surgery date.")), in_date_range],
     )
-    radiation_planned = BooleanField("Radiation planned")
+    radiation_planned = BooleanField(_l("Radiation planned"))
     radiation_start_day = BoundedIntegerField(
-        "First radiation session, days after surgery",
-        validators=[Optional(), _range(RADIATION_START_DAYS, "The start day")],
+        _l("First radiation session, days after surgery"),
+        validators=[Optional(), _range(RADIATION_START_DAYS, _l("The start day"))],
     )
     radiation_weeks = BoundedIntegerField(
-        "Weeks of radiation", validators=[Optional(), _range(RADIATION_WEEKS, "Weeks")]
+        _l("Weeks of radiation"),
+        validators=[Optional(), _range(RADIATION_WEEKS, _l("Weeks"))],
     )
     radiation_minutes_per_session = BoundedIntegerField(
-        "Minutes per session",
+        _l("Minutes per session"),
         # The accepted range is the protocol's: the service checks it.
         validators=[
             Optional(),
-            NumberRange(1, 600, "Enter a whole number of minutes."),
+            NumberRange(1, 600, _l("Enter a whole number of minutes.")),
         ],
     )
-    brace_required = BooleanField("Brace or corset required")
+    brace_required = BooleanField(_l("Brace or corset required"))
     brace_weeks = BoundedIntegerField(
-        "Weeks of brace", validators=[Optional(), _range(BRACE_WEEKS, "Weeks of brace")]
+        _l("Weeks of brace"),
+        validators=[Optional(), _range(BRACE_WEEKS, _l("Weeks of brace"))],
     )
-    submit = SubmitField("Save plan and update the timeline")
+    submit = SubmitField(_l("Save plan and update the timeline"))
 
     def __init__(self, *args, today: date, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
@@ -84,7 +94,7 @@ class PlanForm(FlaskForm):
         needed = []
         if self.radiation_planned.data:
             needed += [
-                (sub, "Needed when radiation is planned.")
+                (sub, _l("Needed when radiation is planned."))
                 for sub in (
                     self.radiation_start_day,
                     self.radiation_weeks,
@@ -92,7 +102,7 @@ class PlanForm(FlaskForm):
                 )
             ]
         if self.brace_required.data:
-            needed.append((self.brace_weeks, "Needed when a brace is required."))
+            needed.append((self.brace_weeks, _l("Needed when a brace is required.")))
         for sub, message in needed:
             if sub.data is None and not sub.errors:
                 sub.errors = [*sub.errors, message]
@@ -125,31 +135,31 @@ class ChangePlanForm(PlanForm):
     the post keeps the patient's value, a value off the list is refused."""
 
     procedure = SelectField(
-        "Procedure",
+        _l("Procedure"),
         choices=_choices(PROCEDURES),
     )
     tumor_location = SelectField(
-        "Tumor location",
+        _l("Tumor location"),
         choices=_choices(TUMOR_LOCATIONS),
     )
     tumor_type = StringField(
-        "Tumor type",
-        validators=[Length(max=200, message="Use at most 200 characters.")],
+        _l("Tumor type"),
+        validators=[Length(max=200, message=_l("Use at most 200 characters."))],
     )
     malignancy = SelectField(
-        "Malignancy",
+        _l("Malignancy"),
         choices=_choices(MALIGNANCIES),
     )
-    origin = SelectField("Origin", choices=_choices(ORIGINS))
-    clinician_id = SelectField("Clinician", coerce=int, validate_choice=True)
-    coordinator_id = SelectField("Coordinator", coerce=int, validate_choice=True)
+    origin = SelectField(_l("Origin"), choices=_choices(ORIGINS))
+    clinician_id = SelectField(_l("Clinician"), coerce=int, validate_choice=True)
+    coordinator_id = SelectField(_l("Coordinator"), coerce=int, validate_choice=True)
 
     def set_staff(
         self, clinicians: list[tuple[int, str]], coordinators: list[tuple[int, str]]
     ) -> None:
         """The active staff who can be on the care team; 0 is "no one yet"."""
-        self.clinician_id.choices = [(0, "None yet"), *clinicians]
-        self.coordinator_id.choices = [(0, "None yet"), *coordinators]
+        self.clinician_id.choices = [(0, _l("None yet")), *clinicians]
+        self.coordinator_id.choices = [(0, _l("None yet")), *coordinators]
 
     def changes(self) -> dict[str, object]:
         """As PlanForm, "no one" leaving the care team as it is, the type trimmed."""
@@ -166,74 +176,74 @@ class EventForm(FlaskForm):
     """Reschedule or reword one event."""
 
     start_date = DateField(
-        "From", validators=[DataRequired("Enter a start date."), in_date_range]
+        _l("From"), validators=[DataRequired(_l("Enter a start date.")), in_date_range]
     )
     end_date = DateField(
-        "Until", validators=[DataRequired("Enter an end date."), in_date_range]
+        _l("Until"), validators=[DataRequired(_l("Enter an end date.")), in_date_range]
     )
     title = StringField(
-        "Title",
+        _l("Title"),
         validators=[
-            DataRequired("Enter a title."),
-            Length(max=200, message="Use at most 200 characters."),
+            DataRequired(_l("Enter a title.")),
+            Length(max=200, message=_l("Use at most 200 characters.")),
         ],
     )
     instructions = TextAreaField(
-        "Instructions for the patient",
-        validators=[Length(max=5000, message="Use at most 5000 characters.")],
+        _l("Instructions for the patient"),
+        validators=[Length(max=5000, message=_l("Use at most 5000 characters."))],
     )
-    submit = SubmitField("Save this event")
+    submit = SubmitField(_l("Save this event"))
 
     def validate_end_date(self, field: DateField) -> None:
         """Not before the start."""
         if field.data and self.start_date.data and field.data < self.start_date.data:
-            raise ValidationError("The end date is before the start date.")
+            raise ValidationError(_l("The end date is before the start date."))
 
 
 class CompleteForm(FlaskForm):
     """The one-tap "done" button."""
 
-    submit = SubmitField("Done")
+    submit = SubmitField(_l("Done"))
 
 
 class ReviewForm(FlaskForm):
     """A clinician's sign-off of one follow-up item."""
 
     note = StringField(
-        "Review note",
-        validators=[Length(max=1000, message="Use at most 1000 characters.")],
+        _l("Review note"),
+        validators=[Length(max=1000, message=_l("Use at most 1000 characters."))],
     )
-    submit = SubmitField("Mark reviewed")
+    submit = SubmitField(_l("Mark reviewed"))
 
 
 class ExtraEventForm(EventForm):
     """An extra imaging or visit, outside the protocol."""
 
     kind = SelectField(
-        "What",
+        _l("What"),
         choices=[
-            SelectChoice("imaging", "Imaging (MRI or CT)"),
-            SelectChoice("follow_up_visit", "Visit"),
+            SelectChoice("imaging", _l("Imaging (MRI or CT)")),
+            SelectChoice("follow_up_visit", _l("Visit")),
         ],
-        validators=[InputRequired("Choose imaging or visit.")],
+        validators=[InputRequired(_l("Choose imaging or visit."))],
     )
-    submit = SubmitField("Add to the timeline")
+    submit = SubmitField(_l("Add to the timeline"))
 
 
 class RecurrenceForm(PlanForm):
     """Tumor regrowth: the plan of the next episode, and why."""
 
     reason = StringField(
-        "What happened",
+        _l("What happened"),
         default="Tumor regrowth: repeat removal",
         validators=[
-            DataRequired("Say why a new episode starts."),
-            Length(max=500, message="Use at most 500 characters."),
+            DataRequired(_l("Say why a new episode starts.")),
+            Length(max=500, message=_l("Use at most 500 characters.")),
         ],
     )
     procedure = SelectField(
-        "Procedure of the new surgery",
+        _l("Procedure of the new surgery"),
         choices=[SelectChoice(p, p.replace("_", " ").capitalize()) for p in PROCEDURES],
-        validators=[InputRequired("Choose the procedure.")],
+        validators=[InputRequired(_l("Choose the procedure."))],
     )
-    submit = SubmitField("Start the new episode")
+    submit = SubmitField(_l("Start the new episode"))

@@ -13,14 +13,15 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from recovery.audit.services import record, render_audited
 from recovery.auth.routes import safe_next
 from recovery.auth.services import external_url
 from recovery.db import utcnow
-from recovery.domain.timeline import day_word
 from recovery.extensions import db
+from recovery.i18n import format_day
 from recovery.interop.ical import (
     issue_calendar_token,
     patient_for_calendar_token,
@@ -58,7 +59,6 @@ from recovery.timeline.services import (
 from recovery.zones import local_today
 
 bp = Blueprint("timeline", __name__, url_prefix="/timeline")
-bp.add_app_template_filter(day_word, "day_word")
 
 
 @bp.app_template_global("can_undo")
@@ -102,7 +102,7 @@ def calendar_feed() -> Response:
     if request.form.get("action") == "revoke":
         revoke_calendar_token(patient)
         record("revoke_calendar_feed", patient_id=patient.id)
-        flash("Your calendar feed is switched off.", "success")
+        flash(_("Your calendar feed is switched off."), "success")
     else:
         raw = issue_calendar_token(patient)
         record("issue_calendar_feed", patient_id=patient.id)
@@ -146,7 +146,7 @@ def complete(patient_id: int, event_id: int) -> Response:
     except TimelineError as error:
         flash(str(error), "error")
     else:
-        flash(f"Marked done: {event.title}.", "success")
+        flash(_("Marked done: %(title)s.", title=event.title), "success")
     db.session.commit()
     fallback = (
         url_for("patients.home")
@@ -170,7 +170,7 @@ def undo(patient_id: int, event_id: int) -> Response:
     except TimelineError as error:
         flash(str(error), "error")
     else:
-        flash(f"Undone: {event.title} is open again.", "success")
+        flash(_("Undone: %(title)s is open again.", title=event.title), "success")
     db.session.commit()
     fallback = (
         url_for("patients.home")
@@ -196,7 +196,13 @@ def edit_event(patient_id: int, event_id: int) -> Response | str:
             form.end_date.errors.append(str(error))
         else:
             db.session.commit()
-            flash(f"Saved: {event.title}. Plan changes will not move it.", "success")
+            flash(
+                _(
+                    "Saved: %(title)s. Plan changes will not move it.",
+                    title=event.title,
+                ),
+                "success",
+            )
             return redirect(url_for("patients.detail", patient_id=patient.id))
     return render_audited(
         "timeline/edit_event.html", patient=patient, event=event, form=form
@@ -223,12 +229,15 @@ def plan(patient_id: int) -> Response | tuple[str, int]:
             return render_audited("timeline/plan.html", patient=patient, form=form), 400
         db.session.commit()
         if changes is None:
-            flash("Nothing changed.", "info")
+            flash(_("Nothing changed."), "info")
         else:
             counts = changes.counts()
             flash(
-                "Plan saved. Timeline: {added} added, {updated} moved, "
-                "{cancelled} cancelled, {reactivated} back.".format(**counts),
+                _(
+                    "Plan saved. Timeline: %(added)s added, %(updated)s moved, "
+                    "%(cancelled)s cancelled, %(reactivated)s back.",
+                    **counts,
+                ),
                 "success",
             )
         return redirect(url_for("patients.detail", patient_id=patient.id))
@@ -255,14 +264,17 @@ def review(patient_id: int, event_id: int) -> Response:
     event = _event_or_404(patient, event_id)
     form = ReviewForm()
     if not form.validate_on_submit():
-        flash(" ".join(form.note.errors) or "The form expired; try again.", "error")
+        flash(
+            " ".join(map(str, form.note.errors)) or _("The form expired; try again."),
+            "error",
+        )
     else:
         try:
             review_event(event, current_user, form.note.data or "", utcnow())
         except TimelineError as error:
             flash(str(error), "error")
         else:
-            flash(f"Reviewed: {event.title}.", "success")
+            flash(_("Reviewed: %(title)s.", title=event.title), "success")
     db.session.commit()
     back = safe_next(request.args.get("next"))
     return redirect(back or url_for("patients.detail", patient_id=patient.id))
@@ -282,7 +294,14 @@ def add_extra(patient_id: int) -> Response | tuple[str, int]:
             form.kind.errors = [str(error)]
         else:
             db.session.commit()
-            flash(f"Added: {event.title} on {event.start_date:%d %b %Y}.", "success")
+            flash(
+                _(
+                    "Added: %(title)s on %(date)s.",
+                    title=event.title,
+                    date=format_day(event.start_date),
+                ),
+                "success",
+            )
             return redirect(url_for("patients.detail", patient_id=patient.id))
     return render_audited("timeline/add_event.html", patient=patient, form=form), (
         400 if form.errors else 200
@@ -311,8 +330,12 @@ def recurrence(patient_id: int) -> Response | tuple[str, int]:
             ), 400
         db.session.commit()
         flash(
-            f"Episode {patient.episode} started; episode {patient.episode - 1} "
-            "is kept below, read-only.",
+            _(
+                "Episode %(episode)s started; episode %(previous)s is kept below, "
+                "read-only.",
+                episode=patient.episode,
+                previous=patient.episode - 1,
+            ),
             "success",
         )
         return redirect(url_for("patients.detail", patient_id=patient.id))

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Text, bindparam, cast, func, insert, select, text, update
 from sqlalchemy.orm import selectinload
 
@@ -43,6 +45,7 @@ from recovery.domain.timeline import (
     phase_on,
 )
 from recovery.extensions import db
+from recovery.i18n import word
 from recovery.patients.models import Patient, bump_versions
 from recovery.reminders.services import KnownEvents, replan_reminders
 from recovery.reminders.services import horizon as reminder_horizon
@@ -512,10 +515,10 @@ def complete_event(event: TimelineEvent, actor: User, now: datetime) -> None:
     """Mark an event done, if the actor's page offers it (a refusal is audited);
     a questionnaire is done only by answering it."""
     if event.status == "cancelled":
-        raise TimelineError("This event was cancelled and cannot be marked done.")
+        raise TimelineError(_("This event was cancelled and cannot be marked done."))
     if event.kind == "questionnaire" and event.status != "done":
         raise TimelineError(
-            "A questionnaire is done when it is answered: fill it in instead."
+            _("A questionnaire is done when it is answered: fill it in instead.")
         )
     if event.status == "done":
         return
@@ -535,12 +538,19 @@ def complete_event(event: TimelineEvent, actor: User, now: datetime) -> None:
         )
         if why == "status":
             raise CompletionRefused(
-                f"“{event.title}” is {status}: only due or missed items can be "
-                "marked done.",
+                _(
+                    "“%(title)s” is %(status)s: only due or missed items can be "
+                    "marked done.",
+                    title=event.title,
+                    status=word(status),
+                ),
                 409,
             )
         raise CompletionRefused(
-            f"Your care team marks this done when it has happened (“{event.title}”).",
+            _(
+                "Your care team marks this done when it has happened (“%(title)s”).",
+                title=event.title,
+            ),
             403,
         )
     before = event.status
@@ -572,7 +582,7 @@ def undo_completion(event: TimelineEvent, actor: User, now: datetime) -> None:
     """Take back one's own "Done" within the undo window; the event is open again."""
     if not can_undo(event, actor, now):
         raise TimelineError(
-            "This can no longer be undone here; ask your care team to correct it."
+            _("This can no longer be undone here; ask your care team to correct it.")
         )
     event.status = "upcoming"  # status_on() turns it into due or missed again
     event.completed_at = None
@@ -596,7 +606,7 @@ def override_event(event: TimelineEvent, changes: dict[str, Any]) -> None:
     start = changes.get("start_date", event.start_date)
     end = changes.get("end_date", event.end_date)
     if end < start:
-        raise TimelineError("The end date is before the start date.")
+        raise TimelineError(_("The end date is before the start date."))
     before = {f: _jsonable(getattr(event, f)) for f in EDITABLE_EVENT_FIELDS}
     for field in EDITABLE_EVENT_FIELDS:
         if field in changes:
@@ -653,13 +663,14 @@ def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
+# Phase names for people, in the reader's language (lazy: made when shown).
 PHASE_NAMES = {
-    "pre_op": "Before surgery",
-    "early_recovery": "Early recovery",
-    "radiation": "Radiation",
-    "rehabilitation": "Rehabilitation",
-    "surveillance": "Follow-up",
-    "completed": "Completed",
+    "pre_op": _l("Before surgery"),
+    "early_recovery": _l("Early recovery"),
+    "radiation": _l("Radiation"),
+    "rehabilitation": _l("Rehabilitation"),
+    "surveillance": _l("Follow-up"),
+    "completed": _l("Completed"),
 }
 
 
@@ -690,7 +701,7 @@ def review_event(
 ) -> None:
     """A clinician's sign-off of a follow-up item, with their note; audited."""
     if event.status == "cancelled":
-        raise TimelineError("A cancelled item cannot be signed off.")
+        raise TimelineError(_("A cancelled item cannot be signed off."))
     before = {
         "reviewed_at": _jsonable(event.reviewed_at),
         "reviewed_by_id": event.reviewed_by_id,
@@ -777,9 +788,9 @@ def add_event(
 ) -> TimelineEvent:
     """Add an extra imaging or visit to the current episode; recompute keeps it."""
     if kind not in EXTRA_KINDS:
-        raise TimelineError("Only an extra imaging or visit can be added.")
+        raise TimelineError(_("Only an extra imaging or visit can be added."))
     if values["end_date"] < values["start_date"]:
-        raise TimelineError("The end date is before the start date.")
+        raise TimelineError(_("The end date is before the start date."))
     event = TimelineEvent(
         patient_id=patient.id,
         episode=patient.episode,

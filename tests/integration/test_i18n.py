@@ -1,0 +1,379 @@
+"""Patients in their own language (issue 20): pages, settings, enrolment, the API,
+emails and reminders in Spanish for a Spanish-speaking patient; English unchanged."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from recovery.auth.models import User
+from recovery.db import utcnow
+from recovery.extensions import db
+from recovery.notify.channels import EmailChannel, InAppChannel
+from recovery.patients.models import Patient
+from recovery.reminders.services import dispatch_due
+from recovery.timeline.services import recompute_timeline
+from tests.conftest import bearer_headers, csrf_from
+from tests.integration.test_cohort import ENROLMENT
+
+NOW = "2026-11-26 15:00 +0000"  # a Thursday; surgery on 10 November, day 16
+pytestmark = pytest.mark.travel(NOW)
+
+
+def speaks(app, account, language: str) -> None:
+    """Set the account's language, as their settings page would."""
+    with app.app_context():
+        db.session.get(User, account.id).language = language
+        db.session.commit()
+
+
+@pytest.fixture
+def clinician(make_user):
+    return make_user("clinician")
+
+
+@pytest.fixture
+def spanish_patient(app, make_patient, clinician):
+    """A patient who reads Spanish, with a built timeline."""
+    account = make_patient(clinician, name="Rosa Díaz", phone="+1 312 555 0101")
+    speaks(app, account, "es")
+    with app.test_request_context():
+        recompute_timeline(db.session.get(Patient, account.patient_id))
+        db.session.commit()
+    return account
+
+
+@pytest.fixture
+def english_patient(app, make_patient, clinician):
+    account = make_patient(clinician, name="Ann Smith")
+    with app.test_request_context():
+        recompute_timeline(db.session.get(Patient, account.patient_id))
+        db.session.commit()
+    return account
+
+
+def page(browser, path: str) -> str:
+    response = browser.client.get(path)
+    assert response.status_code == 200, path
+    return response.get_data(as_text=True)
+
+
+def test_spanish_patient_home_is_in_spanish(browser, spanish_patient):
+    browser.login(spanish_patient)
+    html = page(browser, "/patients/me")
+    assert '<html lang="es">' in html
+    assert "Hola, Rosa Díaz" in html
+    assert "El control de hoy" in html
+    assert "Día 16 después de la cirugía" in html
+    assert "jueves 26 de noviembre de 2026" in html  # Babel's Spanish date
+    assert "Su plan" in html and "Laminectomía parcial" in html
+    assert "Cerrar sesión" in html
+    assert "Today's check-in" not in html and "Your plan" not in html
+
+
+def test_english_patient_home_is_unchanged(browser, english_patient):
+    browser.login(english_patient)
+    html = page(browser, "/patients/me")
+    assert '<html lang="en">' in html
+    assert "Hello, Ann Smith" in html
+    assert "Today's check-in" in html
+    assert "Day 16 after surgery" in html
+    assert "Thursday 26 November 2026" in html
+    assert "Partial laminectomy" in html
+
+
+def test_spanish_check_in_and_its_urgent_guidance(browser, spanish_patient):
+    browser.login(spanish_patient)
+    form = page(browser, "/symptoms/check-in")
+    assert "¿Cómo se encuentra hoy?" in form
+    assert "Dolor de espalda ahora (0 = sin dolor, 10 = el peor imaginable)" in form
+    assert "No puedo controlar la orina (es nuevo)" in form
+    assert "Enviar mi control" in form
+    response = browser.submit(
+        "/symptoms/check-in",
+        {"back_pain": "4", "bladder_incontinence": "y"},
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    assert '<html lang="es">' in html
+    assert "Llame ahora a su equipo médico" in html
+    assert "Llamar a su equipo médico: " in html
+    assert "Hemos avisado a su equipo médico, pero no espere a que le llamen." in html
+
+
+def test_spanish_check_in_errors_are_in_spanish(browser, spanish_patient):
+    browser.login(spanish_patient)
+    response = browser.submit("/symptoms/check-in", {"back_pain": ""})
+    html = response.get_data(as_text=True)
+    assert "Elija su dolor de espalda de 0 a 10." in html
+    assert "Revise algunas respuestas" in html
+
+
+def test_spanish_timeline_is_in_spanish(browser, spanish_patient):
+    browser.login(spanish_patient)
+    html = page(browser, "/timeline/me")
+    assert '<html lang="es">' in html
+    assert "Mi calendario" in html
+    assert "Cirugía el martes 10 de noviembre de 2026." in html
+    assert "Hoy, jueves 26 de noviembre" in html
+    assert "En el calendario de su teléfono" in html
+
+
+def test_english_timeline_is_unchanged(browser, english_patient):
+    browser.login(english_patient)
+    html = page(browser, "/timeline/me")
+    assert "Surgery on Tuesday 10 November 2026." in html
+    assert "Today, Thursday 26 November" in html
+
+
+def test_accept_language_chooses_before_login(client):
+    spanish = client.get("/login", headers={"Accept-Language": "es-MX,es;q=0.9"})
+    html = spanish.get_data(as_text=True)
+    assert '<html lang="es">' in html and "Iniciar sesión" in html
+    english = client.get("/login", headers={"Accept-Language": "en-US,en;q=0.8"})
+    assert "Log in" in english.get_data(as_text=True)
+    other = client.get("/login", headers={"Accept-Language": "de"})
+    assert '<html lang="en">' in other.get_data(as_text=True)
+
+
+def test_the_persons_choice_wins_over_the_browser(browser, spanish_patient):
+    browser.login(spanish_patient)
+    html = browser.client.get(
+        "/patients/me", headers={"Accept-Language": "en"}
+    ).get_data(as_text=True)
+    assert '<html lang="es">' in html
+
+
+def test_patients_choose_their_language_in_their_settings(
+    app, browser, english_patient
+):
+    browser.login(english_patient)
+    settings = page(browser, "/reminders/preferences")
+    assert '<option selected value="en">English</option>' in settings
+    response = browser.submit(
+        "/reminders/preferences",
+        {
+            "notify_in_app": "y",
+            "notify_email": "y",
+            "timezone": "America/Chicago",
+            "language": "es",
+        },
+        follow_redirects=True,
+    )
+    assert "Sus preferencias están guardadas." in response.get_data(as_text=True)
+    assert "Hola, Ann Smith" in page(browser, "/patients/me")
+    with app.app_context():
+        assert db.session.get(User, english_patient.id).language == "es"
+
+
+def test_an_unknown_language_is_refused_in_settings(app, browser, english_patient):
+    browser.login(english_patient)
+    response = browser.submit(
+        "/reminders/preferences",
+        {"notify_in_app": "y", "timezone": "America/Chicago", "language": "fr"},
+    )
+    assert response.status_code == 200
+    assert "Not a valid choice" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, english_patient.id).language == "en"
+
+
+def test_staff_choose_their_language_too(app, browser, clinician):
+    browser.login(clinician)
+    browser.submit(
+        "/reminders/preferences",
+        {"notify_in_app": "y", "timezone": "UTC", "language": "es"},
+    )
+    html = page(browser, "/account")
+    assert "Su cuenta" in html and "Español" in html
+
+
+def test_enrolment_form_sets_the_language_and_invites_in_it(
+    app, browser, clinician, outbox
+):
+    browser.login(clinician)
+    form = page(browser, "/patients/new")
+    assert '<select id="language" name="language">' in form
+    response = browser.submit("/patients/new", {**ENROLMENT, "language": "es"})
+    assert response.status_code == 302
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == ENROLMENT["email"]))
+        assert user.language == "es"
+    (invitation,) = outbox
+    assert invitation.subject == "Su cuenta de Recovery"
+    assert "Hola, Nina New:" in invitation.body
+    assert "Se ha creado una cuenta de Recovery para usted." in invitation.body
+    assert "7 días" in invitation.body
+
+
+def test_enrolment_form_refuses_an_unknown_language(app, browser, clinician):
+    browser.login(clinician)
+    response = browser.submit("/patients/new", {**ENROLMENT, "language": "xx"})
+    assert response.status_code == 400
+    assert "Must be one of: en, es." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Patient)) == 0
+
+
+API_PATIENT = {
+    "name": "Luis Pérez",
+    "email": "luis@mail.example.org",
+    "mrn": "API-ES-1",
+    "date_of_birth": "1955-03-04",
+    "timezone": "America/Chicago",
+    "surgery_date": "2026-11-20",
+    "procedure": "partial_laminectomy",
+    "tumor_location": "intradural_extramedullary",
+    "malignancy": "benign",
+}
+
+
+def test_api_sets_reads_and_changes_the_language(client, clinician):
+    headers = bearer_headers(client, clinician)
+    created = client.post(
+        "/api/v1/patients", json={**API_PATIENT, "language": "es"}, headers=headers
+    )
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["language"] == "es"
+    patient_id = created.get_json()["id"]
+    read = client.get(f"/api/v1/patients/{patient_id}", headers=headers)
+    assert read.get_json()["language"] == "es"
+    changed = client.patch(
+        f"/api/v1/patients/{patient_id}", json={"language": "en"}, headers=headers
+    )
+    assert changed.status_code == 200 and changed.get_json()["language"] == "en"
+
+
+def test_api_language_defaults_to_the_clinics_first(client, clinician):
+    headers = bearer_headers(client, clinician)
+    created = client.post("/api/v1/patients", json=API_PATIENT, headers=headers)
+    assert created.get_json()["language"] == "en"
+
+
+def test_api_refuses_an_unknown_language_and_changes_nothing(app, client, clinician):
+    headers = bearer_headers(client, clinician)
+    refused = client.post(
+        "/api/v1/patients", json={**API_PATIENT, "language": "fr"}, headers=headers
+    )
+    assert refused.status_code == 422
+    assert "language" in refused.get_json()["error"]["fields"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Patient)) == 0
+    created = client.post(
+        "/api/v1/patients", json={**API_PATIENT, "language": "es"}, headers=headers
+    )
+    patient_id = created.get_json()["id"]
+    for bad in ("fr", "", None, 7):
+        patch = client.patch(
+            f"/api/v1/patients/{patient_id}",
+            json={"language": bad, "name": "Someone Else"},
+            headers=headers,
+        )
+        assert patch.status_code == 422, bad
+        assert "language" in patch.get_json()["error"]["fields"]
+    after = client.get(f"/api/v1/patients/{patient_id}", headers=headers).get_json()
+    assert after["language"] == "es" and after["name"] == "Luis Pérez"
+
+
+def test_a_reminder_email_to_a_spanish_patient_is_in_spanish(
+    app, spanish_patient, english_patient, outbox
+):
+    """The check-in reminder goes out in each recipient's own language."""
+    with app.app_context():
+        for account in (spanish_patient, english_patient):
+            db.session.get(User, account.id).email_details = True
+        db.session.commit()
+    # The next morning's check-in reminder (08:00 in Chicago).
+    with time_machine.travel("2026-11-27 14:01 +0000", tick=False), app.app_context():
+        from recovery.reminders.services import replan_reminders
+
+        patients = db.session.scalars(select(Patient)).all()
+        replan_reminders(patients, utcnow())
+        db.session.commit()
+        result = dispatch_due(
+            {"in_app": InAppChannel(), "email": EmailChannel()}, utcnow()
+        )
+    assert result.failed == 0
+    by_recipient = {mail.to[0]: mail for mail in outbox}
+    spanish = by_recipient[spanish_patient.email]
+    assert spanish.subject == "Es la hora de su control de síntomas"
+    assert "¿Cómo se encuentra hoy?" in spanish.body
+    html = spanish.alternatives[0][0]
+    assert "Hola, Rosa Díaz:" in html and "Este mensaje no es un diagnóstico" in html
+    english = by_recipient[english_patient.email]
+    assert english.subject == "Time for your symptom check-in"
+    assert "How are you today?" in english.body
+
+
+def test_the_in_app_inbox_speaks_the_readers_language(app, browser, spanish_patient):
+    with time_machine.travel("2026-11-27 14:01 +0000", tick=False):
+        with app.app_context():
+            from recovery.reminders.services import replan_reminders
+
+            replan_reminders(db.session.scalars(select(Patient)).all(), utcnow())
+            db.session.commit()
+            dispatch_due({"in_app": InAppChannel(), "email": InAppChannel()}, utcnow())
+        browser.login(spanish_patient)
+        html = page(browser, "/reminders/inbox")
+    assert "Es la hora de su control de síntomas" in html
+
+
+def test_password_reset_email_follows_the_account_not_the_browser(
+    app, client, spanish_patient, outbox
+):
+    page_html = client.get(
+        "/reset-password", headers={"Accept-Language": "en"}
+    ).get_data(as_text=True)
+    client.post(
+        "/reset-password",
+        data={"email": spanish_patient.email, "csrf_token": csrf_from(page_html)},
+        headers={"Accept-Language": "en"},
+    )
+    (mail,) = outbox
+    assert mail.subject == "Restablecer su contraseña de Recovery"
+    assert "Alguien ha pedido restablecer la contraseña" in mail.body
+
+
+def test_a_caregiver_invited_by_a_spanish_patient_gets_spanish(
+    app, browser, spanish_patient, outbox
+):
+    browser.login(spanish_patient)
+    browser.submit(
+        "/caregivers/",
+        {"name": "Marta Díaz", "email": "marta@mail.example.org"},
+        form_url="/caregivers/",
+    )
+    (mail,) = outbox
+    assert mail.subject == "Le invitan a Recovery como cuidador o cuidadora"
+    assert "Rosa Díaz le invita a seguir su recuperación" in mail.body
+
+
+def test_error_pages_follow_the_language(client):
+    html = client.get("/no-such-page", headers={"Accept-Language": "es"}).get_data(
+        as_text=True
+    )
+    assert "Aquí no hay ninguna página." in html
+
+
+def test_dates_are_spanish_in_the_spanish_history(browser, spanish_patient):
+    browser.login(spanish_patient)
+    browser.submit("/symptoms/check-in", {"back_pain": "3", "temperature_c": "37.5"})
+    html = page(browser, "/symptoms/history")
+    assert "Mi dolor y mi recuperación" in html
+    assert "37,5 °C" in html  # Spanish decimal comma
+
+
+@pytest.mark.parametrize("when", [date(2026, 11, 26)])
+def test_babel_formats_follow_the_page_language(app, when):
+    from flask_babel import force_locale
+
+    from recovery.i18n import format_day
+
+    with app.test_request_context():
+        with force_locale("es"):
+            assert format_day(when, "day_short") == "jue 26 nov 2026"
+        with force_locale("en"):
+            assert format_day(when, "day_short") == "Thu 26 Nov 2026"
