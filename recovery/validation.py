@@ -104,6 +104,11 @@ class FiniteDecimalField(DecimalField):
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         """Parse, then drop anything that is not a finite number."""
+        # A decimal comma, as Spanish (and most of Europe) writes 37,5.
+        valuelist = [
+            v.replace(",", ".") if isinstance(v, str) and v.count(",") == 1 else v
+            for v in valuelist
+        ]
         super().process_formdata(valuelist)
         # Huge finite values break the page too: quantizing them to `places` fails.
         if isinstance(self.data, Decimal) and (

@@ -226,7 +226,7 @@ def correct_check_in(
     new = {field: values.get(field) for field in SYMPTOM_FIELDS}
     new["notes"] = new["notes"] or ""
     changed = {f: (getattr(log, f), v) for f, v in new.items() if getattr(log, f) != v}
-    for field, (_, after) in changed.items():
+    for field, (_before, after) in changed.items():
         setattr(log, field, after)
     db.session.flush()
     rules = red_flag_rules()
@@ -246,8 +246,8 @@ def correct_check_in(
         patient_id=patient.id,
         target=f"symptom_log:{log.id}",
         details={
-            "before": {field: before for field, (before, _) in changed.items()},
-            "after": {field: after for field, (_, after) in changed.items()},
+            "before": {field: before for field, (before, _after) in changed.items()},
+            "after": {field: after for field, (_before, after) in changed.items()},
             "alerts": [a.rule for a in alerts],
         },
     )

@@ -360,7 +360,7 @@ def test_error_pages_follow_the_language(client):
 
 def test_dates_are_spanish_in_the_spanish_history(browser, spanish_patient):
     browser.login(spanish_patient)
-    browser.submit("/symptoms/check-in", {"back_pain": "3", "temperature_c": "37.5"})
+    browser.submit("/symptoms/check-in", {"back_pain": "3", "temperature": "37,5"})
     html = page(browser, "/symptoms/history")
     assert "Mi dolor y mi recuperación" in html
     assert "37,5 °C" in html  # Spanish decimal comma
