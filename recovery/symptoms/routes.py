@@ -17,6 +17,7 @@ from recovery.audit.services import render_audited
 from recovery.auth.routes import safe_next
 from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.i18n import current_language
 from recovery.patients.access import get_patient_for, own_patient
 from recovery.patients.contact import urgent_advice
 from recovery.patients.models import Patient
@@ -34,8 +35,8 @@ from recovery.symptoms.services import (
     nothing_new_values,
     odi_texts,
     record_check_in,
-    red_flag_rules,
     submit_odi,
+    urgent_signs_for_reader,
     wound_asked,
 )
 from recovery.symptoms.trends import trend_data
@@ -66,7 +67,7 @@ def check_in() -> Response | str:
         "symptoms/check_in.html",
         form=form,
         advice=urgent_advice(patient),
-        signs=red_flag_rules().urgent_signs,
+        signs=urgent_signs_for_reader(),
         wound_asked=wound_asked(patient, today),
         last=last_check_in(patient),
         same_form=CompleteForm(),
@@ -104,7 +105,7 @@ def result(log_id: int) -> str:
         urgent=[a for a in alerts if a.severity == "urgent"],
         warnings=[a for a in alerts if a.severity == "warning"],
         advice=urgent_advice(patient),
-        signs=red_flag_rules().urgent_signs,
+        signs=urgent_signs_for_reader(),
     )
 
 
@@ -125,7 +126,7 @@ def odi() -> Response | tuple[str, int]:
     patient = _own_patient("view_symptoms")
     today = local_today(patient.user.timezone, utcnow())
     form = OdiForm()
-    texts = odi_texts()
+    texts = odi_texts().in_language(current_language())
     refused = ""
     if form.validate_on_submit():
         try:
