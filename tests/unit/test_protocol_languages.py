@@ -11,6 +11,7 @@ import tomllib
 import pytest
 
 from recovery.domain.event_texts import EventText, event_text, params_of, render_item
+from recovery.domain.messages import guidance, load_message_signs, urgent_signs
 from recovery.domain.plan import BracePlan, RadiationPlan
 from recovery.domain.protocol import (
     PROTOCOL_DIR,
@@ -338,3 +339,38 @@ def test_a_stored_finding_reads_in_spanish_with_its_numbers():
     assert finding_text(rules, "fever", "Fever, said the nurse.", "es") == (
         "Fever, said the nurse."
     )
+
+
+# -- Urgent words in messages, in either language ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "rules"),
+    [
+        ("Tengo fiebre y no puedo orinar", ["urinary_retention", "fever"]),
+        ("Me siento MÁS DÉBIL de las piernas", ["leg_weakness_worse"]),
+        ("mas debil hoy, sin acentos", ["leg_weakness_worse"]),
+        ("La herida supura un poco", ["wound"]),
+        ("dolor en el pecho", ["call_at_once"]),
+        ("¿Cuándo es mi próxima cita?", []),
+    ],
+)
+def test_urgent_words_are_found_in_spanish_accents_or_not(text, rules):
+    assert [sign.rule for sign in urgent_signs(text)] == rules
+
+
+def test_the_guidance_reads_in_spanish_with_the_same_numbers():
+    signs = urgent_signs("fiebre y no puedo orinar")
+    text = guidance(signs, "555-0100", "911", 38.0, "es")
+    assert text.startswith("Los mensajes se leen en horario de consulta.")
+    assert "que no puede orinar o fiebre de 38\u00a0°C o más" in text
+    assert "llame ahora a su equipo médico al 555-0100" in text
+    assert "llame a emergencias (911)" in text
+    without_phone = guidance(signs, "", "112", 38.0, "es")
+    assert "equipo médico al número de su carta de alta" in without_phone
+
+
+def test_the_shipped_message_signs_are_complete_in_spanish():
+    signs, texts = load_message_signs(languages=BOTH)
+    assert all(dict(sign.says).get("es") for sign in signs)
+    assert dict(texts.text)["es"]
