@@ -234,3 +234,17 @@ def test_without_spanish_enabled_a_protocol_needs_no_spanish(tmp_path):
         "testing", overrides={"PROTOCOL_DIR": str(folder), "LANGUAGES": ("en",)}
     )
     assert app.extensions["protocols"]["open_resection"].item("pain_review")
+
+
+def test_the_calendar_feed_names_events_in_the_patients_language(app, enrol):
+    from recovery.interop.ical import issue_calendar_token
+
+    browser = enrol("es")
+    with app.test_request_context():
+        token = issue_calendar_token(db.session.get(Patient, browser.patient_id))
+        db.session.commit()
+    # Calendar apps send no login and no Accept-Language: the patient's own choice.
+    feed = app.test_client().get(f"/timeline/feed/{token}.ics")
+    text = feed.get_data(as_text=True).replace("\r\n ", "")
+    assert "SUMMARY:Sesión de radioterapia 1 de 10" in text
+    assert "Radiation session" not in text
