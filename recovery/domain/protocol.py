@@ -2,17 +2,28 @@
 
 A protocol is data a clinic can change; every number of ../shared/clinical.md lives in
 a protocol file, not in code. A bad file fails loudly with the file, the item and why.
+Every text a patient reads carries its translations beside it (`title_es`), one per
+enabled language (recovery.domain.languages).
 """
 
 from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from recovery.domain.languages import (
+    SOURCE_LANGUAGE,
+    ListTexts,
+    Texts,
+    is_translation_key,
+    pick,
+    translated,
+    translated_list,
+)
 from recovery.domain.plan import ORIGINS, PROCEDURES, TUMOR_LOCATIONS
 
 PROTOCOL_DIR = Path(__file__).parent / "protocols"
@@ -78,6 +89,16 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class ItemText:
+    """What a patient reads of an item, in one language (placeholders unfilled)."""
+
+    title: str
+    instructions: str
+    allowed: tuple[str, ...] = ()
+    not_allowed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Item:
     """One line of a protocol: a kind of event and its schedule."""
 
@@ -96,6 +117,15 @@ class Item:
     lifted_by: str = ""
     ends_reason: str = ""
     lifts: tuple[str, ...] = ()
+    # The texts in the other languages loaded: ((language, ItemText), ...).
+    translations: tuple[tuple[str, ItemText], ...] = ()
+
+    def text(self, language: str = SOURCE_LANGUAGE) -> ItemText:
+        """The item's texts in `language`; English when it has none in it."""
+        english = ItemText(
+            self.title, self.instructions, self.allowed, self.not_allowed
+        )
+        return pick(self.translations, language, english)
 
 
 @dataclass(frozen=True)
@@ -130,6 +160,13 @@ class Education:
     from_day: int | None = None
     to_day: int | None = None
     when: Conditions = Conditions()
+    # ((language, (title, text)), ...) for the other languages loaded.
+    translations: tuple[tuple[str, tuple[str, str]], ...] = ()
+
+    def in_language(self, language: str) -> Education:
+        """This entry with its title and text in `language` (English if none)."""
+        title, text = pick(self.translations, language, (self.title, self.text))
+        return replace(self, title=title, text=text)
 
 
 @dataclass(frozen=True)
@@ -144,6 +181,12 @@ class Protocol:
     radiation: RadiationSettings
     items: tuple[Item, ...] = field(default_factory=tuple)
     education: tuple[Education, ...] = ()
+    # The protocol's title in every language loaded, English first.
+    titles: Texts = ()
+
+    def title_in(self, language: str) -> str:
+        """The protocol's title in `language` (English if it has none in it)."""
+        return pick(self.titles, language, self.title)
 
     def item(self, item_id: str) -> Item | None:
         """The item of this id, or None."""
@@ -268,7 +311,41 @@ def _first_day(schedule: Schedule) -> int:
     return schedule.start_day - schedule.window_before
 
 
-def _item(data: Any, where: str) -> Item:
+def _item_translations(
+    data: Mapping[str, Any],
+    english: ItemText,
+    languages: Iterable[str],
+    where: str,
+) -> tuple[tuple[str, ItemText], ...]:
+    """The item's texts in each enabled language but English, checked."""
+    others = [lang for lang in languages if lang != SOURCE_LANGUAGE]
+    if not others:
+        return ()
+    titles = translated(data, "title", english.title, others, where, ProtocolError)
+    instructions = translated(
+        data, "instructions", english.instructions, others, where, ProtocolError
+    )
+    allowed: ListTexts = translated_list(
+        data, "allowed", english.allowed, others, where, ProtocolError
+    )
+    not_allowed = translated_list(
+        data, "not_allowed", english.not_allowed, others, where, ProtocolError
+    )
+    return tuple(
+        (
+            language,
+            ItemText(
+                pick(titles, language, ""),
+                pick(instructions, language, ""),
+                pick(allowed, language, ()),
+                pick(not_allowed, language, ()),
+            ),
+        )
+        for language in others
+    )
+
+
+def _item(data: Any, where: str, languages: Iterable[str] = ()) -> Item:
     if not isinstance(data, dict):
         raise _fail(where, "each item must be a table")
     item_id = _get(data, "id", str, where)
@@ -292,16 +369,23 @@ def _item(data: Any, where: str) -> Item:
         raise _fail(where, "starts before surgery but is not marked pre_op = true")
     reminders = _strings(data.get("reminders", []), "reminders", where)
     _check_known("reminder rule", reminders, REMINDER_RULES, where)
+    english = ItemText(
+        title=_get(data, "title", str, where),
+        instructions=_get(data, "instructions", str, where).strip(),
+        allowed=_strings(data.get("allowed", []), "allowed", where),
+        not_allowed=_strings(data.get("not_allowed", []), "not_allowed", where),
+    )
     return Item(
         id=item_id,
         kind=kind,
-        title=_get(data, "title", str, where),
-        instructions=_get(data, "instructions", str, where).strip(),
+        title=english.title,
+        instructions=english.instructions,
         schedule=schedule,
         when=_conditions(data.get("when", {}), where),
         pre_op=pre_op,
-        allowed=_strings(data.get("allowed", []), "allowed", where),
-        not_allowed=_strings(data.get("not_allowed", []), "not_allowed", where),
+        allowed=english.allowed,
+        not_allowed=english.not_allowed,
+        translations=_item_translations(data, english, languages, where),
         reminders=reminders,
         lifted_by=_text(data, "lifted_by", where),
         ends_reason=_text(data, "ends_reason", where),
@@ -447,14 +531,18 @@ def _radiation(data: Any, source: str) -> RadiationSettings:
     return RadiationSettings(default, low, high)
 
 
-def _education(data: Any, where: str) -> Education:
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _education(data: Any, where: str, languages: Iterable[str] = ()) -> Education:
     if not isinstance(data, dict):
         raise _fail(where, "each education entry must be a table")
     entry_id = _get(data, "id", str, where)
     where = f"{where} '{entry_id}'"
     _check_known(
         "key",
-        data,
+        (k for k in data if not is_translation_key(k, ("title", "text"))),
         ("id", "title", "text", "pages", "from_day", "to_day", "when"),
         where,
     )
@@ -469,14 +557,23 @@ def _education(data: Any, where: str) -> Education:
             raise _fail(where, f"'{key}' must be a whole number")
     if from_day is not None and to_day is not None and to_day < from_day:
         raise _fail(where, "'to_day' is before 'from_day'")
+    title = _get(data, "title", str, where)
+    text = _one_line(_get(data, "text", str, where))
+    others = [lang for lang in languages if lang != SOURCE_LANGUAGE]
+    titles = translated(data, "title", title, others, where, ProtocolError)
+    texts = translated(data, "text", text, others, where, ProtocolError, _one_line)
     return Education(
         id=entry_id,
-        title=_get(data, "title", str, where),
-        text=" ".join(_get(data, "text", str, where).split()),
+        title=title,
+        text=text,
         pages=pages,
         from_day=from_day,
         to_day=to_day,
         when=_conditions(data.get("when", {}), where),
+        translations=tuple(
+            (lang, (pick(titles, lang, title), pick(texts, lang, text)))
+            for lang in others
+        ),
     )
 
 
@@ -487,13 +584,21 @@ def _list(data: Mapping[str, Any], key: str, where: str) -> list[Any]:
     return value
 
 
-def parse_protocol(data: Mapping[str, Any], source: str) -> Protocol:
-    """Validate a parsed TOML document into a Protocol."""
+def parse_protocol(
+    data: Mapping[str, Any], source: str, languages: Iterable[str] = (SOURCE_LANGUAGE,)
+) -> Protocol:
+    """Validate a parsed TOML document into a Protocol.
+
+    `languages`: the enabled languages (config LANGUAGES); every patient text needs
+    one in each, or the file is refused naming the item and the language.
+    """
+    languages = tuple(languages)
     procedures = _strings(_get(data, "procedures", list, source), "procedures", source)
     _check_known("procedure", procedures, PROCEDURES, source)
     raw_items = _get(data, "items", list, source)
     items = tuple(
-        _item(raw, f"{source}: item {n + 1}") for n, raw in enumerate(raw_items)
+        _item(raw, f"{source}: item {n + 1}", languages)
+        for n, raw in enumerate(raw_items)
     )
     seen: set[str] = set()
     for item in items:
@@ -506,13 +611,15 @@ def parse_protocol(data: Mapping[str, Any], source: str) -> Protocol:
     if sum(1 for i in items if i.schedule.type == "on_pain_rise") > 1:
         raise _fail(source, "at most one item may have an 'on_pain_rise' schedule")
     education = tuple(
-        _education(raw, f"{source}: education {n + 1}")
+        _education(raw, f"{source}: education {n + 1}", languages)
         for n, raw in enumerate(_list(data, "education", source))
     )
+    title = _get(data, "title", str, source)
     return Protocol(
         id=_get(data, "id", str, source),
         version=_get(data, "version", str, source),
-        title=_get(data, "title", str, source),
+        title=title,
+        titles=translated(data, "title", title, languages, source, ProtocolError),
         procedures=procedures,
         items=items,
         check_in=_check_in(data.get("check_in"), source),
@@ -521,20 +628,25 @@ def parse_protocol(data: Mapping[str, Any], source: str) -> Protocol:
     )
 
 
-def load_protocol(path: Path) -> Protocol:
-    """Read and validate one protocol file."""
+def load_protocol(
+    path: Path, languages: Iterable[str] = (SOURCE_LANGUAGE,)
+) -> Protocol:
+    """Read and validate one protocol file, with its texts in `languages`."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise ProtocolError(f"{path}: cannot be read: {error}") from error
-    return parse_protocol(data, str(path))
+    return parse_protocol(data, str(path), languages)
 
 
-def load_protocols(directory: Path = PROTOCOL_DIR) -> dict[str, Protocol]:
+def load_protocols(
+    directory: Path = PROTOCOL_DIR, languages: Iterable[str] = (SOURCE_LANGUAGE,)
+) -> dict[str, Protocol]:
     """Every protocol of a folder by procedure; each procedure needs exactly one."""
+    languages = tuple(languages)
     by_procedure: dict[str, Protocol] = {}
     for path in sorted(directory.glob("*.toml")):
-        protocol = load_protocol(path)
+        protocol = load_protocol(path, languages)
         for procedure in protocol.procedures:
             if procedure in by_procedure:
                 raise ProtocolError(

@@ -1,20 +1,33 @@
 """Red-flag rules: a check-in and the patient's history in, findings out.
 
 Every threshold is data (rules/red_flags.toml, defaults from ../shared/clinical.md),
-loaded and checked by `load_red_flags`; each finding names its rule. Pure: the
-check-in carries its own time, nothing reads a clock.
+loaded and checked by `load_red_flags`; each finding names its rule. What a finding
+says and the urgent signs are data too, with their translations beside them
+([findings], [guidance]); `finding_text` gives a stored finding in another language.
+Pure: the check-in carries its own time, nothing reads a clock.
 """
 
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from statistics import median
 from typing import Any
+
+from recovery.domain.languages import (
+    SOURCE_LANGUAGE,
+    Texts,
+    fill,
+    pick,
+    placeholders,
+    translated,
+    translated_list,
+    values_of,
+)
 
 WEAKNESS = ("none", "mild", "worse")
 WOUND = ("healing", "red", "draining", "opened")
@@ -42,6 +55,48 @@ class RedFlagRules:
     # "Call at once if you have ...", every urgent sign of the sheet, with a rule or
     # without one, the numbers filled in from the thresholds above.
     urgent_signs: tuple[str, ...]
+    # The same in the other languages loaded: ((language, signs), ...).
+    urgent_signs_in: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # What each finding says ([findings]): ((key, texts by language), ...).
+    findings: tuple[tuple[str, Texts], ...] = ()
+    # What to do now, by language ([guidance] advice).
+    advice: Texts = ()
+
+    def signs_in(self, language: str) -> tuple[str, ...]:
+        """The urgent signs in `language` (English when it has none in it)."""
+        return pick(self.urgent_signs_in, language, self.urgent_signs)
+
+    def advice_in(self, language: str) -> str:
+        """What to do now, in `language` (English when it has none in it)."""
+        return pick(self.advice, language, pick(self.advice, SOURCE_LANGUAGE, ""))
+
+    def finding_message(self, key: str, **values: object) -> str:
+        """A finding's English message, its values filled in."""
+        for name, texts in self.findings:
+            if name == key:
+                return fill(pick(texts, SOURCE_LANGUAGE, ""), values)
+        raise KeyError(key)
+
+
+# What each finding says ([findings] of the rules file) and the values it fills in;
+# a finding whose rule takes several wordings has a key per wording (rule_variant).
+FINDING_VALUES: dict[str, frozenset[str]] = {
+    "new_bladder_incontinence": frozenset(),
+    "new_bowel_incontinence": frozenset(),
+    "urinary_retention": frozenset(),
+    "saddle_numbness": frozenset(),
+    "coordination_loss": frozenset(),
+    "leg_weakness_worse": frozenset(),
+    "fever": frozenset({"temperature"}),
+    "fever_with_wound_red": frozenset({"temperature"}),
+    "fever_with_wound_draining": frozenset({"temperature"}),
+    "wound_opened": frozenset(),
+    "wound_draining": frozenset(),
+    "back_pain_rising": frozenset({"score", "points", "count", "days", "median"}),
+    "leg_pain_rising": frozenset({"score", "points", "count", "days", "median"}),
+    "weight_loss": frozenset({"weight", "lost", "highest", "days"}),
+    "odi_worse": frozenset({"score", "change", "previous"}),
+}
 
 
 # (section, key, type, lowest, highest): what each threshold may be.
@@ -58,8 +113,15 @@ _LIMITS: tuple[tuple[str, str, type, float, float], ...] = (
 )
 
 
-def parse_red_flags(data: Mapping[str, Any], source: str) -> RedFlagRules:
-    """Check a parsed rules file; a bad value names the file and the key."""
+def parse_red_flags(
+    data: Mapping[str, Any], source: str, languages: Iterable[str] = (SOURCE_LANGUAGE,)
+) -> RedFlagRules:
+    """Check a parsed rules file; a bad value names the file and the key.
+
+    `languages`: the enabled languages (config LANGUAGES); each needs its urgent
+    signs, advice and finding texts, or the file is refused naming the language.
+    """
+    others = [lang for lang in languages if lang != SOURCE_LANGUAGE]
     values: dict[str, Any] = {}
     for section, key, kind, low, high in _LIMITS:
         where = f"{source}: [{section}] {key}"
@@ -78,19 +140,89 @@ def parse_red_flags(data: Mapping[str, Any], source: str) -> RedFlagRules:
         raise RedFlagError(
             f"{source}: [urgent] fever_with_wound_c must not be above fever_alone_c"
         )
-    signs = data.get("guidance", {}).get("urgent_signs")
+    guidance = data.get("guidance", {})
+    signs = guidance.get("urgent_signs")
     where = f"{source}: [guidance] urgent_signs"
     if not isinstance(signs, list) or not signs:
         raise RedFlagError(f"{where}: must be a list of the urgent signs")
-    texts = []
     for n, sign in enumerate(signs, 1):
         if not isinstance(sign, str) or not sign.strip():
             raise RedFlagError(f"{where}, sign {n}: must be a text")
-        try:
-            texts.append(sign.format(**{k: _shown(v) for k, v in values.items()}))
-        except (KeyError, IndexError, ValueError) as error:
-            raise RedFlagError(f"{where}, sign {n}: unknown value {error}") from None
-    return RedFlagRules(**values, urgent_signs=tuple(texts))
+    by_language = translated_list(
+        guidance,
+        "urgent_signs",
+        tuple(signs),
+        others,
+        f"{source}: [guidance]",
+        RedFlagError,
+    )
+    shown = {k: _shown(v) for k, v in values.items()}
+    filled: dict[str, tuple[str, ...]] = {}
+    for language, texts in by_language:
+        named = where if language == SOURCE_LANGUAGE else f"{where}_{language}"
+        filled[language] = tuple(
+            _format_sign(sign, shown, f"{named}, sign {n}")
+            for n, sign in enumerate(texts, 1)
+        )
+    english = filled.pop(SOURCE_LANGUAGE)
+    return RedFlagRules(
+        **values,
+        urgent_signs=english,
+        urgent_signs_in=tuple(filled.items()),
+        findings=_findings(data.get("findings"), source, others),
+        advice=_advice(guidance, source, others),
+    )
+
+
+def _format_sign(sign: str, shown: Mapping[str, str], where: str) -> str:
+    try:
+        return sign.format(**shown)
+    except (KeyError, IndexError, ValueError) as error:
+        raise RedFlagError(f"{where}: unknown value {error}") from None
+
+
+def _advice(guidance: Mapping[str, Any], source: str, others: list[str]) -> Texts:
+    where = f"{source}: [guidance]"
+    advice = guidance.get("advice")
+    if not isinstance(advice, str) or not advice.strip():
+        raise RedFlagError(f"{where} advice: missing (what to do now, as text)")
+    return translated(guidance, "advice", advice.strip(), others, where, RedFlagError)
+
+
+def _findings(
+    table: Any, source: str, others: list[str]
+) -> tuple[tuple[str, Texts], ...]:
+    where = f"{source}: [findings]"
+    if not isinstance(table, Mapping):
+        raise RedFlagError(f"{where}: missing (what each finding says)")
+    found = []
+    for key, expected in FINDING_VALUES.items():
+        text = table.get(key)
+        if not isinstance(text, str) or not text.strip():
+            raise RedFlagError(f"{where} {key}: missing (what this finding says)")
+        if placeholders(text) != expected:
+            wanted = ", ".join(f"{{{name}}}" for name in sorted(expected)) or "none"
+            raise RedFlagError(f"{where} {key}: must use the placeholders {wanted}")
+        texts = translated(
+            table, key, text.strip(), others, f"{where} {key}", RedFlagError
+        )
+        found.append((key, texts))
+    return tuple(found)
+
+
+def finding_text(rules: RedFlagRules, rule: str, message: str, language: str) -> str:
+    """A stored finding's message in `language`: the rules file's wording with the
+    same values when the message is one of the rule's English wordings, else as
+    stored (a message from an older wording stays as it was written)."""
+    if language == SOURCE_LANGUAGE:
+        return message
+    for key, texts in rules.findings:
+        if key != rule and not key.startswith(f"{rule}_"):
+            continue
+        values = values_of(pick(texts, SOURCE_LANGUAGE, ""), message)
+        if values is not None:
+            return fill(pick(texts, language, message), values)
+    return message
 
 
 def _shown(value: float) -> str:
@@ -98,13 +230,15 @@ def _shown(value: float) -> str:
     return f"{value:.1f}" if isinstance(value, float) else str(value)
 
 
-def load_red_flags(path: Path = RED_FLAGS_FILE) -> RedFlagRules:
-    """Read and check a red-flag rules file."""
+def load_red_flags(
+    path: Path = RED_FLAGS_FILE, languages: Iterable[str] = (SOURCE_LANGUAGE,)
+) -> RedFlagRules:
+    """Read and check a red-flag rules file, with its texts in `languages`."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise RedFlagError(f"{path}: cannot be read: {error}") from error
-    return parse_red_flags(data, str(path))
+    return parse_red_flags(data, str(path), languages)
 
 
 @cache
@@ -142,11 +276,6 @@ class Finding:
     message: str
 
 
-URGENT_ADVICE = (
-    "Call your care team now. If you cannot reach them, call emergency services."
-)
-
-
 def _new(flag: str, check_in: CheckIn, previous: CheckIn | None) -> bool:
     """Reported now and not at the check-in before: a new sign."""
     if not getattr(check_in, flag):
@@ -169,27 +298,12 @@ def urgent_findings(
     """
     rules = rules or default_rules()
     found: list[Finding] = []
-    for flag, rule, text, only_when_new in (
-        (
-            "bladder_incontinence",
-            "new_bladder_incontinence",
-            "new loss of bladder control",
-            True,
-        ),
-        (
-            "bowel_incontinence",
-            "new_bowel_incontinence",
-            "new loss of bowel control",
-            True,
-        ),
-        ("urinary_retention", "urinary_retention", "unable to pass urine", False),
-        (
-            "saddle_numbness",
-            "saddle_numbness",
-            "numbness between the legs (saddle area)",
-            False,
-        ),
-        ("coordination_loss", "coordination_loss", "new loss of coordination", True),
+    for flag, rule, only_when_new in (
+        ("bladder_incontinence", "new_bladder_incontinence", True),
+        ("bowel_incontinence", "new_bowel_incontinence", True),
+        ("urinary_retention", "urinary_retention", False),
+        ("saddle_numbness", "saddle_numbness", False),
+        ("coordination_loss", "coordination_loss", True),
     ):
         raised = (
             _new(flag, check_in, previous)
@@ -197,34 +311,34 @@ def urgent_findings(
             else bool(getattr(check_in, flag))
         )
         if raised:
-            found.append(Finding("urgent", rule, f"Reported {text}."))
+            found.append(Finding("urgent", rule, rules.finding_message(rule)))
     if check_in.leg_weakness == "worse":
-        found.append(
-            Finding(
-                "urgent",
-                "leg_weakness_worse",
-                "Reported leg weakness worse than before.",
-            )
-        )
+        rule = "leg_weakness_worse"
+        found.append(Finding("urgent", rule, rules.finding_message(rule)))
     temperature = check_in.temperature_c
     if temperature is not None:
+        shown = f"{temperature:.1f}"
         if temperature >= rules.fever_alone_c:
             found.append(
-                Finding("urgent", "fever", f"Temperature {temperature:.1f} °C (fever).")
+                Finding(
+                    "urgent", "fever", rules.finding_message("fever", temperature=shown)
+                )
             )
         elif temperature >= rules.fever_with_wound_c and check_in.wound in (
             "red",
             "draining",
         ):
+            key = f"fever_with_wound_{check_in.wound}"
             found.append(
                 Finding(
                     "urgent",
                     "fever_with_wound",
-                    f"Temperature {temperature:.1f} °C with a {check_in.wound} wound.",
+                    rules.finding_message(key, temperature=shown),
                 )
             )
     if check_in.wound in ("opened", "draining"):
-        found.append(Finding("urgent", "wound", f"Wound reported {check_in.wound}."))
+        key = f"wound_{check_in.wound}"
+        found.append(Finding("urgent", "wound", rules.finding_message(key)))
     return found
 
 
@@ -248,13 +362,18 @@ def _pain_rising(
         return None
     baseline = median(baseline_window)
     if all(v >= baseline + rules.pain_rise_points for v in values):
-        where = "Back" if attribute == "back_pain" else "Leg"
+        rule = f"{attribute}_rising"
         return Finding(
             "warning",
-            f"{attribute}_rising",
-            f"{where} pain {values[-1]}/10, up at least {rules.pain_rise_points} "
-            f"points on {count} check-ins in a row "
-            f"({rules.pain_baseline_days}-day median {baseline:g}).",
+            rule,
+            rules.finding_message(
+                rule,
+                score=values[-1],
+                points=rules.pain_rise_points,
+                count=count,
+                days=rules.pain_baseline_days,
+                median=f"{baseline:g}",
+            ),
         )
     return None
 
@@ -279,8 +398,13 @@ def _weight_loss(
         return Finding(
             "warning",
             "weight_loss",
-            f"Weight {check_in.weight_kg:g} kg, {lost:.1f} % below {highest:g} kg "
-            f"within {rules.weight_window_days} days.",
+            rules.finding_message(
+                "weight_loss",
+                weight=f"{check_in.weight_kg:g}",
+                lost=f"{lost:.1f}",
+                highest=f"{highest:g}",
+                days=rules.weight_window_days,
+            ),
         )
     return None
 
@@ -311,7 +435,12 @@ def odi_worse(
         return Finding(
             "warning",
             "odi_worse",
-            f"ODI {score:g} %, {score - previous:g} points worse than {previous:g} %.",
+            rules.finding_message(
+                "odi_worse",
+                score=f"{score:g}",
+                change=f"{score - previous:g}",
+                previous=f"{previous:g}",
+            ),
         )
     return None
 

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple
 from typing import Protocol as Structural
 
+from recovery.domain.languages import fill
 from recovery.domain.plan import Plan
 from recovery.domain.protocol import Conditions, Education, Item, Protocol
 
@@ -151,16 +152,6 @@ def radiation_dates(plan: Plan) -> list[date]:
 def sessions_prescribed(plan: Plan) -> int:
     """The radiation course as prescribed: five sessions a week."""
     return 5 * plan.radiation.weeks if plan.radiation.planned else 0
-
-
-class _Keep(dict[str, object]):
-    # For str.format_map: unknown {names} stay as they are.
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-def _fill(text: str, values: Mapping[str, object]) -> str:
-    return text.format_map(_Keep(values)) if values and "{" in text else text
 
 
 def _occurrences(
@@ -307,8 +298,8 @@ def _build(plan: Plan, protocol: Protocol) -> list[PlannedEvent]:
                     key=f"{item.id}:{n}",
                     item_id=item.id,
                     kind=item.kind,
-                    title=_fill(item.title, values),
-                    instructions=_fill(item.instructions, values),
+                    title=fill(item.title, values),
+                    instructions=fill(item.instructions, values),
                     start_date=start,
                     end_date=end,
                     allowed=item.allowed,

@@ -14,6 +14,7 @@ from recovery.clinician.services import ScheduleItem
 from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.patients.models import Patient
+from recovery.timeline.texts import event_text_filter
 
 
 def timeline_calendar(patient: Patient) -> bytes:
@@ -31,8 +32,10 @@ def timeline_calendar(patient: Patient) -> bytes:
         item = Event()
         item.add("uid", f"recovery-{patient.id}-{event.key}@recovery")
         item.add("dtstamp", stamp)
-        item.add("summary", event.title)
-        item.add("description", event.instructions)
+        # The patient's own calendar: in their language, whoever fetches it.
+        text = event_text_filter(event, patient.user.language)
+        item.add("summary", text.title)
+        item.add("description", text.instructions)
         item.add("dtstart", event.start_date)
         # DTEND of an all-day event is exclusive: the day after the last day. A
         # period with no end date is shown on the day it begins, not for years.

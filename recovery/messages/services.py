@@ -24,6 +24,7 @@ from recovery.caregivers.models import Caregiver
 from recovery.domain.messages import UrgentSign, guidance, urgent_signs
 from recovery.domain.symptoms import Finding
 from recovery.extensions import db
+from recovery.i18n import current_language
 from recovery.messages.models import Conversation, Message, MessageAttachment
 from recovery.messages.photos import CleanPhoto, remove_photo, store_photo
 from recovery.patients.contact import Advice, urgent_advice
@@ -43,7 +44,11 @@ def urgent_guidance(patient: Patient, signs: list[UrgentSign]) -> Advice:
     return replace(
         advice,
         message=guidance(
-            signs, advice.care_team_phone, advice.emergency_number, fever_c
+            signs,
+            advice.care_team_phone,
+            advice.emergency_number,
+            fever_c,
+            current_language(),
         ),
     )
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from recovery.domain.symptoms import URGENT_ADVICE
+from recovery.domain.symptoms import RedFlagRules
+from recovery.i18n import current_language
 from recovery.patients.models import Patient
 
 # What a dialler needs: digits, and a leading + for an international number.
@@ -58,8 +59,9 @@ def care_team_phone(patient: Patient) -> str:
 
 def urgent_advice(patient: Patient) -> Advice:
     """What to do now, with whom to call."""
+    rules: RedFlagRules = current_app.extensions["red_flags"]
     return Advice(
-        message=URGENT_ADVICE,
+        message=rules.advice_in(current_language()),
         care_team_phone=care_team_phone(patient),
         emergency_number=current_app.config["EMERGENCY_NUMBER"],
     )

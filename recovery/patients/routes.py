@@ -37,6 +37,7 @@ from recovery.domain.plan import (
 )
 from recovery.errors import flatten_fields
 from recovery.extensions import db
+from recovery.i18n import current_language
 from recovery.notes.forms import NoteForm
 from recovery.notes.services import patient_notes
 from recovery.patients.access import get_patient_for, own_patient
@@ -55,8 +56,8 @@ from recovery.symptoms.services import (
     checked_in_on,
     due_questionnaire,
     patient_alerts,
-    red_flag_rules,
     urgent_banner,
+    urgent_signs_for_reader,
 )
 from recovery.symptoms.trends import trend_data
 from recovery.timeline.forms import CompleteForm
@@ -305,7 +306,7 @@ def _render_patient(
         day=post_op_day(patient.surgery_date, today),
         today=today,
         phase=PHASE_NAMES[phase_of(patient, today)],
-        view=timeline_view(patient, today),
+        view=timeline_view(patient, today, current_language()),
         complete_form=CompleteForm(),
         checked_in=checked_in_on(patient, today),
         check_in_asked=check_in_asked_on(patient, today),
@@ -321,7 +322,7 @@ def _render_patient(
         note_window=EDIT_WINDOW,
         banner=[] if staff_view else urgent_banner(patient, now),
         advice=urgent_advice(patient),
-        signs=red_flag_rules().urgent_signs,
+        signs=urgent_signs_for_reader(),
     )
 
 

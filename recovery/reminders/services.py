@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app
@@ -54,6 +55,7 @@ from recovery.reminders.models import (
 )
 from recovery.symptoms.models import Alert
 from recovery.timeline.models import TimelineEvent
+from recovery.timeline.texts import stored_text, text_in
 from recovery.zones import local_today
 
 MAX_ATTEMPTS = 5
@@ -704,6 +706,7 @@ def load_messages(ids: Sequence[int]) -> list[Message]:
     if not ids:
         return []
     patient_user = aliased(User)
+    event_patient = aliased(Patient)
     rows = db.session.execute(
         select(
             Reminder.id,
@@ -723,6 +726,12 @@ def load_messages(ids: Sequence[int]) -> list[Message]:
             TimelineEvent.instructions,
             TimelineEvent.start_date,
             TimelineEvent.status.label("event_status"),
+            # To name the event in the person's language (recovery.timeline.texts).
+            User.language,
+            TimelineEvent.item_id,
+            cast(TimelineEvent.allowed, Text).label("allowed"),
+            cast(TimelineEvent.not_allowed, Text).label("not_allowed"),
+            event_patient.procedure.label("event_procedure"),
             Alert.message.label("alert_message"),
             Alert.severity,
             Alert.reports.label("alert_reports"),
@@ -733,6 +742,7 @@ def load_messages(ids: Sequence[int]) -> list[Message]:
         )
         .join(User, User.id == Reminder.user_id)
         .outerjoin(TimelineEvent, TimelineEvent.id == Reminder.event_id)
+        .outerjoin(event_patient, event_patient.id == TimelineEvent.patient_id)
         .outerjoin(Alert, Alert.id == Reminder.alert_id)
         .outerjoin(Patient, Patient.id == Alert.patient_id)
         .outerjoin(patient_user, patient_user.id == Patient.user_id)
@@ -740,7 +750,27 @@ def load_messages(ids: Sequence[int]) -> list[Message]:
         .order_by(Reminder.send_at, Reminder.id)
     )
     public_url = current_app.config["PUBLIC_URL"]
-    return [render_message(row, public_url) for row in rows]
+    return [render_message(_in_language(row), public_url) for row in rows]
+
+
+def _in_language(row: Any) -> Any:
+    """The row with its event's title and instructions in the person's language."""
+    if row.title is None or row.event_procedure is None:
+        return row
+    text = text_in(
+        row.event_procedure,
+        row.item_id,
+        stored_text(
+            row.title,
+            row.instructions,
+            json_list(row.allowed),
+            json_list(row.not_allowed),
+        ),
+        row.language,
+    )
+    return SimpleNamespace(
+        **{**row._asdict(), "title": text.title, "instructions": text.instructions}
+    )
 
 
 def reminders_needing_attention(user: User, since: datetime) -> list[Reminder]:

@@ -24,7 +24,7 @@ from recovery.domain.units import (
     from_kg,
 )
 from recovery.extensions import db
-from recovery.i18n import word
+from recovery.i18n import current_language, word
 from recovery.patients.access import get_patient_for, own_patient
 from recovery.patients.contact import urgent_advice
 from recovery.patients.models import Patient
@@ -44,9 +44,9 @@ from recovery.symptoms.services import (
     nothing_new_values,
     odi_texts,
     record_check_in,
-    red_flag_rules,
     remember_units,
     submit_odi,
+    urgent_signs_for_reader,
     wound_asked,
 )
 from recovery.symptoms.trends import trend_data
@@ -116,7 +116,7 @@ def _check_in_page(
         "symptoms/check_in.html",
         form=form,
         advice=urgent_advice(patient),
-        signs=red_flag_rules().urgent_signs,
+        signs=urgent_signs_for_reader(),
         wound_asked=wound_asked(patient, today)
         or bool(correcting and correcting.wound),
         last=last,
@@ -189,7 +189,7 @@ def result(log_id: int) -> str:
         urgent=[a for a in alerts if a.severity == "urgent"],
         warnings=[a for a in alerts if a.severity == "warning"],
         advice=urgent_advice(patient),
-        signs=red_flag_rules().urgent_signs,
+        signs=urgent_signs_for_reader(),
     )
 
 
@@ -210,7 +210,7 @@ def odi() -> Response | tuple[str, int]:
     patient = _own_patient("view_symptoms")
     today = local_today(patient.user.timezone, utcnow())
     form = OdiForm()
-    texts = odi_texts()
+    texts = odi_texts().in_language(current_language())
     refused = ""
     if form.validate_on_submit():
         try:

@@ -26,10 +26,12 @@ from recovery.domain.symptoms import (
     RedFlagRules,
     check_ins_lapsed,
     evaluate,
+    finding_text,
     load_red_flags,
     odi_worse,
 )
 from recovery.extensions import db
+from recovery.i18n import current_language
 from recovery.patients.models import CareTeamMember, Patient
 from recovery.reminders.services import notify_care_team, skip_todays_check_in_reminders
 from recovery.symptoms.models import Alert, QuestionnaireResponse, SymptomLog
@@ -59,12 +61,27 @@ def init_app(app: Flask) -> None:
     """Load the red-flag rules once per process; a bad file stops start-up."""
     from pathlib import Path
 
-    app.extensions["red_flags"] = load_red_flags(Path(app.config["RED_FLAGS_FILE"]))
+    app.extensions["red_flags"] = load_red_flags(
+        Path(app.config["RED_FLAGS_FILE"]), tuple(app.config["LANGUAGES"])
+    )
+    app.jinja_env.filters["finding_text"] = finding_text_filter
 
 
 def red_flag_rules() -> RedFlagRules:
     """The app's red-flag rules (thresholds and the urgent signs)."""
     return current_app.extensions["red_flags"]
+
+
+def urgent_signs_for_reader() -> tuple[str, ...]:
+    """The urgent signs in the language of the page being made."""
+    return red_flag_rules().signs_in(current_language())
+
+
+def finding_text_filter(alert: Alert, language: str | None = None) -> str:
+    """`{{ alert | finding_text }}`: what an alert says, in the page's language."""
+    return finding_text(
+        red_flag_rules(), alert.rule, alert.message, language or current_language()
+    )
 
 
 def history_days(rules: RedFlagRules) -> int:

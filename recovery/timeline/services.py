@@ -22,12 +22,14 @@ from recovery.audit.services import audit_values, record, record_many
 from recovery.auth.models import User
 from recovery.db import json_list, utcnow
 from recovery.domain.checkins import asked_on
+from recovery.domain.languages import SOURCE_LANGUAGE
 from recovery.domain.plan import Plan
 from recovery.domain.protocol import Education, Protocol, load_protocols
 from recovery.domain.questionnaire import load_odi
 from recovery.domain.reminders import ReminderEvent, event_window
 from recovery.domain.timeline import (
     FINAL_STATUSES,
+    PERIOD_KINDS,
     Course,
     Limits,
     PhaseBounds,
@@ -45,11 +47,13 @@ from recovery.domain.timeline import (
     phase_on,
 )
 from recovery.extensions import db
-from recovery.i18n import word
+from recovery.i18n import current_language, word
 from recovery.patients.models import Patient, bump_versions
 from recovery.reminders.services import KnownEvents, replan_reminders
 from recovery.reminders.services import horizon as reminder_horizon
+from recovery.timeline import texts
 from recovery.timeline.models import RADIATION_SESSION_SQL, Episode, TimelineEvent
+from recovery.timeline.texts import stored_text, text_in
 from recovery.zones import local_today
 
 
@@ -60,9 +64,13 @@ class TimelineError(ValueError):
 def init_app(app: Flask) -> None:
     """Load the protocols and questionnaire texts once per process, parse the
     clinic's holidays and phase bounds: a bad one stops start-up, named."""
-    app.extensions["protocols"] = load_protocols(Path(app.config["PROTOCOL_DIR"]))
+    # Every text a patient reads needs each enabled language (config LANGUAGES).
+    languages = tuple(app.config["LANGUAGES"])
+    app.extensions["protocols"] = load_protocols(
+        Path(app.config["PROTOCOL_DIR"]), languages
+    )
     app.extensions["clinic_holidays"] = parse_holidays(app.config["CLINIC_HOLIDAYS"])
-    app.extensions["odi"] = load_odi(Path(app.config["ODI_FILE"]))
+    app.extensions["odi"] = load_odi(Path(app.config["ODI_FILE"]), languages)
     try:
         app.extensions["phase_bounds"] = parse_phase_bounds(
             app.config["PHASE_EARLY_RECOVERY_UNTIL"],
@@ -76,6 +84,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["education_for"] = education_for
     app.jinja_env.globals["can_mark_done"] = can_mark_done
     app.jinja_env.globals["urgent_advice_for"] = urgent_advice
+    texts.init_app(app)
 
 
 def parse_holidays(text: str) -> frozenset[date]:
@@ -92,8 +101,13 @@ def parse_holidays(text: str) -> frozenset[date]:
 
 
 def education_for(patient: Patient, today: date, page: str) -> list[Education]:
-    """The leaflet's texts that apply to the patient on `today`, for one page."""
-    return education_on(protocol_for(patient), plan_for(patient), today, page)
+    """The leaflet's texts that apply to the patient on `today`, for one page, in
+    the reader's language."""
+    language = current_language()
+    return [
+        entry.in_language(language)
+        for entry in education_on(protocol_for(patient), plan_for(patient), today, page)
+    ]
 
 
 def check_in_asked_on(patient: Patient, today: date) -> bool:
@@ -441,23 +455,31 @@ class _Row:
     not_allowed: list[str]
 
 
-def timeline_view(patient: Patient, today: date) -> TimelineView:
-    """Split the patient's events around `today` (in their own timezone)."""
+def timeline_view(
+    patient: Patient, today: date, language: str = SOURCE_LANGUAGE
+) -> TimelineView:
+    """Split the patient's events around `today` (in their own timezone); today's
+    limits in `language` (events themselves: the `event_text` filter)."""
     past, current, upcoming = [], [], []
     rows = []
     for event in sorted(patient.events, key=lambda e: (e.start_date, e.key)):
         status = event.status_on(today)
         if event.episode == patient.episode:
+            text = stored_text(
+                event.title, event.instructions, event.allowed, event.not_allowed
+            )
+            if event.kind in PERIOD_KINDS:
+                text = text_in(patient.procedure, event.item_id, text, language)
             rows.append(
                 _Row(
                     event.item_id,
                     event.kind,
-                    event.title,
+                    text.title,
                     status,
                     event.start_date,
                     event.end_date,
-                    event.allowed,
-                    event.not_allowed,
+                    list(text.allowed),
+                    list(text.not_allowed),
                 )
             )
         if status == "cancelled":
