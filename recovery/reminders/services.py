@@ -54,7 +54,7 @@ from recovery.reminders.models import (
 )
 from recovery.symptoms.models import Alert
 from recovery.timeline.models import TimelineEvent
-from recovery.zones import local_today
+from recovery.zones import local_day_bounds, local_today
 
 MAX_ATTEMPTS = 5
 EXPIRE_AFTER = timedelta(hours=12)
@@ -258,8 +258,6 @@ def reminded_caregivers(patient_ids: Sequence[int]) -> dict[int, list[User]]:
 
 def skip_todays_check_in_reminders(patient: Patient, now: datetime) -> None:
     """The patient just checked in: today's check-in reminder is not needed."""
-    from recovery.symptoms.services import local_day_bounds
-
     start, end = local_day_bounds(
         patient.user.timezone, local_today(patient.user.timezone, now)
     )

@@ -6,9 +6,8 @@ Functions change rows and flush; the request or job commits once.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 from sqlalchemy import Select, exists, func, or_, select
@@ -34,7 +33,7 @@ from recovery.reminders.services import notify_care_team, skip_todays_check_in_r
 from recovery.symptoms.models import Alert, QuestionnaireResponse, SymptomLog
 from recovery.timeline.models import TimelineEvent
 from recovery.timeline.services import PAIN_RISING_RULES, open_pain_review
-from recovery.zones import local_today
+from recovery.zones import local_day_bounds, local_today
 
 SYMPTOM_FIELDS = (
     "back_pain",
@@ -253,14 +252,6 @@ def symptom_logs(
             )
         )
     )
-
-
-def local_day_bounds(timezone: str, day: date) -> tuple[datetime, datetime]:
-    """The UTC instants where a calendar day in `timezone` starts and ends."""
-    zone = ZoneInfo(timezone)
-    start = datetime.combine(day, time.min, zone)
-    end = datetime.combine(day + timedelta(days=1), time.min, zone)
-    return start, end
 
 
 def checked_in_on(patient: Patient, day: date) -> bool:
