@@ -45,7 +45,7 @@ def dispatch_reminders() -> None:
 
 def mark_missed_events() -> None:
     """Store 'missed' on events whose window has passed."""
-    from recovery.reminders.services import mark_missed_events as mark
+    from recovery.timeline.services import mark_missed_events as mark
 
     mark(utcnow())
     db.session.commit()

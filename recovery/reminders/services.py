@@ -781,20 +781,3 @@ def unread_count(user: User) -> int:
         )
         or 0
     )
-
-
-def mark_missed_events(now: datetime) -> int:
-    """Store 'missed' on single events whose window ended (periods are done instead)."""
-    # A day of margin: the end date is local to each patient, now is UTC.
-    cutoff = (now - timedelta(days=1)).date()
-    result = db.session.execute(
-        update(TimelineEvent)
-        .where(
-            TimelineEvent.status == "upcoming",
-            TimelineEvent.end_date < cutoff,
-            TimelineEvent.kind.not_in(("activity_restriction", "brace")),
-        )
-        .values(status="missed"),
-        execution_options={"synchronize_session": False},
-    )
-    return result.rowcount or 0

@@ -864,3 +864,20 @@ def start_episode(
     )
     _forget_loaded_events({patient.id})
     return recompute_timeline(patient)
+
+
+def mark_missed_events(now: datetime) -> int:
+    """Store 'missed' on single events whose window ended (periods are done instead)."""
+    # A day of margin: the end date is local to each patient, now is UTC.
+    cutoff = (now - timedelta(days=1)).date()
+    result = db.session.execute(
+        update(TimelineEvent)
+        .where(
+            TimelineEvent.status == "upcoming",
+            TimelineEvent.end_date < cutoff,
+            TimelineEvent.kind.not_in(("activity_restriction", "brace")),
+        )
+        .values(status="missed"),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount or 0
