@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from recovery.audit.services import record
 from recovery.auth.models import User
+from recovery.db import json_value
 from recovery.domain.plan import plan_problems
 from recovery.domain.timeline import TimelineChanges
 from recovery.extensions import db
@@ -178,7 +179,7 @@ def update_patient(patient: Patient, data: dict[str, Any]) -> dict[str, dict[str
 
     def change(field: str, old: Any, new: Any) -> None:
         if old != new:
-            before[field], after[field] = _plain(old), _plain(new)
+            before[field], after[field] = json_value(old), json_value(new)
 
     for field in PLAN_FIELDS:
         if field in flat:
@@ -227,10 +228,6 @@ def update_patient(patient: Patient, data: dict[str, Any]) -> dict[str, dict[str
     if after:
         bump_versions([patient.id])
     return {"before": before, "after": after}
-
-
-def _plain(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def enrol_patient(data: dict[str, Any], creator: User) -> Patient:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from recovery.audit.services import audit_values, record, record_many
 from recovery.auth.models import User
-from recovery.db import json_list, utcnow
+from recovery.db import json_list, json_value, utcnow
 from recovery.domain.checkins import asked_on
 from recovery.domain.plan import Plan
 from recovery.domain.protocol import Education, Protocol, load_protocols
@@ -597,14 +597,14 @@ def override_event(event: TimelineEvent, changes: dict[str, Any]) -> None:
     end = changes.get("end_date", event.end_date)
     if end < start:
         raise TimelineError("The end date is before the start date.")
-    before = {f: _jsonable(getattr(event, f)) for f in EDITABLE_EVENT_FIELDS}
+    before = {f: json_value(getattr(event, f)) for f in EDITABLE_EVENT_FIELDS}
     for field in EDITABLE_EVENT_FIELDS:
         if field in changes:
             setattr(event, field, changes[field])
     if event.status == "missed":
         event.status = "upcoming"
     event.overridden = True
-    after = {f: _jsonable(getattr(event, f)) for f in EDITABLE_EVENT_FIELDS}
+    after = {f: json_value(getattr(event, f)) for f in EDITABLE_EVENT_FIELDS}
     record(
         "override_event",
         patient_id=event.patient_id,
@@ -649,10 +649,6 @@ def refresh_radiation_windows(patients: Sequence[Patient]) -> None:
         )
 
 
-def _jsonable(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
-
-
 PHASE_NAMES = {
     "pre_op": "Before surgery",
     "early_recovery": "Early recovery",
@@ -692,7 +688,7 @@ def review_event(
     if event.status == "cancelled":
         raise TimelineError("A cancelled item cannot be signed off.")
     before = {
-        "reviewed_at": _jsonable(event.reviewed_at),
+        "reviewed_at": json_value(event.reviewed_at),
         "reviewed_by_id": event.reviewed_by_id,
         "review_note": event.review_note,
     }
@@ -806,7 +802,7 @@ def add_event(
             "before": {},
             "after": {
                 "kind": kind,
-                **{f: _jsonable(getattr(event, f)) for f in EDITABLE_EVENT_FIELDS},
+                **{f: json_value(getattr(event, f)) for f in EDITABLE_EVENT_FIELDS},
             },
         },
     )
@@ -834,7 +830,7 @@ def start_episode(
             number=old,
             surgery_date=patient.surgery_date,
             procedure=patient.procedure,
-            plan={f: _jsonable(getattr(patient, f)) for f in PLAN_FIELDS},
+            plan={f: json_value(getattr(patient, f)) for f in PLAN_FIELDS},
             ended_at=now,
             ended_by_id=actor.id,
             reason=reason,
