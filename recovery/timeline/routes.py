@@ -30,7 +30,12 @@ from recovery.interop.ical import (
 from recovery.patients.access import get_patient_for, own_patient
 from recovery.patients.contact import urgent_advice
 from recovery.patients.models import Patient
-from recovery.patients.services import PatientError, active_staff, change_patient
+from recovery.patients.services import (
+    PatientError,
+    active_staff,
+    change_patient,
+    start_episode,
+)
 from recovery.roles import roles_required
 from recovery.timeline.forms import (
     ChangePlanForm,
@@ -51,7 +56,6 @@ from recovery.timeline.services import (
     find_event,
     override_event,
     review_event,
-    start_episode,
     timeline_view,
     undo_completion,
 )

@@ -46,7 +46,7 @@ from recovery.extensions import db
 from recovery.patients.models import Patient, bump_versions
 from recovery.reminders.services import KnownEvents, replan_reminders
 from recovery.reminders.services import horizon as reminder_horizon
-from recovery.timeline.models import RADIATION_SESSION_SQL, Episode, TimelineEvent
+from recovery.timeline.models import RADIATION_SESSION_SQL, TimelineEvent
 from recovery.zones import local_today
 
 
@@ -812,54 +812,20 @@ def add_event(
     return event
 
 
-def start_episode(
-    patient: Patient, changes: dict[str, Any], reason: str, actor: User, now: datetime
-) -> TimelineChanges:
-    """A recurrence: keep the finished episode readable, start the next one.
-
-    The old episode's plan is kept in `episodes`; its open items are cancelled
-    (their reminders with them); the patient's plan takes the changes and a new
-    timeline is built for the new episode.
-    """
-    from recovery.patients.services import PLAN_FIELDS, update_patient
-
-    old = patient.episode
-    db.session.add(
-        Episode(
-            patient_id=patient.id,
-            number=old,
-            surgery_date=patient.surgery_date,
-            procedure=patient.procedure,
-            plan={f: json_value(getattr(patient, f)) for f in PLAN_FIELDS},
-            ended_at=now,
-            ended_by_id=actor.id,
-            reason=reason,
-        )
-    )
+def cancel_open_events(patient: Patient, episode: int, now: datetime) -> int:
+    """Cancel the episode's open items (a new episode starts); returns how many."""
     table = TimelineEvent.__table__
     closed = db.session.execute(
         update(table)
         .where(
             table.c.patient_id == patient.id,
-            table.c.episode == old,
+            table.c.episode == episode,
             table.c.status.in_(("upcoming", "missed")),
         )
         .values(status="cancelled", updated_at=now)
     ).rowcount
-    patient.episode = old + 1
-    changed = update_patient(patient, changes)
-    record(
-        "start_episode",
-        patient_id=patient.id,
-        details={
-            "before": {"episode": old, **changed["before"]},
-            "after": {"episode": old + 1, **changed["after"]},
-            "reason": reason,
-            "cancelled_open_items": closed,
-        },
-    )
     _forget_loaded_events({patient.id})
-    return recompute_timeline(patient)
+    return closed
 
 
 def mark_missed_events(now: datetime) -> int:
