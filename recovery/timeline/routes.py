@@ -63,6 +63,9 @@ from recovery.zones import local_today
 
 bp = Blueprint("timeline", __name__, url_prefix="/timeline")
 bp.add_app_template_filter(day_word, "day_word")
+# For templates/timeline/_education.html, included by the patient's pages; set
+# here, as the timeline's services must not import the patients feature.
+bp.add_app_template_global(urgent_advice, "urgent_advice_for")
 
 
 @bp.app_template_global("can_undo")

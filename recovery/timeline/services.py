@@ -68,11 +68,8 @@ def init_app(app: Flask) -> None:
     except ValueError as error:
         raise RuntimeError(str(error)) from error
     # For templates/timeline/_education.html, included by the patient's pages.
-    from recovery.patients.contact import urgent_advice
-
     app.jinja_env.globals["education_for"] = education_for
     app.jinja_env.globals["can_mark_done"] = can_mark_done
-    app.jinja_env.globals["urgent_advice_for"] = urgent_advice
 
 
 def parse_holidays(text: str) -> frozenset[date]:
