@@ -154,11 +154,10 @@ def register_commands(app: APIFlask) -> None:
     cli.init_app(app)
 
 
-MAX_ID = 2**31 - 1
-
-
 def _ids_in_range(endpoint: str | None, values: dict[str, Any] | None) -> None:
     """404 for an integer in the URL that no id column can hold."""
+    from recovery.validation import MAX_ID
+
     if values and any(
         isinstance(v, int) and not 0 < v <= MAX_ID for v in values.values()
     ):

@@ -31,8 +31,9 @@ DATE_MESSAGE = (
     f"Enter a date from {MIN_DATE.year} to {MAX_DATE.year}, like "
     f"{date(2026, 11, 26).isoformat()}."
 )
-# Ids are the database's INTEGER; page numbers go no further either.
-MAX_INT = 2**31 - 1
+# Ids are the database's INTEGER: anything outside is no id (not a 500 on
+# overflow); page numbers and other integers go no further either.
+MAX_ID = 2**31 - 1
 MAX_DECIMAL = Decimal(10**9)
 INT_RE = re.compile(r"[+-]?[0-9]{1,10}")
 # A JSON body: at most this many bytes and this many levels of nesting.
@@ -52,7 +53,7 @@ def date_problem(value: date | datetime | None) -> str | None:
     return None
 
 
-def parse_int(raw: str | None, low: int = 1, high: int = MAX_INT) -> int | None:
+def parse_int(raw: str | None, low: int = 1, high: int = MAX_ID) -> int | None:
     """An integer typed in ASCII digits within [low, high], else None.
 
     Python's int() takes any Unicode digit and any size; a query string should not.
@@ -66,7 +67,7 @@ def parse_int(raw: str | None, low: int = 1, high: int = MAX_INT) -> int | None:
     return number if low <= number <= high else None
 
 
-def query_int(name: str, default: int, high: int = MAX_INT) -> int:
+def query_int(name: str, default: int, high: int = MAX_ID) -> int:
     """request.args[name] as a positive integer; the default if absent or bad."""
     value = parse_int(request.args.get(name), 1, high)
     return default if value is None else value
@@ -88,7 +89,7 @@ class BoundedIntegerField(IntegerField):
     def process_formdata(self, valuelist: list[Any]) -> None:
         """Refuse what parse_int refuses, with WTForms' own message."""
         if valuelist and valuelist[0] not in ("", None):
-            value = parse_int(str(valuelist[0]), -MAX_INT, MAX_INT)
+            value = parse_int(str(valuelist[0]), -MAX_ID, MAX_ID)
             if value is None:
                 self.data = None
                 raise ValueError(self.gettext("Not a valid integer value."))

@@ -14,7 +14,7 @@ from wtforms.validators import (
 
 from recovery.api.schemas import PHONE
 from recovery.auth.forms import email_field
-from recovery.validation import MAX_INT, BoundedIntegerField, in_date_range
+from recovery.validation import MAX_ID, BoundedIntegerField, in_date_range
 from recovery.zones import is_timezone
 
 
@@ -80,7 +80,7 @@ class AuditFilterForm(FlaskForm):
         "Patient id",
         validators=[
             Optional(),
-            NumberRange(1, MAX_INT, message="Not a patient id."),
+            NumberRange(1, MAX_ID, message="Not a patient id."),
         ],
     )
     since = DateField("From", validators=[Optional(), in_date_range])

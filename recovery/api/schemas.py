@@ -37,7 +37,7 @@ from recovery.domain.plan import (
 )
 from recovery.domain.protocol import EVENT_KINDS
 from recovery.domain.symptoms import WEAKNESS, WOUND
-from recovery.validation import StoredDate, StoredInstant
+from recovery.validation import MAX_ID, StoredDate, StoredInstant
 from recovery.zones import is_timezone, local_today
 
 
@@ -82,8 +82,6 @@ class TokenOut(Schema):
     expires_at = DateTime(required=True)
 
 
-# Ids are the database's INTEGER: anything outside is no id (not a 500 on overflow).
-MAX_ID = 2**31 - 1
 ID_RANGE = Range(1, MAX_ID, error="Not a valid id.")
 
 
