@@ -18,6 +18,7 @@ from typing import Any
 from flask import Flask, current_app, render_template, request
 from marshmallow import ValidationError as SchemaError
 from marshmallow import fields as schema_fields
+from marshmallow.validate import OneOf, Range, Regexp
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import DecimalField, IntegerField
@@ -115,6 +116,26 @@ class FiniteDecimalField(DecimalField):
 
 
 # -- marshmallow ---------------------------------------------------------------
+
+
+ID_RANGE = Range(1, MAX_ID, error="Not a valid id.")
+
+
+def within(low: float, high: float, what: str) -> Range:
+    """A marshmallow range check whose message names the value and both ends."""
+    return Range(low, high, error=f"{what} must be from {low:g} to {high:g}.")
+
+
+def one_of(values: tuple[str, ...]) -> OneOf:
+    """A marshmallow choice check whose message lists the choices."""
+    return OneOf(values, error="Must be one of: " + ", ".join(values) + ".")
+
+
+# A phone number as people write it: digits, spaces, + ( ) - . and an extension.
+PHONE = Regexp(
+    r"^[0-9+() .\-]{0,24}(?: ?(?:x|ext\.?) ?[0-9]{1,6})?$",
+    error="Enter a phone number: digits, spaces and + ( ) - only.",
+)
 
 
 class StoredDate(schema_fields.Date):

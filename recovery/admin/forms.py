@@ -12,9 +12,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from recovery.api.schemas import PHONE
 from recovery.auth.forms import email_field
-from recovery.validation import MAX_ID, BoundedIntegerField, in_date_range
+from recovery.validation import MAX_ID, PHONE, BoundedIntegerField, in_date_range
 from recovery.zones import is_timezone
 
 

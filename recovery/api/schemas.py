@@ -17,7 +17,7 @@ from apiflask.fields import (
     Nested,
     String,
 )
-from apiflask.validators import Length, OneOf, Range, Regexp
+from apiflask.validators import Length, OneOf, Range
 from flask import current_app
 from marshmallow import ValidationError, validates, validates_schema
 
@@ -37,7 +37,15 @@ from recovery.domain.plan import (
 )
 from recovery.domain.protocol import EVENT_KINDS
 from recovery.domain.symptoms import WEAKNESS, WOUND
-from recovery.validation import MAX_ID, StoredDate, StoredInstant
+from recovery.paging import PageQuery
+from recovery.validation import (
+    ID_RANGE,
+    PHONE,
+    StoredDate,
+    StoredInstant,
+    one_of,
+    within,
+)
 from recovery.zones import is_timezone, local_today
 
 
@@ -82,13 +90,6 @@ class TokenOut(Schema):
     expires_at = DateTime(required=True)
 
 
-ID_RANGE = Range(1, MAX_ID, error="Not a valid id.")
-
-
-def _range(low: float, high: float, what: str) -> Range:
-    return Range(low, high, error=f"{what} must be from {low:g} to {high:g}.")
-
-
 class Radiation(Schema):
     """Radiation part of a plan: weekday sessions from day 7-14 for 2-6 weeks.
 
@@ -97,8 +98,8 @@ class Radiation(Schema):
     """
 
     planned = Boolean(required=True)
-    start_day = Integer(validate=_range(*RADIATION_START_DAYS, "The start day"))
-    weeks = Integer(validate=_range(*RADIATION_WEEKS, "Weeks"))
+    start_day = Integer(validate=within(*RADIATION_START_DAYS, "The start day"))
+    weeks = Integer(validate=within(*RADIATION_WEEKS, "Weeks"))
     minutes_per_session = Integer(
         validate=Range(1, 600, error="Minutes per session must be a whole number.")
     )
@@ -129,25 +130,14 @@ class Brace(Schema):
     """Brace part of a plan."""
 
     required = Boolean(required=True)
-    weeks = Integer(load_default=6, validate=_range(*BRACE_WEEKS, "Weeks"))
+    weeks = Integer(load_default=6, validate=within(*BRACE_WEEKS, "Weeks"))
 
 
 class BracePatch(Brace):
     """Brace changes: only what is sent changes."""
 
     required = Boolean()
-    weeks = Integer(validate=_range(*BRACE_WEEKS, "Weeks"))
-
-
-def _choice(values: tuple[str, ...]) -> OneOf:
-    return OneOf(values, error="Must be one of: " + ", ".join(values) + ".")
-
-
-# A phone number as people write it: digits, spaces, + ( ) - . and an extension.
-PHONE = Regexp(
-    r"^[0-9+() .\-]{0,24}(?: ?(?:x|ext\.?) ?[0-9]{1,6})?$",
-    error="Enter a phone number: digits, spaces and + ( ) - only.",
-)
+    weeks = Integer(validate=within(*BRACE_WEEKS, "Weeks"))
 
 
 class PatientIn(Schema):
@@ -159,11 +149,11 @@ class PatientIn(Schema):
     date_of_birth = StoredDate(required=True)
     timezone = String(required=True, validate=Length(max=64))
     surgery_date = StoredDate(required=True)
-    procedure = String(required=True, validate=_choice(PROCEDURES))
-    tumor_location = String(required=True, validate=_choice(TUMOR_LOCATIONS))
+    procedure = String(required=True, validate=one_of(PROCEDURES))
+    tumor_location = String(required=True, validate=one_of(TUMOR_LOCATIONS))
     tumor_type = String(load_default="", validate=Length(max=200))
-    malignancy = String(required=True, validate=_choice(MALIGNANCIES))
-    origin = String(load_default="unknown", validate=_choice(ORIGINS))
+    malignancy = String(required=True, validate=one_of(MALIGNANCIES))
+    origin = String(load_default="unknown", validate=one_of(ORIGINS))
     radiation = Nested(Radiation, load_default=lambda: {"planned": False})
     brace = Nested(Brace, load_default=lambda: {"required": False})
     clinician_id = Integer(allow_none=True, load_default=None, validate=ID_RANGE)
@@ -218,11 +208,11 @@ class PatientPatch(PatientIn):
     date_of_birth = StoredDate()
     timezone = String(validate=Length(max=64))
     surgery_date = StoredDate()
-    procedure = String(validate=_choice(PROCEDURES))
-    tumor_location = String(validate=_choice(TUMOR_LOCATIONS))
+    procedure = String(validate=one_of(PROCEDURES))
+    tumor_location = String(validate=one_of(TUMOR_LOCATIONS))
     tumor_type = String(validate=Length(max=200))
-    malignancy = String(validate=_choice(MALIGNANCIES))
-    origin = String(validate=_choice(ORIGINS))
+    malignancy = String(validate=one_of(MALIGNANCIES))
+    origin = String(validate=one_of(ORIGINS))
     radiation = Nested(RadiationPatch)
     brace = Nested(BracePatch)
     clinician_id = Integer(allow_none=True, validate=ID_RANGE)
@@ -267,15 +257,6 @@ class PatientOut(Schema):
     coordinator_id = Integer(allow_none=True)
     phone = String()
     protocol = Dict(keys=String(), values=String(allow_none=True))
-
-
-class PageQuery(Schema):
-    """Pagination of list endpoints."""
-
-    page = Integer(
-        load_default=1, validate=Range(1, MAX_ID, error="Not a page number.")
-    )
-    per_page = Integer(load_default=25, validate=Range(min=1, max=100))
 
 
 PAGE_LINKS = Dict(
@@ -374,19 +355,19 @@ class AlertOut(Schema):
 class SymptomIn(Schema):
     """A symptom check-in; only back_pain is required."""
 
-    back_pain = Integer(required=True, validate=_range(0, 10, "Back pain"))
-    leg_pain = Integer(allow_none=True, validate=_range(0, 10, "Leg pain"))
+    back_pain = Integer(required=True, validate=within(0, 10, "Back pain"))
+    leg_pain = Integer(allow_none=True, validate=within(0, 10, "Leg pain"))
     numbness = Boolean(allow_none=True)
-    leg_weakness = String(allow_none=True, validate=_choice(WEAKNESS))
+    leg_weakness = String(allow_none=True, validate=one_of(WEAKNESS))
     coordination_loss = Boolean(allow_none=True)
     bladder_incontinence = Boolean(allow_none=True)
     bowel_incontinence = Boolean(allow_none=True)
     urinary_retention = Boolean(allow_none=True)
     saddle_numbness = Boolean(allow_none=True)
-    temperature_c = Float(allow_none=True, validate=_range(34, 43, "Temperature"))
-    wound = String(allow_none=True, validate=_choice(WOUND))
-    fatigue = Integer(allow_none=True, validate=_range(0, 10, "Fatigue"))
-    weight_kg = Float(allow_none=True, validate=_range(20, 400, "Weight"))
+    temperature_c = Float(allow_none=True, validate=within(34, 43, "Temperature"))
+    wound = String(allow_none=True, validate=one_of(WOUND))
+    fatigue = Integer(allow_none=True, validate=within(0, 10, "Fatigue"))
+    weight_kg = Float(allow_none=True, validate=within(20, 400, "Weight"))
     notes = String(load_default="", validate=Length(max=2000))
 
 
@@ -468,10 +449,10 @@ SORT_CHOICES = (*SORTS, *(f"-{name}" for name in SORTS))
 class CohortQuery(PageQuery):
     """Filters, sort and page of the cohort (GET /cohort, /cohort.csv, the page)."""
 
-    phase = String(validate=_choice(PHASES))
-    procedure = String(validate=_choice(PROCEDURES))
-    tumor_location = String(validate=_choice(TUMOR_LOCATIONS))
-    malignancy = String(validate=_choice(MALIGNANCIES))
+    phase = String(validate=one_of(PHASES))
+    procedure = String(validate=one_of(PROCEDURES))
+    tumor_location = String(validate=one_of(TUMOR_LOCATIONS))
+    malignancy = String(validate=one_of(MALIGNANCIES))
     clinician_id = Integer(validate=ID_RANGE)
     surgery_from = StoredDate()
     surgery_to = StoredDate()
@@ -480,12 +461,12 @@ class CohortQuery(PageQuery):
     )
     open_alerts = Boolean(metadata={"description": "true: only patients with alerts"})
     no_checkin_days = Integer(
-        validate=_range(1, 365, "Days without a check-in"),
+        validate=within(1, 365, "Days without a check-in"),
         metadata={"description": "Only patients with no check-in for this many days"},
     )
     sort = String(
         load_default=DEFAULT_SORT,
-        validate=_choice(SORT_CHOICES),
+        validate=one_of(SORT_CHOICES),
         metadata={"description": "A column; a leading '-' sorts descending."},
     )
 
