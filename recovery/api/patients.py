@@ -12,13 +12,7 @@ from sqlalchemy.orm import joinedload
 from recovery.api import auth, bp, require_roles
 from recovery.api.conditional import claim, not_modified, patient_etag, tagged
 from recovery.api.paging import link_header, page_links
-from recovery.api.schemas import (
-    CohortQuery,
-    PatientIn,
-    PatientOut,
-    PatientPage,
-    PatientPatch,
-)
+from recovery.api.schemas import CohortQuery, PatientOut, PatientPage
 from recovery.audit.services import record
 from recovery.auth.services import send_link
 from recovery.cohorts.filters import CohortFilter
@@ -27,6 +21,7 @@ from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.patients.access import get_patient_for
 from recovery.patients.models import Patient
+from recovery.patients.schemas import PatientIn, PatientPatch
 from recovery.patients.services import (
     PatientError,
     change_patient,

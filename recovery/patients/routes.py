@@ -21,7 +21,6 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from recovery.api.schemas import PatientIn
 from recovery.audit.services import record_views, render_audited
 from recovery.auth.models import User
 from recovery.auth.services import send_link
@@ -42,6 +41,7 @@ from recovery.patients.access import get_patient_for, own_patient
 from recovery.patients.contact import tel, urgent_advice
 from recovery.patients.forms import PhoneForm
 from recovery.patients.models import Patient
+from recovery.patients.schemas import PatientIn
 from recovery.patients.services import (
     PLAN_FIELDS,
     PatientError,
