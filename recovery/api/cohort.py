@@ -9,9 +9,10 @@ from flask_login import current_user
 
 from recovery.api import auth, bp, require_roles
 from recovery.api.paging import link_header, page_links
-from recovery.api.schemas import CohortPageOut, CohortQuery
+from recovery.api.schemas import CohortPageOut
 from recovery.cohorts.filters import CohortFilter
 from recovery.cohorts.routes import csv_response
+from recovery.cohorts.schemas import CohortQuery
 from recovery.cohorts.services import cohort_page, record_view
 from recovery.db import utcnow
 from recovery.extensions import db

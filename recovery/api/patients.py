@@ -12,10 +12,11 @@ from sqlalchemy.orm import joinedload
 from recovery.api import auth, bp, require_roles
 from recovery.api.conditional import claim, not_modified, patient_etag, tagged
 from recovery.api.paging import link_header, page_links
-from recovery.api.schemas import CohortQuery, PatientOut, PatientPage
+from recovery.api.schemas import PatientOut, PatientPage
 from recovery.audit.services import record
 from recovery.auth.services import send_link
 from recovery.cohorts.filters import CohortFilter
+from recovery.cohorts.schemas import CohortQuery
 from recovery.cohorts.services import Cohort
 from recovery.db import utcnow
 from recovery.extensions import db

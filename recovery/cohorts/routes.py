@@ -20,11 +20,11 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from recovery.api.schemas import CohortQuery
 from recovery.audit.services import record, record_patients, render_audited
 from recovery.auth.models import User
 from recovery.cohorts.filters import CohortFilter
 from recovery.cohorts.models import SavedCohort
+from recovery.cohorts.schemas import CohortQuery
 from recovery.cohorts.services import (
     cohort_page,
     cohort_summary,
