@@ -31,6 +31,7 @@ from recovery.auth.forms import (
     ResetRequestForm,
     SetPasswordForm,
 )
+from recovery.auth.login import login_limit
 from recovery.auth.models import ApiToken, User
 from recovery.auth.services import (
     AccountError,
@@ -104,12 +105,8 @@ def index() -> Response:
     return redirect(url_for("auth.login"))
 
 
-def _login_limit() -> str:
-    return str(current_app.config["LOGIN_RATE_LIMIT"])
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(login_limit, methods=["POST"])
 def login() -> Response | str:
     """Log in with email and password."""
     if current_user.is_authenticated:
@@ -163,7 +160,7 @@ CODE_WRONG = (
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(login_limit, methods=["POST"])
 def login_code() -> Response | tuple[str, int]:
     """The second step of a login with two-factor sign-in turned on."""
     pending = session.get("two_factor") or {}
@@ -284,7 +281,7 @@ def _set_password_from_link(token: str, purpose: str) -> Response | str:
 
 
 @bp.route("/reset-password", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(login_limit, methods=["POST"])
 def request_password_reset() -> Response | str:
     """Email a reset link; the answer is the same whether the account exists or not."""
     form = ResetRequestForm()
