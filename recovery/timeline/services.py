@@ -26,6 +26,8 @@ from recovery.domain.questionnaire import load_odi
 from recovery.domain.reminders import ReminderEvent, event_window
 from recovery.domain.timeline import (
     FINAL_STATUSES,
+    OPEN_STATUSES,
+    PERIOD_KINDS,
     Course,
     Limits,
     PhaseBounds,
@@ -817,7 +819,7 @@ def cancel_open_events(patient: Patient, episode: int, now: datetime) -> int:
         .where(
             table.c.patient_id == patient.id,
             table.c.episode == episode,
-            table.c.status.in_(("upcoming", "missed")),
+            table.c.status.in_(OPEN_STATUSES),
         )
         .values(status="cancelled", updated_at=now)
     ).rowcount
@@ -834,7 +836,7 @@ def mark_missed_events(now: datetime) -> int:
         .where(
             TimelineEvent.status == "upcoming",
             TimelineEvent.end_date < cutoff,
-            TimelineEvent.kind.not_in(("activity_restriction", "brace")),
+            TimelineEvent.kind.not_in(PERIOD_KINDS),
         )
         .values(status="missed"),
         execution_options={"synchronize_session": False},
