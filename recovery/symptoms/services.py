@@ -32,7 +32,7 @@ from recovery.patients.models import CareTeamMember, Patient
 from recovery.reminders.services import notify_care_team, skip_todays_check_in_reminders
 from recovery.symptoms.models import Alert, QuestionnaireResponse, SymptomLog
 from recovery.timeline.models import TimelineEvent
-from recovery.timeline.services import PAIN_RISING_RULES, open_pain_review
+from recovery.timeline.services import PAIN_RISING_RULES, mark_done, open_pain_review
 from recovery.zones import local_day_bounds, local_today
 
 SYMPTOM_FIELDS = (
@@ -332,9 +332,7 @@ def submit_odi(
     )
     db.session.add(response)
     if event is not None:
-        event.status = "done"
-        event.completed_at = now
-        event.completed_by_id = actor.id
+        mark_done(event, actor, now)
     db.session.flush()
     alerts: list[Alert] = []
     if result.score_percent is not None:

@@ -542,6 +542,13 @@ def complete_event(event: TimelineEvent, actor: User, now: datetime) -> None:
             f"Your care team marks this done when it has happened (“{event.title}”).",
             403,
         )
+    mark_done(event, actor, now)
+
+
+def mark_done(event: TimelineEvent, actor: User, now: datetime) -> None:
+    """Store an event as done: the one way any feature marks one (a button, an
+    answered questionnaire). Audited; the version moves so the timeline's ETag
+    changes; the event's reminders are re-planned away."""
     before = event.status
     event.status = "done"
     event.completed_at = now
