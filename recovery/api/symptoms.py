@@ -19,6 +19,7 @@ from recovery.api.schemas import (
     SymptomQuery,
 )
 from recovery.audit.services import record, record_patients
+from recovery.auth.models import STAFF_ROLES
 from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.patients.access import get_patient_for
@@ -102,7 +103,7 @@ def list_symptoms(patient_id: int, query: dict[str, Any]) -> list[dict[str, Any]
 def post_odi(patient_id: int, body: dict[str, Any]) -> dict[str, Any]:
     """Score an ODI: 10 answers 0-5 or null; at least 8 answered (422 otherwise)."""
     # The patient's own answers (or staff entering them): not a caregiver's.
-    require_roles("patient", "coordinator", "clinician", "admin")
+    require_roles("patient", *STAFF_ROLES)
     patient = get_patient_for(current_user, patient_id, "api_view_symptoms")
     now = utcnow()
     try:
@@ -133,7 +134,7 @@ def post_odi(patient_id: int, body: dict[str, Any]) -> dict[str, Any]:
 @bp.doc(responses=[400, 401, 403, 422])
 def list_alerts(query: dict[str, Any]) -> list[dict[str, Any]]:
     """Alerts of your care team's patients: urgent first, then oldest first."""
-    require_roles("coordinator", "clinician", "admin")
+    require_roles(*STAFF_ROLES)
     statement = visible_alerts(current_user)
     if query.get("status"):
         statement = statement.where(Alert.status == query["status"])
@@ -157,7 +158,7 @@ def list_alerts(query: dict[str, Any]) -> list[dict[str, Any]]:
 @bp.doc(responses=[400, 401, 403, 404, 409, 422])
 def acknowledge_alert(alert_id: int, body: dict[str, Any]) -> dict[str, Any]:
     """Acknowledge an alert with a note."""
-    require_roles("coordinator", "clinician", "admin")
+    require_roles(*STAFF_ROLES)
     alert = db.session.get(Alert, alert_id)
     if alert is None:
         abort(404, "No such alert.")

@@ -22,8 +22,8 @@ from recovery.extensions import db
 if TYPE_CHECKING:
     from recovery.patients.models import Patient
 
-ROLES = ("patient", "caregiver", "coordinator", "clinician", "admin")
 STAFF_ROLES = ("coordinator", "clinician", "admin")
+ROLES = ("patient", "caregiver", *STAFF_ROLES)
 
 
 def new_login_token() -> str:
@@ -37,7 +37,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint(
-            "role IN ('patient', 'caregiver', 'coordinator', 'clinician', 'admin')",
+            "role IN (" + ", ".join(f"'{role}'" for role in ROLES) + ")",
             name="role",
         ),
     )

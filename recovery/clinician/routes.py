@@ -23,7 +23,7 @@ from recovery.audit.services import (
     record_patients,
     render_audited,
 )
-from recovery.auth.models import User
+from recovery.auth.models import STAFF_ROLES, User
 from recovery.auth.services import external_url
 from recovery.clinician.services import (
     MAX_WEEKS,
@@ -47,7 +47,6 @@ from recovery.validation import parse_int, query_int
 from recovery.zones import local_today
 
 bp = Blueprint("clinician", __name__, url_prefix="/clinician")
-STAFF = ("clinician", "coordinator", "admin")
 
 
 def parse_filter() -> tuple[ScheduleFilter, dict[str, str]]:
@@ -118,21 +117,21 @@ def _schedule(template: str, per_page: int = 100) -> tuple[str, int]:
 
 
 @bp.route("/")
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def schedule() -> tuple[str, int]:
     """Overdue and upcoming follow-up items of the user's patients, by week."""
     return _schedule("clinician/schedule.html")
 
 
 @bp.route("/print")
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def printable() -> tuple[str, int]:
     """The same schedule laid out for paper."""
     return _schedule("clinician/schedule_print.html", per_page=1000)
 
 
 @bp.route("/feed", methods=["POST"])
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def feed_settings() -> Response:
     """Create (or replace) or switch off the private schedule feed."""
     user = db.session.get(User, current_user.id)

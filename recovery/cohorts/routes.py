@@ -21,7 +21,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from recovery.audit.services import record, record_patients, render_audited
-from recovery.auth.models import User
+from recovery.auth.models import STAFF_ROLES, User
 from recovery.cohorts.filters import CohortFilter
 from recovery.cohorts.models import SavedCohort
 from recovery.cohorts.schemas import CohortQuery
@@ -42,8 +42,6 @@ from recovery.symptoms.services import alert_queue
 from recovery.timeline.services import PHASE_NAMES
 
 bp = Blueprint("cohorts", __name__, url_prefix="/cohorts")
-
-STAFF = ("coordinator", "clinician", "admin")
 
 
 def parse_view(
@@ -96,7 +94,7 @@ def phase_label(phase: str) -> str:
 
 
 @bp.route("/")
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def dashboard() -> Response | tuple[str, int]:
     """Open alerts first, then the filtered, sorted cohort table."""
     view, page_number, per_page, errors = parse_view(request.args)
@@ -140,7 +138,7 @@ def dashboard() -> Response | tuple[str, int]:
 
 
 @bp.route("/export.csv")
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def export_csv() -> Response:
     """The current filtered view as CSV, streamed a chunk of patients at a time."""
     view, _, _, errors = parse_view(request.args)
@@ -172,7 +170,7 @@ def csv_response(user: User, view: CohortFilter) -> Response:
 
 
 @bp.route("/summary")
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def summary() -> Response | tuple[str, int]:
     """Charts (and their numbers as tables) for the current filtered view."""
     view, _, _, errors = parse_view(request.args)
@@ -197,7 +195,7 @@ def summary() -> Response | tuple[str, int]:
 
 
 @bp.route("/saved", methods=["POST"])
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def save_view() -> Response:
     """Save the current filters by name (the same name replaces the old view)."""
     name = (request.form.get("name") or "").strip()
@@ -227,7 +225,7 @@ def save_view() -> Response:
 
 
 @bp.route("/saved/<int:saved_id>/delete", methods=["POST"])
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def delete_view(saved_id: int) -> Response:
     """Forget one of the user's own saved cohorts."""
     saved = db.session.get(SavedCohort, saved_id)

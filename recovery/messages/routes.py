@@ -22,6 +22,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from recovery.audit.services import audit_values, record_many, render_audited
+from recovery.auth.models import STAFF_ROLES
 from recovery.caregivers.services import CHOSEN, patients_cared_for
 from recovery.db import utcnow
 from recovery.domain.messages import urgent_signs
@@ -55,7 +56,6 @@ from recovery.patients.models import Patient
 from recovery.roles import roles_required
 
 bp = Blueprint("messages", __name__, url_prefix="/messages")
-STAFF = ("coordinator", "clinician", "admin")
 # The session key of a photo held while the urgent guidance is shown.
 HELD = "held_photo"
 
@@ -169,7 +169,7 @@ def mine() -> Response | tuple[str, int] | str:
 
 
 @bp.route("/")
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def queue() -> str:
     """Open conversations of the care team's patients: unread first, then oldest."""
     conversations = staff_queue(current_user)
@@ -185,7 +185,7 @@ def queue() -> str:
 
 
 @bp.route("/patients/<int:patient_id>", methods=["GET", "POST"])
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def conversation(patient_id: int) -> Response | tuple[str, int]:
     """One patient's conversation: read it, reply, close it."""
     patient = get_patient_for(current_user, patient_id, "view_messages")
@@ -209,7 +209,7 @@ def conversation(patient_id: int) -> Response | tuple[str, int]:
 
 
 @bp.route("/patients/<int:patient_id>/close", methods=["POST"])
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def close(patient_id: int) -> Response:
     """Close the open conversation; it leaves the queue."""
     if not ButtonForm().validate_on_submit():

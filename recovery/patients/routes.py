@@ -22,7 +22,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from recovery.audit.services import record_views, render_audited
-from recovery.auth.models import User
+from recovery.auth.models import STAFF_ROLES, User
 from recovery.auth.services import send_link
 from recovery.db import utcnow
 from recovery.domain.notes import EDIT_WINDOW
@@ -137,7 +137,7 @@ def access_log() -> str:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required("coordinator", "clinician", "admin")
+@roles_required(*STAFF_ROLES)
 def new() -> Response | tuple[str, int]:
     """Enrol a patient with their whole plan; they get an invitation email."""
     errors: dict[str, str] = {}
@@ -265,7 +265,7 @@ def enrolment_body(form: MultiDict[str, str]) -> dict[str, Any]:
 
 
 @bp.route("/<int:patient_id>")
-@roles_required("coordinator", "clinician", "admin")
+@roles_required(*STAFF_ROLES)
 def detail(patient_id: int) -> str:
     """One patient's record, for their care team."""
     patient = get_patient_for(current_user, patient_id, "view_patient")
@@ -273,7 +273,7 @@ def detail(patient_id: int) -> str:
 
 
 @bp.route("/<int:patient_id>/phone", methods=["POST"])
-@roles_required("coordinator", "clinician", "admin")
+@roles_required(*STAFF_ROLES)
 def change_phone(patient_id: int) -> Response | tuple[str, int]:
     """Change the patient's phone number (audited, before and after)."""
     patient = get_patient_for(current_user, patient_id, "view_patient")

@@ -14,6 +14,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from recovery.audit.services import render_audited
+from recovery.auth.models import STAFF_ROLES
 from recovery.auth.routes import safe_next
 from recovery.db import utcnow
 from recovery.extensions import db
@@ -153,7 +154,7 @@ def odi() -> Response | tuple[str, int]:
 
 
 @bp.route("/alerts/<int:alert_id>/acknowledge", methods=["POST"])
-@roles_required("coordinator", "clinician", "admin")
+@roles_required(*STAFF_ROLES)
 def acknowledge_alert(alert_id: int) -> Response:
     """Acknowledge an alert; it leaves the open queue."""
     alert = db.get_or_404(Alert, alert_id)

@@ -16,6 +16,7 @@ from flask import (
 from flask_login import current_user
 
 from recovery.audit.services import record, render_audited
+from recovery.auth.models import ROLES, STAFF_ROLES
 from recovery.auth.routes import safe_next
 from recovery.auth.services import external_url
 from recovery.db import utcnow
@@ -132,7 +133,7 @@ def feed(token: str) -> Response:
 
 
 @bp.route("/<int:patient_id>/events/<int:event_id>/complete", methods=["POST"])
-@roles_required("patient", "caregiver", "coordinator", "clinician", "admin")
+@roles_required(*ROLES)
 def complete(patient_id: int, event_id: int) -> Response:
     """Mark one event done, then go back to the page the button was on."""
     form = CompleteForm()
@@ -164,7 +165,7 @@ def complete(patient_id: int, event_id: int) -> Response:
 
 
 @bp.route("/<int:patient_id>/events/<int:event_id>/undo", methods=["POST"])
-@roles_required("patient", "coordinator", "clinician", "admin")
+@roles_required("patient", *STAFF_ROLES)
 def undo(patient_id: int, event_id: int) -> Response:
     """Take back one's own "Done" within a few minutes, then go back."""
     form = CompleteForm()
@@ -329,7 +330,7 @@ def recurrence(patient_id: int) -> Response | tuple[str, int]:
 
 
 @bp.route("/<int:patient_id>/episodes/<int:number>")
-@roles_required("coordinator", "clinician", "admin")
+@roles_required(*STAFF_ROLES)
 def episode(patient_id: int, number: int) -> str:
     """A finished episode's plan and timeline, read-only."""
     patient = get_patient_for(current_user, patient_id, "view_timeline")
