@@ -23,7 +23,10 @@ from marshmallow import ValidationError, validates_schema
 from recovery.auth.services import MAX_PASSWORD_LENGTH
 from recovery.domain.cohort import PHASES
 from recovery.domain.protocol import EVENT_KINDS
-from recovery.domain.symptoms import WEAKNESS, WOUND
+from recovery.domain.reminders import CHANNELS
+from recovery.domain.symptoms import ALERT_STATUSES, SEVERITIES, WEAKNESS, WOUND
+from recovery.domain.timeline import EVENT_STATUSES
+from recovery.reminders.models import REMINDER_STATUSES
 from recovery.validation import (
     ID_RANGE,
     StoredDate,
@@ -140,9 +143,7 @@ class EventOut(Schema):
     instructions = String()
     start_date = Date()
     end_date = Date()
-    status = String(
-        metadata={"enum": ["upcoming", "due", "done", "missed", "cancelled"]}
-    )
+    status = String(metadata={"enum": list(EVENT_STATUSES)})
     overridden = Boolean()
     allowed = List(String())
     not_allowed = List(String())
@@ -194,11 +195,11 @@ class AlertOut(Schema):
 
     id = Integer()
     patient_id = Integer()
-    severity = String(metadata={"enum": ["urgent", "warning"]})
+    severity = String(metadata={"enum": list(SEVERITIES)})
     rule = String()
     message = String()
     created_at = DateTime()
-    status = String(metadata={"enum": ["open", "acknowledged", "resolved"]})
+    status = String(metadata={"enum": list(ALERT_STATUSES)})
     acknowledged_at = DateTime(allow_none=True)
     acknowledge_note = String()
     # How often the sign was reported while this alert was open, and when last.
@@ -271,7 +272,7 @@ class OdiOut(Schema):
 class AlertQuery(Schema):
     """Filters of GET /alerts."""
 
-    status = String(validate=OneOf(["open", "acknowledged", "resolved"]))
+    status = String(validate=OneOf(ALERT_STATUSES))
     patient_id = Integer(validate=ID_RANGE)
 
 
@@ -287,13 +288,9 @@ class ReminderOut(Schema):
     id = Integer()
     event_id = Integer(allow_none=True)
     rule = String()
-    channel = String(metadata={"enum": ["in_app", "email"]})
+    channel = String(metadata={"enum": list(CHANNELS)})
     send_at = DateTime()
-    status = String(
-        metadata={
-            "enum": ["pending", "sending", "sent", "failed", "expired", "cancelled"]
-        }
-    )
+    status = String(metadata={"enum": list(REMINDER_STATUSES)})
     attempts = Integer()
 
 

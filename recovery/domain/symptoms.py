@@ -18,6 +18,10 @@ from typing import Any
 
 WEAKNESS = ("none", "mild", "worse")
 WOUND = ("healing", "red", "draining", "opened")
+# An alert is urgent (a red flag: call now) or a warning; staff acknowledge it, and
+# it is resolved when the sign is gone.
+SEVERITIES = ("urgent", "warning")
+ALERT_STATUSES = ("open", "acknowledged", "resolved")
 
 RED_FLAGS_FILE = Path(__file__).parent / "rules" / "red_flags.toml"
 
