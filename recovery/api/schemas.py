@@ -24,7 +24,16 @@ from recovery.auth.services import MAX_PASSWORD_LENGTH
 from recovery.domain.cohort import PHASES
 from recovery.domain.protocol import EVENT_KINDS
 from recovery.domain.reminders import CHANNELS
-from recovery.domain.symptoms import ALERT_STATUSES, SEVERITIES, WEAKNESS, WOUND
+from recovery.domain.symptoms import (
+    ALERT_STATUSES,
+    NOTES_MAX,
+    SCALE,
+    SEVERITIES,
+    TEMPERATURE_C,
+    WEAKNESS,
+    WEIGHT_KG,
+    WOUND,
+)
 from recovery.domain.timeline import EVENT_STATUSES
 from recovery.reminders.models import REMINDER_STATUSES
 from recovery.validation import (
@@ -210,8 +219,8 @@ class AlertOut(Schema):
 class SymptomIn(Schema):
     """A symptom check-in; only back_pain is required."""
 
-    back_pain = Integer(required=True, validate=within(0, 10, "Back pain"))
-    leg_pain = Integer(allow_none=True, validate=within(0, 10, "Leg pain"))
+    back_pain = Integer(required=True, validate=within(*SCALE, "Back pain"))
+    leg_pain = Integer(allow_none=True, validate=within(*SCALE, "Leg pain"))
     numbness = Boolean(allow_none=True)
     leg_weakness = String(allow_none=True, validate=one_of(WEAKNESS))
     coordination_loss = Boolean(allow_none=True)
@@ -219,11 +228,13 @@ class SymptomIn(Schema):
     bowel_incontinence = Boolean(allow_none=True)
     urinary_retention = Boolean(allow_none=True)
     saddle_numbness = Boolean(allow_none=True)
-    temperature_c = Float(allow_none=True, validate=within(34, 43, "Temperature"))
+    temperature_c = Float(
+        allow_none=True, validate=within(*TEMPERATURE_C, "Temperature")
+    )
     wound = String(allow_none=True, validate=one_of(WOUND))
-    fatigue = Integer(allow_none=True, validate=within(0, 10, "Fatigue"))
-    weight_kg = Float(allow_none=True, validate=within(20, 400, "Weight"))
-    notes = String(load_default="", validate=Length(max=2000))
+    fatigue = Integer(allow_none=True, validate=within(*SCALE, "Fatigue"))
+    weight_kg = Float(allow_none=True, validate=within(*WEIGHT_KG, "Weight"))
+    notes = String(load_default="", validate=Length(max=NOTES_MAX))
 
 
 class AdviceOut(Schema):

@@ -14,10 +14,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from recovery.domain.scoring import ODI_SECTIONS
+from recovery.domain.symptoms import NOTES_MAX, SCALE, TEMPERATURE_C, WEIGHT_KG
 from recovery.validation import FiniteDecimalField
 
-ZERO_TO_TEN = [SelectChoice(n, str(n)) for n in range(11)]
-NOTES_MAX = 2000
+ZERO_TO_TEN = [SelectChoice(n, str(n)) for n in range(SCALE[0], SCALE[1] + 1)]
 
 
 def _scale(label: str, what: str, required: bool = False) -> RadioField:
@@ -32,7 +32,7 @@ def _scale(label: str, what: str, required: bool = False) -> RadioField:
         validate_choice=False,  # NumberRange gives a clearer message
         validators=[
             first,
-            NumberRange(0, 10, f"{what.capitalize()} must be from 0 to 10."),
+            NumberRange(*SCALE, f"{what.capitalize()} must be from 0 to 10."),
         ],
     )
 
@@ -64,7 +64,7 @@ class CheckInForm(FlaskForm):
         places=1,
         validators=[
             Optional(),
-            NumberRange(34, 43, "Temperature must be from 34 to 43 °C."),
+            NumberRange(*TEMPERATURE_C, "Temperature must be from 34 to 43 °C."),
         ],
     )
     wound = RadioField(
@@ -83,7 +83,7 @@ class CheckInForm(FlaskForm):
         places=1,
         validators=[
             Optional(),
-            NumberRange(20, 400, "Weight must be from 20 to 400 kg."),
+            NumberRange(*WEIGHT_KG, "Weight must be from 20 to 400 kg."),
         ],
     )
     notes = TextAreaField(
