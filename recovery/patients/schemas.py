@@ -135,21 +135,15 @@ class PatientIn(Schema):
 
 
 class PatientPatch(PatientIn):
-    """Changes to a patient (PATCH /patients/{id}): any field, only those sent."""
+    """Changes to a patient (PATCH /patients/{id}): any field, only those sent.
 
-    name = String(validate=Length(min=1, max=200))
-    email = Email(validate=Length(max=254))
-    mrn = String(validate=Length(min=1, max=64))
-    date_of_birth = StoredDate()
-    timezone = String(validate=Length(max=64))
-    surgery_date = StoredDate()
-    procedure = String(validate=one_of(PROCEDURES))
-    tumor_location = String(validate=one_of(TUMOR_LOCATIONS))
-    tumor_type = String(validate=Length(max=200))
-    malignancy = String(validate=one_of(MALIGNANCIES))
-    origin = String(validate=one_of(ORIGINS))
+    PatientIn's fields and checks, loaded partial: nothing is required and no
+    default fills in a field that was not sent. Radiation and brace are patched
+    against the stored plan, which the service checks.
+    """
+
     radiation = Nested(RadiationPatch)
     brace = Nested(BracePatch)
-    clinician_id = Integer(allow_none=True, validate=ID_RANGE)
-    coordinator_id = Integer(allow_none=True, validate=ID_RANGE)
-    phone = String(validate=PHONE)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**{"partial": True, **kwargs})
