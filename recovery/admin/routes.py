@@ -24,7 +24,6 @@ from recovery.audit.services import (
     audit_query,
     record,
     record_patients,
-    render_audited,
 )
 from recovery.auth.models import User
 from recovery.auth.services import AccountError, send_link
@@ -48,9 +47,11 @@ def users() -> str:
         select(Patient.id).where(Patient.user_id.in_([u.id for u in page.items]))
     ).all()
     record_patients("list_account", patient_ids, target="admin")
-    return render_audited(
+    html = render_template(
         "admin/users.html", page=page, action_form=AccountActionForm()
     )
+    db.session.commit()
+    return html
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -151,13 +152,15 @@ def audit_log() -> tuple[str, int]:
             count=True,
         )
         record("view_audit_log", target="admin", details={"filters": where.params()})
-    return render_audited(
+    html = render_template(
         "admin/audit.html",
         form=form,
         page=page,
         params=where.params() if where else {},
         title="Audit log",
-    ), (200 if where is not None else 400)
+    )
+    db.session.commit()
+    return html, 200 if where is not None else 400
 
 
 @bp.route("/audit.csv")

@@ -9,6 +9,7 @@ from flask import (
     current_app,
     flash,
     redirect,
+    render_template,
     request,
     session,
     url_for,
@@ -21,7 +22,6 @@ from recovery.audit.services import (
     record,
     record_many,
     record_patients,
-    render_audited,
 )
 from recovery.auth.models import STAFF_ROLES, User
 from recovery.auth.services import external_url
@@ -100,7 +100,7 @@ def _schedule(template: str, per_page: int = 100) -> tuple[str, int]:
         "list_schedule", [item.patient_id for item in items], target="clinician"
     )
     today = local_today(current_app.config["CLINIC_TIMEZONE"], now)
-    return render_audited(
+    html = render_template(
         template,
         where=where,
         errors=errors,
@@ -113,7 +113,9 @@ def _schedule(template: str, per_page: int = 100) -> tuple[str, int]:
         has_feed=current_user.schedule_token_hash is not None,
         today=today,
         title="Follow-up schedule",
-    ), (400 if errors else 200)
+    )
+    db.session.commit()
+    return html, 400 if errors else 200
 
 
 @bp.route("/")

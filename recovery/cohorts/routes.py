@@ -11,6 +11,7 @@ from flask import (
     abort,
     flash,
     redirect,
+    render_template,
     request,
     stream_with_context,
     url_for,
@@ -20,7 +21,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from recovery.audit.services import record, record_patients, render_audited
+from recovery.audit.services import record, record_patients
 from recovery.auth.models import STAFF_ROLES, User
 from recovery.cohorts.filters import CohortFilter
 from recovery.cohorts.models import SavedCohort
@@ -124,7 +125,7 @@ def dashboard() -> Response | tuple[str, int]:
     )
     # Rendered before the audit row is committed: a commit expires what was loaded,
     # and the template would then reload each alert on its own.
-    return render_audited(
+    html = render_template(
         "cohorts/dashboard.html",
         view=view,
         page=page,
@@ -134,7 +135,9 @@ def dashboard() -> Response | tuple[str, int]:
         troubles=troubles,
         choices=_choices(),
         title="Your cohort",
-    ), (400 if errors else 200)
+    )
+    db.session.commit()
+    return html, 400 if errors else 200
 
 
 @bp.route("/export.csv")
@@ -178,7 +181,7 @@ def summary() -> Response | tuple[str, int]:
         return redirect(_canonical("cohorts.summary", view))
     figures = cohort_summary(current_user, view, utcnow())
     record("view_cohort_summary", target="cohorts", details={"filters": view.params()})
-    return render_audited(
+    page = render_template(
         "cohorts/summary.html",
         view=view,
         errors=errors,
@@ -191,7 +194,9 @@ def summary() -> Response | tuple[str, int]:
             "phase_counts": [n for _, n in figures.phases],
         },
         title="Cohort summary",
-    ), (400 if errors else 200)
+    )
+    db.session.commit()
+    return page, 400 if errors else 200
 
 
 @bp.route("/saved", methods=["POST"])

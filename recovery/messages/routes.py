@@ -13,6 +13,7 @@ from flask import (
     current_app,
     flash,
     redirect,
+    render_template,
     request,
     send_file,
     session,
@@ -21,7 +22,7 @@ from flask import (
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from recovery.audit.services import audit_values, record_many, render_audited
+from recovery.audit.services import audit_values, record_many
 from recovery.auth.models import STAFF_ROLES
 from recovery.caregivers.services import CHOSEN, patients_cared_for
 from recovery.db import utcnow
@@ -91,7 +92,7 @@ def _read_photo(form: MessageForm) -> CleanPhoto | None:
 def _thread_page(
     template: str, patient: Patient, form: MessageForm, **context: Any
 ) -> str:
-    return render_audited(
+    page = render_template(
         template,
         patient=patient,
         messages=patient_messages(patient),
@@ -100,6 +101,8 @@ def _thread_page(
         advice=context.pop("advice", None) or urgent_advice(patient),
         **context,
     )
+    db.session.commit()
+    return page
 
 
 @bp.route("/mine", methods=["GET", "POST"])
@@ -179,9 +182,11 @@ def queue() -> str:
             for c in conversations
         ]
     )
-    return render_audited(
+    page = render_template(
         "messages/queue.html", conversations=conversations, title="Messages"
     )
+    db.session.commit()
+    return page
 
 
 @bp.route("/patients/<int:patient_id>", methods=["GET", "POST"])

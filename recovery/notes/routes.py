@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from recovery.audit.services import render_audited
 from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.notes.forms import NoteForm
@@ -85,6 +84,8 @@ def edit(patient_id: int, note_id: int) -> Response | tuple[str, int]:
             return _back(patient)
     elif form.errors:
         status = 400
-    return render_audited(
+    page = render_template(
         "notes/edit.html", patient=patient, note=note, form=form, title="Edit note"
-    ), status
+    )
+    db.session.commit()
+    return page, status

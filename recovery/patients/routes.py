@@ -21,7 +21,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from recovery.audit.services import record_views, render_audited
+from recovery.audit.services import record_views
 from recovery.auth.models import STAFF_ROLES, User
 from recovery.auth.services import send_link
 from recovery.db import utcnow
@@ -127,13 +127,15 @@ def access_log() -> str:
         per_page=50,
         error_out=False,
     )
-    return render_audited(
+    html = render_template(
         "patients/access.html",
         page=page,
         words=ACCESS_WORDS,
         zone=ZoneInfo(current_user.timezone),
         title="Who saw my record",
     )
+    db.session.commit()
+    return html
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -294,7 +296,7 @@ def _render_patient(
     now = utcnow()
     today = local_today(patient.user.timezone, now)
     staff_view = template == "patients/detail.html"
-    return render_audited(
+    page = render_template(
         template,
         patient=patient,
         day=post_op_day(patient.surgery_date, today),
@@ -318,6 +320,8 @@ def _render_patient(
         advice=urgent_advice(patient),
         signs=red_flag_rules().urgent_signs,
     )
+    db.session.commit()
+    return page
 
 
 @bp.app_template_filter("tel")

@@ -15,7 +15,7 @@ from flask import (
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from recovery.audit.services import record, render_audited
+from recovery.audit.services import record
 from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.reminders.forms import PreferencesForm
@@ -88,4 +88,6 @@ def messages() -> str:
     """In-app messages, newest first; opening the inbox marks them read."""
     rows = inbox(current_user, utcnow())
     texts = {m.reminder_id: m for m in load_messages([row.id for row in rows])}
-    return render_audited("reminders/inbox.html", rows=rows, texts=texts)
+    page = render_template("reminders/inbox.html", rows=rows, texts=texts)
+    db.session.commit()
+    return page

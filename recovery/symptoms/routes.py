@@ -7,13 +7,13 @@ from flask import (
     abort,
     flash,
     redirect,
+    render_template,
     request,
     url_for,
 )
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from recovery.audit.services import render_audited
 from recovery.auth.models import STAFF_ROLES
 from recovery.auth.routes import safe_next
 from recovery.db import utcnow
@@ -63,7 +63,7 @@ def check_in() -> Response | str:
         return redirect(url_for("symptoms.result", log_id=log_id))
     status = 400 if form.errors else 200
     today = local_today(patient.user.timezone, utcnow())
-    return render_audited(
+    page = render_template(
         "symptoms/check_in.html",
         form=form,
         advice=urgent_advice(patient),
@@ -71,7 +71,9 @@ def check_in() -> Response | str:
         wound_asked=wound_asked(patient, today),
         last=last_check_in(patient),
         same_form=CompleteForm(),
-    ), status
+    )
+    db.session.commit()
+    return page, status
 
 
 @bp.route("/check-in/nothing-new", methods=["POST"])
@@ -99,7 +101,7 @@ def result(log_id: int) -> str:
     if log is None or log.patient_id != patient.id:
         abort(404)
     alerts = alerts_of_check_in(log)
-    return render_audited(
+    page = render_template(
         "symptoms/result.html",
         log=log,
         urgent=[a for a in alerts if a.severity == "urgent"],
@@ -107,6 +109,8 @@ def result(log_id: int) -> str:
         advice=urgent_advice(patient),
         signs=red_flag_rules().urgent_signs,
     )
+    db.session.commit()
+    return page
 
 
 @bp.route("/history")
@@ -114,9 +118,11 @@ def result(log_id: int) -> str:
 def history() -> str:
     """The patient's own check-ins and pain and ODI trends."""
     patient = _own_patient("view_symptoms")
-    return render_audited(
+    page = render_template(
         "symptoms/history.html", patient=patient, trend=trend_data(patient)
     )
+    db.session.commit()
+    return page
 
 
 @bp.route("/odi", methods=["GET", "POST"])
@@ -142,7 +148,7 @@ def odi() -> Response | tuple[str, int]:
                 "success",
             )
             return redirect(url_for("symptoms.history"))
-    page = render_audited(
+    page = render_template(
         "symptoms/odi.html",
         form=form,
         sections=list(enumerate(texts.sections)),
@@ -150,6 +156,7 @@ def odi() -> Response | tuple[str, int]:
         refused=refused,
         due=due_questionnaire(patient, today),
     )
+    db.session.commit()
     return page, (400 if refused or form.errors else 200)
 
 

@@ -15,7 +15,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from recovery.audit.services import record, render_audited
+from recovery.audit.services import record
 from recovery.auth.models import ROLES, STAFF_ROLES
 from recovery.auth.routes import safe_next
 from recovery.auth.services import external_url
@@ -88,7 +88,7 @@ def mine() -> str:
     """The patient's whole timeline: past, today, next."""
     patient = own_patient(current_user, "view_timeline")
     view = timeline_view(patient, local_today(patient.user.timezone, utcnow()))
-    return render_audited(
+    page = render_template(
         "timeline/mine.html",
         patient=patient,
         view=view,
@@ -97,6 +97,8 @@ def mine() -> str:
         feed_url=session.pop("new_feed_url", None),
         advice=urgent_advice(patient),
     )
+    db.session.commit()
+    return page
 
 
 @bp.route("/me/calendar", methods=["POST"])
@@ -206,9 +208,11 @@ def edit_event(patient_id: int, event_id: int) -> Response | str:
             db.session.commit()
             flash(f"Saved: {event.title}. Plan changes will not move it.", "success")
             return redirect(url_for("patients.detail", patient_id=patient.id))
-    return render_audited(
+    page = render_template(
         "timeline/edit_event.html", patient=patient, event=event, form=form
     )
+    db.session.commit()
+    return page
 
 
 @bp.route("/<int:patient_id>/plan", methods=["GET", "POST"])
@@ -228,7 +232,9 @@ def plan(patient_id: int) -> Response | tuple[str, int]:
         except PatientError as error:
             db.session.rollback()
             _show_refusal(form, error)
-            return render_audited("timeline/plan.html", patient=patient, form=form), 400
+            page = render_template("timeline/plan.html", patient=patient, form=form)
+            db.session.commit()
+            return page, 400
         db.session.commit()
         if changes is None:
             flash("Nothing changed.", "info")
@@ -240,9 +246,9 @@ def plan(patient_id: int) -> Response | tuple[str, int]:
                 "success",
             )
         return redirect(url_for("patients.detail", patient_id=patient.id))
-    return render_audited("timeline/plan.html", patient=patient, form=form), (
-        400 if form.errors else 200
-    )
+    page = render_template("timeline/plan.html", patient=patient, form=form)
+    db.session.commit()
+    return page, 400 if form.errors else 200
 
 
 def _show_refusal(form: ChangePlanForm, error: PatientError) -> None:
@@ -292,9 +298,9 @@ def add_extra(patient_id: int) -> Response | tuple[str, int]:
             db.session.commit()
             flash(f"Added: {event.title} on {event.start_date:%d %b %Y}.", "success")
             return redirect(url_for("patients.detail", patient_id=patient.id))
-    return render_audited("timeline/add_event.html", patient=patient, form=form), (
-        400 if form.errors else 200
-    )
+    page = render_template("timeline/add_event.html", patient=patient, form=form)
+    db.session.commit()
+    return page, 400 if form.errors else 200
 
 
 @bp.route("/<int:patient_id>/recurrence", methods=["GET", "POST"])
@@ -314,9 +320,11 @@ def recurrence(patient_id: int) -> Response | tuple[str, int]:
         except PatientError as error:
             db.session.rollback()
             _show_refusal(form, error)
-            return render_audited(
+            page = render_template(
                 "timeline/recurrence.html", patient=patient, form=form
-            ), 400
+            )
+            db.session.commit()
+            return page, 400
         db.session.commit()
         flash(
             f"Episode {patient.episode} started; episode {patient.episode - 1} "
@@ -324,9 +332,9 @@ def recurrence(patient_id: int) -> Response | tuple[str, int]:
             "success",
         )
         return redirect(url_for("patients.detail", patient_id=patient.id))
-    return render_audited("timeline/recurrence.html", patient=patient, form=form), (
-        400 if form.errors else 200
-    )
+    page = render_template("timeline/recurrence.html", patient=patient, form=form)
+    db.session.commit()
+    return page, 400 if form.errors else 200
 
 
 @bp.route("/<int:patient_id>/episodes/<int:number>")
@@ -338,6 +346,8 @@ def episode(patient_id: int, number: int) -> str:
     if past is None:
         abort(404)
     events = [e for e in patient.all_events if e.episode == number]
-    return render_audited(
+    page = render_template(
         "timeline/episode.html", patient=patient, episode=past, events=events
     )
+    db.session.commit()
+    return page
