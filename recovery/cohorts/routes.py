@@ -31,12 +31,14 @@ from recovery.cohorts.services import (
     cohort_summary,
     csv_export,
     record_view,
+    save_cohort,
 )
 from recovery.db import utcnow
 from recovery.domain.cohort import weekly_chart
 from recovery.domain.plan import MALIGNANCIES, PROCEDURES, TUMOR_LOCATIONS
 from recovery.errors import flatten_fields
 from recovery.extensions import db
+from recovery.patients.services import active_staff
 from recovery.reminders.services import reminders_needing_attention
 from recovery.roles import roles_required
 from recovery.symptoms.services import alert_queue
@@ -70,11 +72,7 @@ def parse_view(
 
 def _choices() -> dict[str, Any]:
     """What the filter form's selects offer."""
-    clinicians = db.session.execute(
-        select(User.id, User.name)
-        .where(User.role == "clinician", User.active)
-        .order_by(User.name)
-    ).all()
+    clinicians, _ = active_staff()
     return {
         "phases": PHASE_NAMES,
         "procedures": _labelled(PROCEDURES),
@@ -210,20 +208,9 @@ def save_view() -> Response:
     elif errors:
         flash("These filters are not valid and were not saved.", "error")
     else:
-        saved = db.session.scalar(
-            select(SavedCohort).where(
-                SavedCohort.user_id == current_user.id, SavedCohort.name == name
-            )
-        )
-        if saved is None:
-            db.session.add(
-                SavedCohort(
-                    user_id=current_user.id, name=name, query=view.query_string()
-                )
-            )
+        if save_cohort(current_user, name, view.query_string()):
             flash(f"Saved “{name}”.", "success")
         else:
-            saved.query = view.query_string()
             flash(f"Updated “{name}”.", "success")
         db.session.commit()
     return redirect(url_for("cohorts.dashboard") + _suffix(view.query_string()))

@@ -18,11 +18,10 @@ from flask import (
 )
 from flask_login import current_user
 from marshmallow import ValidationError
-from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from recovery.audit.services import record_views
-from recovery.auth.models import STAFF_ROLES, User
+from recovery.auth.models import STAFF_ROLES
 from recovery.auth.services import send_link
 from recovery.db import utcnow
 from recovery.domain.notes import EDIT_WINDOW
@@ -45,6 +44,7 @@ from recovery.patients.schemas import PatientIn
 from recovery.patients.services import (
     PLAN_FIELDS,
     PatientError,
+    active_staff,
     change_patient,
     duplicates,
     enrol_patient,
@@ -182,17 +182,13 @@ def new() -> Response | tuple[str, int]:
                 str(current_user.id) if current_user.role == "clinician" else ""
             ),
         }
-    staff = db.session.execute(
-        select(User.id, User.name, User.role)
-        .where(User.role.in_(("clinician", "coordinator")), User.active)
-        .order_by(User.name)
-    ).all()
+    clinicians, coordinators = active_staff()
     return render_template(
         "patients/new.html",
         values=values,
         errors=errors,
-        clinicians=[(i, name) for i, name, role in staff if role == "clinician"],
-        coordinators=[(i, name) for i, name, role in staff if role == "coordinator"],
+        clinicians=clinicians,
+        coordinators=coordinators,
         zones=timezone_names(),
         choices={
             name: [(v, v.replace("_", " ").capitalize()) for v in options]

@@ -15,30 +15,20 @@ from flask import (
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from recovery.audit.services import record
 from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.reminders.forms import PreferencesForm
 from recovery.reminders.services import (
+    PREFERENCE_FIELDS,
     inbox,
     load_messages,
-    replan_reminders,
     unread_count,
+    update_preferences,
 )
 from recovery.zones import timezone_names
 
 bp = Blueprint("reminders", __name__, url_prefix="/reminders")
 bp.add_app_template_global(timezone_names, "timezone_names")
-
-PREFERENCE_FIELDS = (
-    "notify_in_app",
-    "notify_email",
-    "email_details",
-    "quiet_start",
-    "quiet_end",
-    "alert_notifications",
-    "daily_digest",
-)
 
 
 @bp.app_context_processor
@@ -70,12 +60,9 @@ def preferences() -> Response | str:
             return render_template(
                 "reminders/preferences.html", form=form, all_off_warning=True
             )
-        for name in PREFERENCE_FIELDS:
-            setattr(current_user, name, getattr(form, name).data)
-        current_user.timezone = (form.timezone.data or "UTC").strip()
-        record("update_preferences", target=f"user:{current_user.id}")
-        if current_user.patient is not None:
-            replan_reminders([current_user.patient], utcnow())
+        values = {name: getattr(form, name).data for name in PREFERENCE_FIELDS}
+        values["timezone"] = (form.timezone.data or "UTC").strip()
+        update_preferences(current_user, values, utcnow())
         db.session.commit()
         flash("Your preferences are saved.", "success")
         return redirect(url_for("reminders.preferences"))

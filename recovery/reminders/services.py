@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased, joinedload
 
+from recovery.audit.services import record
 from recovery.auth.models import User
 from recovery.db import json_list
 from recovery.domain.reminders import (
@@ -72,6 +73,29 @@ def preferences(user: User) -> Preferences:
         if wanted
     )
     return Preferences(user.timezone, channels, user.quiet_start, user.quiet_end)
+
+
+# What a person sets on "Notification settings" (besides their timezone).
+PREFERENCE_FIELDS = (
+    "notify_in_app",
+    "notify_email",
+    "email_details",
+    "quiet_start",
+    "quiet_end",
+    "alert_notifications",
+    "daily_digest",
+)
+
+
+def update_preferences(user: User, values: dict[str, Any], now: datetime) -> None:
+    """Store a person's channels, quiet hours and timezone, audited; a patient's
+    pending reminders move to the new hours and zone. The caller commits."""
+    for name in PREFERENCE_FIELDS:
+        setattr(user, name, values[name])
+    user.timezone = values["timezone"]
+    record("update_preferences", target=f"user:{user.id}")
+    if user.patient is not None:
+        replan_reminders([user.patient], now)
 
 
 def horizon() -> timedelta:
