@@ -22,6 +22,7 @@ from recovery.reminders.services import (
     PREFERENCE_FIELDS,
     inbox,
     load_messages,
+    mark_read,
     unread_count,
     update_preferences,
 )
@@ -73,7 +74,10 @@ def preferences() -> Response | str:
 @login_required
 def messages() -> str:
     """In-app messages, newest first; opening the inbox marks them read."""
-    rows = inbox(current_user, utcnow())
+    rows = inbox(current_user)
+    # What this page shows is marked read: an explicit step of this GET, not a
+    # side effect of inbox(), which only reads.
+    mark_read(rows, utcnow())
     texts = {m.reminder_id: m for m in load_messages([row.id for row in rows])}
     page = render_template("reminders/inbox.html", rows=rows, texts=texts)
     db.session.commit()

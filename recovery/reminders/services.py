@@ -59,7 +59,6 @@ from recovery.zones import local_day_bounds, local_today
 
 MAX_ATTEMPTS = 5
 EXPIRE_AFTER = timedelta(hours=12)
-LEASE = timedelta(minutes=5)
 
 
 def preferences(user: User) -> Preferences:
@@ -390,13 +389,13 @@ def expire_overdue(now: datetime) -> int:
 
 
 def lease() -> timedelta:
-    """How long a claim holds its rows before another dispatcher may take them."""
-    seconds = current_app.config.get("REMINDER_LEASE_SECONDS")
-    return timedelta(seconds=seconds) if seconds else LEASE
+    """How long a claim holds its rows before another dispatcher may take them
+    (REMINDER_LEASE_SECONDS, the one setting)."""
+    return timedelta(seconds=current_app.config["REMINDER_LEASE_SECONDS"])
 
 
 def claim(
-    now: datetime, limit: int, lease: timedelta = LEASE
+    now: datetime, limit: int, held_for: timedelta | None = None
 ) -> tuple[str, list[int] | None]:
     """Atomically take up to `limit` due reminders for this dispatcher.
 
@@ -406,6 +405,7 @@ def claim(
     and the status guard in the UPDATE keeps a row from being taken twice. Returns
     None when nothing is due, an empty list when another dispatcher was faster.
     """
+    held_for = lease() if held_for is None else held_for
     token = secrets.token_hex(8)
     pending = and_(PENDING, Reminder.send_at <= now)
     lapsed = and_(SENDING, Reminder.lease_until < now)
@@ -439,7 +439,7 @@ def claim(
         .values(
             status="sending",
             claim_token=token,
-            lease_until=now + lease,
+            lease_until=now + held_for,
             attempts=Reminder.attempts + 1,
         )
         .returning(Reminder.id),
@@ -779,9 +779,9 @@ def reminders_needing_attention(user: User, since: datetime) -> list[Reminder]:
     return list(db.session.scalars(query.order_by(Reminder.send_at.desc()).limit(100)))
 
 
-def inbox(user: User, now: datetime, limit: int = 100) -> list[Reminder]:
-    """The person's in-app messages, newest first; marks them read."""
-    rows = list(
+def inbox(user: User, limit: int = 100) -> list[Reminder]:
+    """The person's in-app messages, newest first (reading changes nothing)."""
+    return list(
         db.session.scalars(
             select(Reminder)
             .where(Reminder.user_id == user.id, IN_INBOX)
@@ -789,10 +789,13 @@ def inbox(user: User, now: datetime, limit: int = 100) -> list[Reminder]:
             .limit(limit)
         )
     )
+
+
+def mark_read(rows: Sequence[Reminder], now: datetime) -> None:
+    """Mark these in-app messages read, now; the caller commits."""
     for row in rows:
         if row.read_at is None:
             row.read_at = now
-    return rows
 
 
 def unread_count(user: User) -> int:
