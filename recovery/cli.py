@@ -70,7 +70,7 @@ def run_scheduler() -> None:
 def dispatch_once() -> None:
     """Send every due reminder now, once, then exit (for cron and operators)."""
     from recovery.notify.channels import default_channels
-    from recovery.reminders.services import dispatch_due
+    from recovery.reminders.dispatch import dispatch_due
 
     result = dispatch_due(default_channels(), utcnow())
     click.echo(

@@ -17,11 +17,11 @@ from werkzeug.wrappers import Response
 
 from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.reminders.dispatch import load_messages
 from recovery.reminders.forms import PreferencesForm
 from recovery.reminders.services import (
     PREFERENCE_FIELDS,
     inbox,
-    load_messages,
     mark_read,
     unread_count,
     update_preferences,

@@ -29,7 +29,7 @@ from recovery.domain.symptoms import (
 )
 from recovery.extensions import db
 from recovery.patients.models import CareTeamMember, Patient
-from recovery.reminders.services import notify_care_team, skip_todays_check_in_reminders
+from recovery.reminders.planning import notify_care_team, skip_todays_check_in_reminders
 from recovery.symptoms.models import Alert, QuestionnaireResponse, SymptomLog
 from recovery.timeline.models import TimelineEvent
 from recovery.timeline.services import PAIN_RISING_RULES, mark_done, open_pain_review

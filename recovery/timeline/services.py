@@ -46,8 +46,8 @@ from recovery.domain.timeline import (
 )
 from recovery.extensions import db
 from recovery.patients.models import Patient, bump_versions
-from recovery.reminders.services import KnownEvents, replan_reminders
-from recovery.reminders.services import horizon as reminder_horizon
+from recovery.reminders.planning import KnownEvents, replan_reminders
+from recovery.reminders.planning import horizon as reminder_horizon
 from recovery.timeline.models import RADIATION_SESSION_SQL, TimelineEvent
 from recovery.zones import local_today
 

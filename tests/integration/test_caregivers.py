@@ -15,7 +15,7 @@ from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.patients.models import Patient
 from recovery.reminders.models import Reminder
-from recovery.reminders.services import replan_reminders
+from recovery.reminders.planning import replan_reminders
 from recovery.symptoms.models import Alert, SymptomLog
 from tests.conftest import PASSWORD, Browser, bearer_headers, csrf_from
 from tests.integration.caregiving import add_caregiver
