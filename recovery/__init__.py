@@ -73,12 +73,12 @@ def register_extensions(app: APIFlask) -> None:
     """Bind every extension to the app."""
     for module in MODEL_MODULES:
         importlib.import_module(module)
-    from recovery import database, logs, security, validation
+    from recovery import engine, logs, security, validation
     from recovery.auth import login
     from recovery.extensions import csrf, db, limiter, mail, migrate
 
     db.init_app(app)
-    database.configure_engine(app)
+    engine.configure_engine(app)
     migrate.init_app(
         app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True
     )

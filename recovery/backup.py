@@ -15,8 +15,8 @@ from typing import IO, Any
 from sqlalchemy import Date, DateTime, Table, Time, func, insert, select, text
 from sqlalchemy.types import TypeDecorator
 
-from recovery.db import json_value, utcnow
 from recovery.extensions import db
+from recovery.orm import json_value, utcnow
 
 FORMAT = "recovery-backup/1"
 BATCH = 1000

@@ -11,8 +11,8 @@ from flask.cli import AppGroup, with_appcontext
 from recovery.admin.services import create_staff
 from recovery.auth.models import STAFF_ROLES
 from recovery.auth.services import AccountError, find_user_by_email, set_password
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.zones import is_timezone, local_today
 
 users_cli = AppGroup("users", help="Manage staff accounts.")

@@ -20,8 +20,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 from sqlalchemy import select
 
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -27,8 +27,8 @@ from recovery.audit.services import (
 )
 from recovery.auth.models import User
 from recovery.auth.services import AccountError, send_link
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.patients.models import Patient
 from recovery.roles import roles_required
 from recovery.validation import query_int

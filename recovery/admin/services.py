@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from recovery.auth.models import STAFF_ROLES, User, normalise_email
 from recovery.auth.services import AccountError, end_all_sessions, find_user_by_email
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 
 
 def create_staff(name: str, email: str, role: str, timezone: str = "UTC") -> User:

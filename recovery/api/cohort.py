@@ -15,8 +15,8 @@ from recovery.cohorts.filters import CohortFilter
 from recovery.cohorts.routes import csv_response
 from recovery.cohorts.schemas import CohortQuery
 from recovery.cohorts.services import cohort_page, record_view
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 
 
 @bp.get("/cohort")

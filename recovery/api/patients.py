@@ -19,8 +19,8 @@ from recovery.auth.services import send_link
 from recovery.cohorts.filters import CohortFilter
 from recovery.cohorts.schemas import CohortQuery
 from recovery.cohorts.services import Cohort
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.patients.access import get_patient_for
 from recovery.patients.models import Patient
 from recovery.patients.schemas import PatientIn, PatientPatch

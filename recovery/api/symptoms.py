@@ -20,8 +20,8 @@ from recovery.api.schemas import (
 )
 from recovery.audit.services import record, record_patients
 from recovery.auth.models import STAFF_ROLES
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.patients.access import get_patient_for
 from recovery.patients.contact import urgent_advice
 from recovery.symptoms.models import Alert, SymptomLog

@@ -13,8 +13,8 @@ from recovery.audit.services import record
 from recovery.auth.login import login_limit
 from recovery.auth.routes import LOGIN_ERRORS, check_second_factor
 from recovery.auth.services import authenticate, issue_api_token, revoke_api_token
-from recovery.db import utcnow
 from recovery.extensions import db, limiter
+from recovery.orm import utcnow
 
 
 @bp.post("/auth/tokens")

@@ -17,8 +17,8 @@ from sqlalchemy.orm import aliased, contains_eager
 
 from recovery.audit.models import AuditEvent
 from recovery.auth.models import User
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.validation import parse_int
 
 

@@ -9,8 +9,8 @@ from flask.sessions import SecureCookieSessionInterface
 
 from recovery.auth.models import User
 from recovery.auth.services import find_api_token, find_session
-from recovery.db import utcnow
 from recovery.extensions import login_manager
+from recovery.orm import utcnow
 
 
 def init_app(app: Flask) -> None:

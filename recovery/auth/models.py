@@ -16,8 +16,8 @@ from sqlalchemy.orm import (
     validates,
 )
 
-from recovery.db import TimestampMixin, utcnow
 from recovery.extensions import db
+from recovery.orm import TimestampMixin, utcnow
 
 if TYPE_CHECKING:
     from recovery.patients.models import Patient

@@ -47,8 +47,8 @@ from recovery.auth.services import (
     set_password,
     start_session,
 )
-from recovery.db import utcnow
 from recovery.extensions import db, limiter
+from recovery.orm import utcnow
 
 bp = Blueprint("auth", __name__)
 

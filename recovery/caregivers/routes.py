@@ -32,8 +32,8 @@ from recovery.caregivers.services import (
     send_invitation,
     set_reminders,
 )
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.patients.access import own_patient
 from recovery.roles import roles_required
 

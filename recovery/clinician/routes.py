@@ -33,13 +33,13 @@ from recovery.clinician.services import (
     schedule_items,
     schedule_page,
 )
-from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.interop.ical import (
     issue_schedule_token,
     schedule_calendar,
     user_for_schedule_token,
 )
+from recovery.orm import utcnow
 from recovery.patients.access import visible_condition
 from recovery.patients.models import Patient
 from recovery.roles import roles_required

@@ -33,11 +33,11 @@ from recovery.cohorts.services import (
     record_view,
     save_cohort,
 )
-from recovery.db import utcnow
 from recovery.domain.cohort import weekly_chart
 from recovery.domain.plan import MALIGNANCIES, PROCEDURES, TUMOR_LOCATIONS
 from recovery.errors import flatten_fields
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.patients.services import active_staff
 from recovery.reminders.services import reminders_needing_attention
 from recovery.roles import roles_required

@@ -25,7 +25,6 @@ from werkzeug.wrappers import Response
 from recovery.audit.services import audit_values, record_many
 from recovery.auth.models import STAFF_ROLES
 from recovery.caregivers.services import CHOSEN, patients_cared_for
-from recovery.db import utcnow
 from recovery.domain.messages import urgent_signs
 from recovery.extensions import db
 from recovery.messages.forms import ButtonForm, MessageForm
@@ -51,6 +50,7 @@ from recovery.messages.services import (
     upload_dir,
     urgent_guidance,
 )
+from recovery.orm import utcnow
 from recovery.patients.access import get_patient_for, own_patient
 from recovery.patients.contact import urgent_advice
 from recovery.patients.models import Patient

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.notes.forms import NoteForm
 from recovery.notes.models import ClinicalNote
 from recovery.notes.services import NoteError, add_note, edit_note
+from recovery.orm import utcnow
 from recovery.patients.access import get_patient_for
 from recovery.patients.models import Patient
 from recovery.roles import roles_required

@@ -23,7 +23,6 @@ from werkzeug.datastructures import MultiDict
 from recovery.audit.services import record_views
 from recovery.auth.models import STAFF_ROLES
 from recovery.auth.services import send_link
-from recovery.db import utcnow
 from recovery.domain.notes import EDIT_WINDOW
 from recovery.domain.plan import (
     MALIGNANCIES,
@@ -36,6 +35,7 @@ from recovery.errors import flatten_fields
 from recovery.extensions import db
 from recovery.notes.forms import NoteForm
 from recovery.notes.services import patient_notes
+from recovery.orm import utcnow
 from recovery.patients.access import get_patient_for, own_patient
 from recovery.patients.contact import tel, urgent_advice
 from recovery.patients.forms import PhoneForm

@@ -10,7 +10,6 @@ from apiflask.validators import Length, Range
 from flask import current_app
 from marshmallow import ValidationError, validates, validates_schema
 
-from recovery.db import utcnow
 from recovery.domain.plan import (
     BRACE_WEEKS,
     MALIGNANCIES,
@@ -21,6 +20,7 @@ from recovery.domain.plan import (
     TUMOR_LOCATIONS,
     surgery_date_problem,
 )
+from recovery.orm import utcnow
 from recovery.validation import ID_RANGE, PHONE, StoredDate, one_of, within
 from recovery.zones import is_timezone, local_today
 

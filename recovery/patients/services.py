@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from recovery.audit.services import record
 from recovery.auth.models import User
-from recovery.db import json_value
 from recovery.domain.plan import plan_problems
 from recovery.domain.timeline import TimelineChanges
 from recovery.extensions import db
+from recovery.orm import json_value
 from recovery.patients.models import CareTeamMember, Patient, bump_versions
 from recovery.timeline.models import Episode
 from recovery.timeline.services import cancel_open_events, recompute_timeline

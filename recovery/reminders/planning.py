@@ -22,7 +22,6 @@ from sqlalchemy import (
 )
 
 from recovery.auth.models import User
-from recovery.db import json_list
 from recovery.domain.reminders import (
     Preferences,
     ReminderEvent,
@@ -30,6 +29,7 @@ from recovery.domain.reminders import (
     plan_reminders,
 )
 from recovery.extensions import db
+from recovery.orm import json_list
 from recovery.patients.models import CareTeamMember, Patient
 from recovery.reminders.models import (
     Reminder,

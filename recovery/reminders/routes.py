@@ -15,8 +15,8 @@ from flask import (
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.reminders.dispatch import load_messages
 from recovery.reminders.forms import PreferencesForm
 from recovery.reminders.services import (

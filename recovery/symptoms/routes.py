@@ -16,8 +16,8 @@ from werkzeug.wrappers import Response
 
 from recovery.auth.models import STAFF_ROLES
 from recovery.auth.routes import safe_next
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.patients.access import get_patient_for, own_patient
 from recovery.patients.contact import urgent_advice
 from recovery.patients.models import Patient

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from recovery.db import TimestampMixin
 from recovery.domain.timeline import OPEN_STATUSES, PERIOD_KINDS, status_on
 from recovery.extensions import db
+from recovery.orm import TimestampMixin
 
 if TYPE_CHECKING:
     from recovery.auth.models import User

@@ -19,7 +19,6 @@ from recovery.audit.services import record
 from recovery.auth.models import ROLES, STAFF_ROLES
 from recovery.auth.routes import safe_next
 from recovery.auth.services import external_url
-from recovery.db import utcnow
 from recovery.domain.timeline import day_word
 from recovery.extensions import db
 from recovery.interop.ical import (
@@ -28,6 +27,7 @@ from recovery.interop.ical import (
     revoke_calendar_token,
     timeline_calendar,
 )
+from recovery.orm import utcnow
 from recovery.patients.access import get_patient_for, own_patient
 from recovery.patients.contact import urgent_advice
 from recovery.patients.models import Patient

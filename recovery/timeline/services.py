@@ -18,7 +18,6 @@ from sqlalchemy.orm import selectinload
 
 from recovery.audit.services import audit_values, record, record_many
 from recovery.auth.models import User
-from recovery.db import json_list, json_value, utcnow
 from recovery.domain.checkins import asked_on
 from recovery.domain.plan import Plan
 from recovery.domain.protocol import Education, Protocol, load_protocols
@@ -45,6 +44,7 @@ from recovery.domain.timeline import (
     phase_on,
 )
 from recovery.extensions import db
+from recovery.orm import json_list, json_value, utcnow
 from recovery.patients.models import Patient, bump_versions
 from recovery.reminders.planning import KnownEvents, replan_reminders
 from recovery.reminders.planning import horizon as reminder_horizon

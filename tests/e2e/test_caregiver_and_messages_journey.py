@@ -12,10 +12,10 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.messages.models import Message
 from recovery.notify.channels import default_channels
+from recovery.orm import utcnow
 from recovery.patients.models import Patient
 from recovery.reminders.dispatch import dispatch_due
 from recovery.symptoms.models import Alert

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from recovery.audit.models import AuditEvent
 from recovery.auth.models import User
 from recovery.caregivers.models import Caregiver
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.patients.models import Patient
 from recovery.reminders.models import Reminder
 from recovery.reminders.planning import replan_reminders

@@ -12,10 +12,10 @@ from PIL import Image
 from sqlalchemy import select
 
 from recovery.audit.models import AuditEvent
-from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.messages.models import Conversation, Message, MessageAttachment
 from recovery.notify.channels import default_channels
+from recovery.orm import utcnow
 from recovery.reminders.dispatch import dispatch_due
 from recovery.reminders.models import Reminder
 from recovery.symptoms.models import Alert

@@ -13,9 +13,9 @@ import time_machine
 from sqlalchemy import func, select
 
 from recovery.auth.models import User
-from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.notify.channels import EmailChannel, InAppChannel
+from recovery.orm import utcnow
 from recovery.patients.models import Patient
 from recovery.reminders import dispatch as reminder_dispatch
 from recovery.reminders.dispatch import (

@@ -1,4 +1,5 @@
-"""Declarative base with a constraint naming convention, and the UTC clock helper."""
+"""What the models are built on: the declarative base with a constraint naming
+convention, the UTC column type, the JSON codec, json_value and the UTC clock."""
 
 import json
 from datetime import UTC, date, datetime, time
