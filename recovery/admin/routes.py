@@ -99,7 +99,7 @@ def account_action(user_id: int, action: str) -> Response:
         send_link(user, "invitation")
         flash(f"A new invitation was emailed to {user.name}.", "success")
     else:
-        set_active(user, action == "activate")
+        set_active(user, action == "activate", utcnow())
         flash(
             f"{user.name} is now {'active' if user.active else 'deactivated'}.",
             "success",

@@ -115,7 +115,7 @@ def edit_event(patient_id: int, event_id: int, body: dict[str, Any]) -> Any:
     event = _event_or_404(patient, event_id)
     claim(patient, timeline_etag(patient, _today(patient)))
     try:
-        override_event(event, body)
+        override_event(event, body, utcnow())
     except TimelineError as error:
         abort(422, str(error), detail={"end_date": [str(error)]})
     db.session.commit()

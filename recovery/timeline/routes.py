@@ -200,7 +200,9 @@ def edit_event(patient_id: int, event_id: int) -> Response | str:
     if form.validate_on_submit():
         try:
             override_event(
-                event, {f: getattr(form, f).data for f in EDITABLE_EVENT_FIELDS}
+                event,
+                {f: getattr(form, f).data for f in EDITABLE_EVENT_FIELDS},
+                utcnow(),
             )
         except TimelineError as error:
             form.end_date.errors.append(str(error))

@@ -597,7 +597,9 @@ def undo_completion(event: TimelineEvent, actor: User, now: datetime) -> None:
 EDITABLE_EVENT_FIELDS = ("start_date", "end_date", "title", "instructions")
 
 
-def override_event(event: TimelineEvent, changes: dict[str, Any]) -> None:
+def override_event(
+    event: TimelineEvent, changes: dict[str, Any], now: datetime
+) -> None:
     """A clinician's edit of one event; recompute leaves it alone from now on."""
     start = changes.get("start_date", event.start_date)
     end = changes.get("end_date", event.end_date)
@@ -621,7 +623,7 @@ def override_event(event: TimelineEvent, changes: dict[str, Any]) -> None:
     bump_versions([event.patient_id])
     if event.kind == "radiation_session":
         refresh_radiation_windows([event.patient])
-    replan_reminders([event.patient], utcnow())
+    replan_reminders([event.patient], now)
 
 
 def refresh_radiation_windows(patients: Sequence[Patient]) -> None:
