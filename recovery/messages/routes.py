@@ -92,7 +92,7 @@ def _read_photo(form: MessageForm) -> CleanPhoto | None:
 def _thread_page(
     template: str, patient: Patient, form: MessageForm, **context: Any
 ) -> str:
-    page = render_template(
+    return render_template(
         template,
         patient=patient,
         messages=patient_messages(patient),
@@ -101,8 +101,6 @@ def _thread_page(
         advice=context.pop("advice", None) or urgent_advice(patient),
         **context,
     )
-    db.session.commit()
-    return page
 
 
 @bp.route("/mine", methods=["GET", "POST"])
@@ -146,6 +144,7 @@ def mine() -> Response | tuple[str, int] | str:
                 advice=advice,
                 photo_held=photo is not None,
             )
+            db.session.commit()
             return page, 200
         if not form.photo.errors:
             try:
@@ -168,6 +167,7 @@ def mine() -> Response | tuple[str, int] | str:
     if request.method == "GET":
         mark_read(patient, current_user)
     page = _thread_page("messages/mine.html", patient, form, warning=warning)
+    db.session.commit()
     return page, (400 if form.errors else 200)
 
 
@@ -210,6 +210,7 @@ def conversation(patient_id: int) -> Response | tuple[str, int]:
     page = _thread_page(
         "messages/conversation.html", patient, form, button=ButtonForm()
     )
+    db.session.commit()
     return page, (400 if form.errors else 200)
 
 

@@ -76,7 +76,9 @@ bp = Blueprint("patients", __name__, url_prefix="/patients")
 def home() -> str:
     """The patient's own page."""
     patient = own_patient(current_user, "view_home")
-    return _render_patient("patients/home.html", patient)
+    page = _render_patient("patients/home.html", patient)
+    db.session.commit()
+    return page
 
 
 # What each audited action means, said to the patient whose record it touched.
@@ -267,7 +269,9 @@ def enrolment_body(form: MultiDict[str, str]) -> dict[str, Any]:
 def detail(patient_id: int) -> str:
     """One patient's record, for their care team."""
     patient = get_patient_for(current_user, patient_id, "view_patient")
-    return _render_patient("patients/detail.html", patient)
+    page = _render_patient("patients/detail.html", patient)
+    db.session.commit()
+    return page
 
 
 @bp.route("/<int:patient_id>/phone", methods=["POST"])
@@ -278,7 +282,9 @@ def change_phone(patient_id: int) -> Response | tuple[str, int]:
     form = PhoneForm()
     if not form.validate_on_submit():
         # The page again, the number as typed and the reason beside it.
-        return _render_patient("patients/detail.html", patient, phone_form=form), 400
+        page = _render_patient("patients/detail.html", patient, phone_form=form)
+        db.session.commit()
+        return page, 400
     change_patient(patient, {"phone": form.phone.data or ""})
     db.session.commit()
     flash("Phone number saved.", "success")
@@ -288,11 +294,11 @@ def change_phone(patient_id: int) -> Response | tuple[str, int]:
 def _render_patient(
     template: str, patient: Patient, phone_form: PhoneForm | None = None
 ) -> str:
-    """The page on the patient's own today; the audited read commits with it."""
+    """The page on the patient's own today; the view commits after it."""
     now = utcnow()
     today = local_today(patient.user.timezone, now)
     staff_view = template == "patients/detail.html"
-    page = render_template(
+    return render_template(
         template,
         patient=patient,
         day=post_op_day(patient.surgery_date, today),
@@ -316,8 +322,6 @@ def _render_patient(
         advice=urgent_advice(patient),
         signs=red_flag_rules().urgent_signs,
     )
-    db.session.commit()
-    return page
 
 
 @bp.app_template_filter("tel")
