@@ -102,8 +102,8 @@ def dispatch_rate(url: str, n: int, in_app: bool = False) -> float:
     from recovery.auth.models import User
     from recovery.extensions import db
     from recovery.notify.channels import InAppChannel, NullChannel
+    from recovery.reminders.dispatch import dispatch_due
     from recovery.reminders.models import Reminder
-    from recovery.reminders.services import dispatch_due
 
     os.environ["TEST_DATABASE_URL"] = url
     app = create_app("testing", overrides={"SQLALCHEMY_DATABASE_URI": url})

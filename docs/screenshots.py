@@ -35,8 +35,8 @@ def serve(database: Path) -> tuple[object, str]:
     from werkzeug.serving import make_server
 
     from recovery import create_app, demo
-    from recovery.db import utcnow
     from recovery.extensions import db
+    from recovery.orm import utcnow
     from recovery.zones import local_today
 
     app = create_app(

@@ -6,7 +6,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from recovery.db import UTCDateTime
+from recovery.orm import UTCDateTime
 
 config = context.config
 if config.config_file_name is not None:

@@ -73,12 +73,12 @@ def register_extensions(app: APIFlask) -> None:
     """Bind every extension to the app."""
     for module in MODEL_MODULES:
         importlib.import_module(module)
-    from recovery import database, i18n, logs, security, validation
+    from recovery import engine, i18n, logs, security, validation
     from recovery.auth import login
     from recovery.extensions import csrf, db, limiter, mail, migrate
 
     db.init_app(app)
-    database.configure_engine(app)
+    engine.configure_engine(app)
     migrate.init_app(
         app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True
     )
@@ -155,11 +155,10 @@ def register_commands(app: APIFlask) -> None:
     cli.init_app(app)
 
 
-MAX_ID = 2**31 - 1
-
-
 def _ids_in_range(endpoint: str | None, values: dict[str, Any] | None) -> None:
     """404 for an integer in the URL that no id column can hold."""
+    from recovery.validation import MAX_ID
+
     if values and any(
         isinstance(v, int) and not 0 < v <= MAX_ID for v in values.values()
     ):

@@ -15,8 +15,8 @@ from typing import IO, Any
 from sqlalchemy import Date, DateTime, Table, Time, func, insert, select, text
 from sqlalchemy.types import TypeDecorator
 
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import json_value, utcnow
 
 FORMAT = "recovery-backup/1"
 BATCH = 1000
@@ -34,12 +34,6 @@ def _revision() -> str | None:
 def _tables() -> list[Table]:
     """Parents before children (foreign keys), the way rows must be inserted."""
     return list(db.metadata.sorted_tables)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    return value
 
 
 def export_archive(
@@ -62,7 +56,7 @@ def export_archive(
         ).mappings()
         count = 0
         for count, row in enumerate(rows, start=1):
-            record = {column: _plain(value) for column, value in row.items()}
+            record = {column: json_value(value) for column, value in row.items()}
             out.write(("" if count == 1 else ", ") + json.dumps(record, sort_keys=True))
         counts[table.name] = count
         out.write("]")

@@ -11,8 +11,8 @@ from flask.cli import AppGroup, with_appcontext
 from recovery.admin.services import create_staff
 from recovery.auth.models import STAFF_ROLES
 from recovery.auth.services import AccountError, find_user_by_email, set_password
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.zones import is_timezone, local_today
 
 users_cli = AppGroup("users", help="Manage staff accounts.")
@@ -70,7 +70,7 @@ def run_scheduler() -> None:
 def dispatch_once() -> None:
     """Send every due reminder now, once, then exit (for cron and operators)."""
     from recovery.notify.channels import default_channels
-    from recovery.reminders.services import dispatch_due
+    from recovery.reminders.dispatch import dispatch_due
 
     result = dispatch_due(default_channels(), utcnow())
     click.echo(

@@ -10,7 +10,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import (
+    Forbidden,
+    HTTPException,
+    InternalServerError,
+    NotFound,
+)
 
 from recovery.extensions import db, login_manager
 
@@ -42,6 +47,22 @@ PAGE_MESSAGES = {
         "by this page: if you need help now, call them."
     ),
 }
+
+
+class AuditedRefusal(HTTPException):
+    """A refusal whose audit row must stand: the handler that answers it commits.
+
+    The request ends at the refusal, so its answer is where its one commit is;
+    nothing else the request did is pending by then (access is checked first).
+    """
+
+
+class HiddenRecord(AuditedRefusal, NotFound):
+    """404: a record the person may not know exists, the refusal audited."""
+
+
+class RefusedRecord(AuditedRefusal, Forbidden):
+    """403: a record the person may not open for this, the refusal audited."""
 
 
 def wants_json() -> bool:
@@ -123,6 +144,8 @@ def init_app(app: APIFlask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:
         """Every other HTTP error: a page, or JSON on the API."""
+        if isinstance(error, AuditedRefusal):
+            db.session.commit()
         status = error.code or 500
         if wants_json():
             fields = flatten_fields(getattr(error, "data", {}).get("messages"))

@@ -9,7 +9,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
-from recovery.db import Base, json_loads
+from recovery.orm import Base, json_loads
 
 db = SQLAlchemy(model_class=Base, engine_options={"json_deserializer": json_loads})
 migrate = Migrate()

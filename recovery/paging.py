@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from apiflask import Schema
+from apiflask.fields import Integer
+from apiflask.validators import Range
 from sqlalchemy import Row, Select, func, select
 
 from recovery.extensions import db
+from recovery.validation import MAX_ID
 
 
 def fetch_page(
@@ -57,3 +61,12 @@ class Paged:
     def has_next(self) -> bool:
         """Whether a page comes after."""
         return self.page < self.pages
+
+
+class PageQuery(Schema):
+    """Pagination of list endpoints."""
+
+    page = Integer(
+        load_default=1, validate=Range(1, MAX_ID, error="Not a page number.")
+    )
+    per_page = Integer(load_default=25, validate=Range(min=1, max=100))

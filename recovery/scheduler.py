@@ -20,8 +20,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 from sqlalchemy import select
 
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 def dispatch_reminders() -> None:
     """Send every due reminder."""
     from recovery.notify.channels import default_channels
-    from recovery.reminders.services import dispatch_due
+    from recovery.reminders.dispatch import dispatch_due
 
     result = dispatch_due(default_channels(), utcnow())
     if result.sent or result.failed or result.retried or result.expired:
@@ -45,7 +45,7 @@ def dispatch_reminders() -> None:
 
 def mark_missed_events() -> None:
     """Store 'missed' on events whose window has passed."""
-    from recovery.reminders.services import mark_missed_events as mark
+    from recovery.timeline.services import mark_missed_events as mark
 
     mark(utcnow())
     db.session.commit()
@@ -63,7 +63,7 @@ def plan_ahead(progress: Callable[[int, int], None] | None = None) -> PlanTotals
     """Extend every patient's reminders to the horizon (one commit per batch).
 
     `progress(patients done, reminder rows changed)` is told after each batch."""
-    from recovery.reminders.services import replan_reminders
+    from recovery.reminders.planning import replan_reminders
     from recovery.timeline.services import patients_in_batches
 
     now = utcnow()
@@ -84,7 +84,8 @@ def staff_digests() -> None:
 
     from recovery.auth.models import User
     from recovery.i18n import language_of
-    from recovery.reminders.services import queue_digest, reminders_needing_attention
+    from recovery.reminders.planning import queue_digest
+    from recovery.reminders.services import reminders_needing_attention
     from recovery.symptoms.services import alert_queue
     from recovery.zones import local_hour
 

@@ -18,6 +18,7 @@ from typing import Any
 from flask import Flask, current_app, render_template, request
 from marshmallow import ValidationError as SchemaError
 from marshmallow import fields as schema_fields
+from marshmallow.validate import OneOf, Range, Regexp
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import DecimalField, IntegerField
@@ -31,8 +32,9 @@ DATE_MESSAGE = (
     f"Enter a date from {MIN_DATE.year} to {MAX_DATE.year}, like "
     f"{date(2026, 11, 26).isoformat()}."
 )
-# Ids are the database's INTEGER; page numbers go no further either.
-MAX_INT = 2**31 - 1
+# Ids are the database's INTEGER: anything outside is no id (not a 500 on
+# overflow); page numbers and other integers go no further either.
+MAX_ID = 2**31 - 1
 MAX_DECIMAL = Decimal(10**9)
 INT_RE = re.compile(r"[+-]?[0-9]{1,10}")
 # A JSON body: at most this many bytes and this many levels of nesting.
@@ -52,7 +54,7 @@ def date_problem(value: date | datetime | None) -> str | None:
     return None
 
 
-def parse_int(raw: str | None, low: int = 1, high: int = MAX_INT) -> int | None:
+def parse_int(raw: str | None, low: int = 1, high: int = MAX_ID) -> int | None:
     """An integer typed in ASCII digits within [low, high], else None.
 
     Python's int() takes any Unicode digit and any size; a query string should not.
@@ -66,7 +68,7 @@ def parse_int(raw: str | None, low: int = 1, high: int = MAX_INT) -> int | None:
     return number if low <= number <= high else None
 
 
-def query_int(name: str, default: int, high: int = MAX_INT) -> int:
+def query_int(name: str, default: int, high: int = MAX_ID) -> int:
     """request.args[name] as a positive integer; the default if absent or bad."""
     value = parse_int(request.args.get(name), 1, high)
     return default if value is None else value
@@ -88,7 +90,7 @@ class BoundedIntegerField(IntegerField):
     def process_formdata(self, valuelist: list[Any]) -> None:
         """Refuse what parse_int refuses, with WTForms' own message."""
         if valuelist and valuelist[0] not in ("", None):
-            value = parse_int(str(valuelist[0]), -MAX_INT, MAX_INT)
+            value = parse_int(str(valuelist[0]), -MAX_ID, MAX_ID)
             if value is None:
                 self.data = None
                 raise ValueError(self.gettext("Not a valid integer value."))
@@ -119,6 +121,26 @@ class FiniteDecimalField(DecimalField):
 
 
 # -- marshmallow ---------------------------------------------------------------
+
+
+ID_RANGE = Range(1, MAX_ID, error="Not a valid id.")
+
+
+def within(low: float, high: float, what: str) -> Range:
+    """A marshmallow range check whose message names the value and both ends."""
+    return Range(low, high, error=f"{what} must be from {low:g} to {high:g}.")
+
+
+def one_of(values: tuple[str, ...]) -> OneOf:
+    """A marshmallow choice check whose message lists the choices."""
+    return OneOf(values, error="Must be one of: " + ", ".join(values) + ".")
+
+
+# A phone number as people write it: digits, spaces, + ( ) - . and an extension.
+PHONE = Regexp(
+    r"^[0-9+() .\-]{0,24}(?: ?(?:x|ext\.?) ?[0-9]{1,6})?$",
+    error="Enter a phone number: digits, spaces and + ( ) - only.",
+)
 
 
 class StoredDate(schema_fields.Date):

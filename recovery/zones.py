@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -39,3 +39,11 @@ def local_hour(timezone: str, now: datetime) -> int:
 def local_today(timezone: str, now: datetime) -> date:
     """The calendar date at `now` in the given zone (dates of care are local)."""
     return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def local_day_bounds(timezone: str, day: date) -> tuple[datetime, datetime]:
+    """The UTC instants where a calendar day in `timezone` starts and ends."""
+    zone = ZoneInfo(timezone)
+    start = datetime.combine(day, time.min, zone)
+    end = datetime.combine(day + timedelta(days=1), time.min, zone)
+    return start, end

@@ -21,8 +21,8 @@ from recovery import create_app
 from recovery.admin.services import create_staff
 from recovery.auth.models import User
 from recovery.auth.services import set_password
-from recovery.db import utcnow
 from recovery.extensions import db, limiter
+from recovery.orm import utcnow
 from recovery.patients.models import Patient
 from recovery.patients.services import add_to_care_team
 

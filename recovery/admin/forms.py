@@ -13,9 +13,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from recovery.api.schemas import PHONE
 from recovery.auth.forms import email_field
-from recovery.validation import MAX_INT, BoundedIntegerField, in_date_range
+from recovery.validation import MAX_ID, PHONE, BoundedIntegerField, in_date_range
 from recovery.zones import is_timezone
 
 
@@ -83,7 +82,7 @@ class AuditFilterForm(FlaskForm):
         _l("Patient id"),
         validators=[
             Optional(),
-            NumberRange(1, MAX_INT, message=_l("Not a patient id.")),
+            NumberRange(1, MAX_ID, message=_l("Not a patient id.")),
         ],
     )
     since = DateField(_l("From"), validators=[Optional(), in_date_range])

@@ -25,12 +25,11 @@ from recovery.audit.services import (
     audit_query,
     record,
     record_patients,
-    render_audited,
 )
 from recovery.auth.models import User
 from recovery.auth.services import AccountError, send_link
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.patients.models import Patient
 from recovery.roles import roles_required
 from recovery.validation import query_int
@@ -49,9 +48,11 @@ def users() -> str:
         select(Patient.id).where(Patient.user_id.in_([u.id for u in page.items]))
     ).all()
     record_patients("list_account", patient_ids, target="admin")
-    return render_audited(
+    html = render_template(
         "admin/users.html", page=page, action_form=AccountActionForm()
     )
+    db.session.commit()
+    return html
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -102,7 +103,7 @@ def account_action(user_id: int, action: str) -> Response:
         send_link(user, "invitation")
         flash(_("A new invitation was emailed to %(name)s.", name=user.name), "success")
     else:
-        set_active(user, action == "activate")
+        set_active(user, action == "activate", utcnow())
         flash(
             _("%(name)s is now active.", name=user.name)
             if user.active
@@ -157,13 +158,15 @@ def audit_log() -> tuple[str, int]:
             count=True,
         )
         record("view_audit_log", target="admin", details={"filters": where.params()})
-    return render_audited(
+    html = render_template(
         "admin/audit.html",
         form=form,
         page=page,
         params=where.params() if where else {},
         title=_("Audit log"),
-    ), (200 if where is not None else 400)
+    )
+    db.session.commit()
+    return html, 200 if where is not None else 400
 
 
 @bp.route("/audit.csv")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 
 from recovery.auth.models import STAFF_ROLES, User, normalise_email
 from recovery.auth.services import AccountError, end_all_sessions, find_user_by_email
-from recovery.db import utcnow
 from recovery.extensions import db
 
 
@@ -25,11 +26,11 @@ def create_staff(name: str, email: str, role: str, timezone: str = "UTC") -> Use
     return user
 
 
-def set_active(user: User, active: bool) -> None:
+def set_active(user: User, active: bool, now: datetime) -> None:
     """Deactivate (ending every session and token at once) or reactivate."""
     user.active = active
     if not active:
-        end_all_sessions(user, utcnow())
+        end_all_sessions(user, now)
 
 
 def users_page(page: int, per_page: int = 50) -> Pagination:

@@ -19,8 +19,8 @@ from recovery.caregivers.services import (
     revoke_caregiver,
     send_invitation,
 )
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.patients.access import get_patient_for
 
 

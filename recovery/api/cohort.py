@@ -9,14 +9,14 @@ from flask_login import current_user
 
 from recovery.api import auth, bp, require_roles
 from recovery.api.paging import link_header, page_links
-from recovery.api.schemas import CohortPageOut, CohortQuery
+from recovery.api.schemas import CohortPageOut
+from recovery.auth.models import STAFF_ROLES
 from recovery.cohorts.filters import CohortFilter
 from recovery.cohorts.routes import csv_response
+from recovery.cohorts.schemas import CohortQuery
 from recovery.cohorts.services import cohort_page, record_view
-from recovery.db import utcnow
 from recovery.extensions import db
-
-STAFF = ("coordinator", "clinician", "admin")
+from recovery.orm import utcnow
 
 
 @bp.get("/cohort")
@@ -26,7 +26,7 @@ STAFF = ("coordinator", "clinician", "admin")
 @bp.doc(responses=[400, 401, 403, 422])
 def cohort(query: dict[str, Any]) -> Any:
     """Patients of the caller's care teams with phase, next event and alerts."""
-    require_roles(*STAFF)
+    require_roles(*STAFF_ROLES)
     view = CohortFilter.from_query(query)
     page = cohort_page(current_user, view, utcnow(), query["page"], query["per_page"])
     record_view(page, view, "api")
@@ -60,5 +60,5 @@ def cohort(query: dict[str, Any]) -> Any:
 )
 def cohort_csv(query: dict[str, Any]) -> Response:
     """The same view as CSV, every page, streamed."""
-    require_roles(*STAFF)
+    require_roles(*STAFF_ROLES)
     return csv_response(current_user, CohortFilter.from_query(query))

@@ -12,7 +12,6 @@ from flask_login import current_user
 
 from recovery.api import auth, bp
 from recovery.api.schemas import AdviceOut
-from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.messages.models import Message, MessageAttachment
 from recovery.messages.photos import PhotoError, clean_photo, remove_photo, store_photo
@@ -25,6 +24,7 @@ from recovery.messages.services import (
     upload_dir,
     urgent_guidance,
 )
+from recovery.orm import utcnow
 from recovery.patients.access import get_patient_for
 
 

@@ -12,28 +12,23 @@ from sqlalchemy.orm import joinedload
 from recovery.api import auth, bp, require_roles
 from recovery.api.conditional import claim, not_modified, patient_etag, tagged
 from recovery.api.paging import link_header, page_links
-from recovery.api.schemas import (
-    CohortQuery,
-    PatientIn,
-    PatientOut,
-    PatientPage,
-    PatientPatch,
-)
+from recovery.api.schemas import PatientOut, PatientPage
 from recovery.audit.services import record
+from recovery.auth.models import STAFF_ROLES
 from recovery.auth.services import send_link
 from recovery.cohorts.filters import CohortFilter
+from recovery.cohorts.schemas import CohortQuery
 from recovery.cohorts.services import Cohort
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.patients.access import get_patient_for
 from recovery.patients.models import Patient
+from recovery.patients.schemas import PatientIn, PatientPatch
 from recovery.patients.services import (
     PatientError,
     change_patient,
     enrol_patient,
 )
-
-STAFF = ("coordinator", "clinician", "admin")
 
 
 def patient_document(patient: Patient) -> dict[str, Any]:
@@ -78,7 +73,7 @@ def _refuse(error: PatientError) -> None:
 @bp.doc(responses=[400, 401, 403, 409, 422])
 def create_patient(body: dict[str, Any]) -> dict[str, Any]:
     """Enrol a patient: builds their timeline and emails them an invitation."""
-    require_roles(*STAFF)
+    require_roles(*STAFF_ROLES)
     try:
         patient = enrol_patient(body, current_user)
     except PatientError as error:
@@ -157,7 +152,7 @@ def update_patient(patient_id: int, body: dict[str, Any]) -> Any:
 
     With If-Match (the ETag of GET), a change made by someone else since gives 412.
     """
-    require_roles(*STAFF)
+    require_roles(*STAFF_ROLES)
     patient = get_patient_for(current_user, patient_id, "api_view_patient")
     claim(patient, patient_etag(patient))
     try:

@@ -17,29 +17,32 @@ from apiflask.fields import (
     Nested,
     String,
 )
-from apiflask.validators import Length, OneOf, Range, Regexp
-from flask import current_app
-from marshmallow import ValidationError, validates, validates_schema
+from apiflask.validators import Length, OneOf, Range
+from marshmallow import ValidationError, validates_schema
 
 from recovery.auth.services import MAX_PASSWORD_LENGTH
-from recovery.cohorts.filters import DEFAULT_SORT, SORTS
-from recovery.db import utcnow
 from recovery.domain.cohort import PHASES
-from recovery.domain.plan import (
-    BRACE_WEEKS,
-    MALIGNANCIES,
-    ORIGINS,
-    PROCEDURES,
-    RADIATION_START_DAYS,
-    RADIATION_WEEKS,
-    TUMOR_LOCATIONS,
-    surgery_date_problem,
-)
 from recovery.domain.protocol import EVENT_KINDS
-from recovery.domain.symptoms import WEAKNESS, WOUND
-from recovery.domain.units import TEMPERATURE_C_RANGE, WEIGHT_KG_RANGE
-from recovery.validation import StoredDate, StoredInstant
-from recovery.zones import is_timezone, local_today
+from recovery.domain.reminders import CHANNELS
+from recovery.domain.symptoms import (
+    ALERT_STATUSES,
+    NOTES_MAX,
+    SCALE,
+    SEVERITIES,
+    TEMPERATURE_C,
+    WEAKNESS,
+    WEIGHT_KG,
+    WOUND,
+)
+from recovery.domain.timeline import EVENT_STATUSES
+from recovery.reminders.models import REMINDER_STATUSES
+from recovery.validation import (
+    ID_RANGE,
+    StoredDate,
+    StoredInstant,
+    one_of,
+    within,
+)
 
 
 class ErrorDetail(Schema):
@@ -83,169 +86,6 @@ class TokenOut(Schema):
     expires_at = DateTime(required=True)
 
 
-# Ids are the database's INTEGER: anything outside is no id (not a 500 on overflow).
-MAX_ID = 2**31 - 1
-ID_RANGE = Range(1, MAX_ID, error="Not a valid id.")
-
-
-def _range(low: float, high: float, what: str) -> Range:
-    return Range(low, high, error=f"{what} must be from {low:g} to {high:g}.")
-
-
-class Radiation(Schema):
-    """Radiation part of a plan: weekday sessions from day 7-14 for 2-6 weeks.
-
-    Planned radiation needs its start day and weeks; minutes per session default
-    to the protocol's and must lie in its range (checked with the procedure).
-    """
-
-    planned = Boolean(required=True)
-    start_day = Integer(validate=_range(*RADIATION_START_DAYS, "The start day"))
-    weeks = Integer(validate=_range(*RADIATION_WEEKS, "Weeks"))
-    minutes_per_session = Integer(
-        validate=Range(1, 600, error="Minutes per session must be a whole number.")
-    )
-
-    @validates_schema
-    def _planned_needs_its_course(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("planned"):
-            missing = {
-                key: ["Needed when radiation is planned."]
-                for key in ("start_day", "weeks")
-                if key not in data
-            }
-            if missing:
-                raise ValidationError(missing)
-
-
-class RadiationPatch(Radiation):
-    """Radiation changes: only what is sent changes (the service checks the rest)."""
-
-    planned = Boolean()
-
-    @validates_schema
-    def _planned_needs_its_course(self, data: dict[str, Any], **_: Any) -> None:
-        """A patch may rely on the stored course; the service refuses a blank one."""
-
-
-class Brace(Schema):
-    """Brace part of a plan."""
-
-    required = Boolean(required=True)
-    weeks = Integer(load_default=6, validate=_range(*BRACE_WEEKS, "Weeks"))
-
-
-class BracePatch(Brace):
-    """Brace changes: only what is sent changes."""
-
-    required = Boolean()
-    weeks = Integer(validate=_range(*BRACE_WEEKS, "Weeks"))
-
-
-def _choice(values: tuple[str, ...]) -> OneOf:
-    return OneOf(values, error="Must be one of: " + ", ".join(values) + ".")
-
-
-# A phone number as people write it: digits, spaces, + ( ) - . and an extension.
-PHONE = Regexp(
-    r"^[0-9+() .\-]{0,24}(?: ?(?:x|ext\.?) ?[0-9]{1,6})?$",
-    error="Enter a phone number: digits, spaces and + ( ) - only.",
-)
-
-
-class PatientIn(Schema):
-    """A new patient with their plan (POST /patients)."""
-
-    name = String(required=True, validate=Length(min=1, max=200))
-    email = Email(required=True, validate=Length(max=254))
-    mrn = String(required=True, validate=Length(min=1, max=64))
-    date_of_birth = StoredDate(required=True)
-    timezone = String(required=True, validate=Length(max=64))
-    surgery_date = StoredDate(required=True)
-    procedure = String(required=True, validate=_choice(PROCEDURES))
-    tumor_location = String(required=True, validate=_choice(TUMOR_LOCATIONS))
-    tumor_type = String(load_default="", validate=Length(max=200))
-    malignancy = String(required=True, validate=_choice(MALIGNANCIES))
-    origin = String(load_default="unknown", validate=_choice(ORIGINS))
-    radiation = Nested(Radiation, load_default=lambda: {"planned": False})
-    brace = Nested(Brace, load_default=lambda: {"required": False})
-    clinician_id = Integer(allow_none=True, load_default=None, validate=ID_RANGE)
-    coordinator_id = Integer(allow_none=True, load_default=None, validate=ID_RANGE)
-    # The patient's number, so the care team can call back after a red flag.
-    phone = String(load_default="", validate=PHONE)
-    # The language of the patient's pages, emails and reminders (issue 20).
-    language = String(
-        load_default=None,
-        validate=Length(max=8),
-        metadata={"description": "one of the clinic's LANGUAGES: en, es"},
-    )
-
-    @validates("language")
-    def _language(self, value: str | None, **_: Any) -> None:
-        languages = current_app.config["LANGUAGES"]
-        if value is not None and value not in languages:
-            raise ValidationError("Must be one of: " + ", ".join(languages) + ".")
-
-    @validates("timezone")
-    def _timezone(self, value: str, **_: Any) -> None:
-        if not is_timezone(value):
-            raise ValidationError(
-                "Unknown timezone: use an IANA name like America/Chicago."
-            )
-
-    @validates("surgery_date")
-    def _surgery_date(self, value: Any, **_: Any) -> None:
-        today = local_today(current_app.config["CLINIC_TIMEZONE"], utcnow())
-        problem = surgery_date_problem(value, today)
-        if problem:
-            raise ValidationError(problem)
-
-    @validates("date_of_birth")
-    def _born(self, value: Any, **_: Any) -> None:
-        today = local_today(current_app.config["CLINIC_TIMEZONE"], utcnow())
-        if value > today or value.year < 1900:
-            raise ValidationError("Must be a past date after 1900.")
-
-    @validates_schema(skip_on_field_errors=False)
-    def _metastatic_is_not_benign(self, data: dict[str, Any], **_: Any) -> None:
-        # The same rule as recovery.domain.plan.plan_problems, which the service
-        # also applies to a patch against the stored plan.
-        if data.get("origin") == "metastatic" and data.get("malignancy") == "benign":
-            message = (
-                "A metastatic tumour cannot be benign: record it as malignant, "
-                "or the origin as primary or unknown."
-            )
-            raise ValidationError({"malignancy": [message], "origin": [message]})
-
-    @validates_schema
-    def _born_before_surgery(self, data: dict[str, Any], **_: Any) -> None:
-        born, surgery = data.get("date_of_birth"), data.get("surgery_date")
-        if born and surgery and born >= surgery:
-            raise ValidationError("Must be before the surgery date.", "date_of_birth")
-
-
-class PatientPatch(PatientIn):
-    """Changes to a patient (PATCH /patients/{id}): any field, only those sent."""
-
-    name = String(validate=Length(min=1, max=200))
-    email = Email(validate=Length(max=254))
-    mrn = String(validate=Length(min=1, max=64))
-    date_of_birth = StoredDate()
-    timezone = String(validate=Length(max=64))
-    surgery_date = StoredDate()
-    procedure = String(validate=_choice(PROCEDURES))
-    tumor_location = String(validate=_choice(TUMOR_LOCATIONS))
-    tumor_type = String(validate=Length(max=200))
-    malignancy = String(validate=_choice(MALIGNANCIES))
-    origin = String(validate=_choice(ORIGINS))
-    radiation = Nested(RadiationPatch)
-    brace = Nested(BracePatch)
-    clinician_id = Integer(allow_none=True, validate=ID_RANGE)
-    coordinator_id = Integer(allow_none=True, validate=ID_RANGE)
-    phone = String(validate=PHONE)
-    language = String(validate=Length(max=8))
-
-
 class RadiationOut(Schema):
     """Radiation part of a plan."""
 
@@ -286,15 +126,6 @@ class PatientOut(Schema):
     protocol = Dict(keys=String(), values=String(allow_none=True))
 
 
-class PageQuery(Schema):
-    """Pagination of list endpoints."""
-
-    page = Integer(
-        load_default=1, validate=Range(1, MAX_ID, error="Not a page number.")
-    )
-    per_page = Integer(load_default=25, validate=Range(min=1, max=100))
-
-
 PAGE_LINKS = Dict(
     keys=String(),
     values=String(),
@@ -322,9 +153,7 @@ class EventOut(Schema):
     instructions = String()
     start_date = Date()
     end_date = Date()
-    status = String(
-        metadata={"enum": ["upcoming", "due", "done", "missed", "cancelled"]}
-    )
+    status = String(metadata={"enum": list(EVENT_STATUSES)})
     overridden = Boolean()
     allowed = List(String())
     not_allowed = List(String())
@@ -376,11 +205,11 @@ class AlertOut(Schema):
 
     id = Integer()
     patient_id = Integer()
-    severity = String(metadata={"enum": ["urgent", "warning"]})
+    severity = String(metadata={"enum": list(SEVERITIES)})
     rule = String()
     message = String()
     created_at = DateTime()
-    status = String(metadata={"enum": ["open", "acknowledged", "resolved"]})
+    status = String(metadata={"enum": list(ALERT_STATUSES)})
     acknowledged_at = DateTime(allow_none=True)
     acknowledge_note = String()
     # How often the sign was reported while this alert was open, and when last.
@@ -391,22 +220,22 @@ class AlertOut(Schema):
 class SymptomIn(Schema):
     """A symptom check-in; only back_pain is required."""
 
-    back_pain = Integer(required=True, validate=_range(0, 10, "Back pain"))
-    leg_pain = Integer(allow_none=True, validate=_range(0, 10, "Leg pain"))
+    back_pain = Integer(required=True, validate=within(*SCALE, "Back pain"))
+    leg_pain = Integer(allow_none=True, validate=within(*SCALE, "Leg pain"))
     numbness = Boolean(allow_none=True)
-    leg_weakness = String(allow_none=True, validate=_choice(WEAKNESS))
+    leg_weakness = String(allow_none=True, validate=one_of(WEAKNESS))
     coordination_loss = Boolean(allow_none=True)
     bladder_incontinence = Boolean(allow_none=True)
     bowel_incontinence = Boolean(allow_none=True)
     urinary_retention = Boolean(allow_none=True)
     saddle_numbness = Boolean(allow_none=True)
     temperature_c = Float(
-        allow_none=True, validate=_range(*TEMPERATURE_C_RANGE, "Temperature")
+        allow_none=True, validate=within(*TEMPERATURE_C, "Temperature")
     )
-    wound = String(allow_none=True, validate=_choice(WOUND))
-    fatigue = Integer(allow_none=True, validate=_range(0, 10, "Fatigue"))
-    weight_kg = Float(allow_none=True, validate=_range(*WEIGHT_KG_RANGE, "Weight"))
-    notes = String(load_default="", validate=Length(max=2000))
+    wound = String(allow_none=True, validate=one_of(WOUND))
+    fatigue = Integer(allow_none=True, validate=within(*SCALE, "Fatigue"))
+    weight_kg = Float(allow_none=True, validate=within(*WEIGHT_KG, "Weight"))
+    notes = String(load_default="", validate=Length(max=NOTES_MAX))
 
 
 class AdviceOut(Schema):
@@ -455,7 +284,7 @@ class OdiOut(Schema):
 class AlertQuery(Schema):
     """Filters of GET /alerts."""
 
-    status = String(validate=OneOf(["open", "acknowledged", "resolved"]))
+    status = String(validate=OneOf(ALERT_STATUSES))
     patient_id = Integer(validate=ID_RANGE)
 
 
@@ -471,48 +300,10 @@ class ReminderOut(Schema):
     id = Integer()
     event_id = Integer(allow_none=True)
     rule = String()
-    channel = String(metadata={"enum": ["in_app", "email"]})
+    channel = String(metadata={"enum": list(CHANNELS)})
     send_at = DateTime()
-    status = String(
-        metadata={
-            "enum": ["pending", "sending", "sent", "failed", "expired", "cancelled"]
-        }
-    )
+    status = String(metadata={"enum": list(REMINDER_STATUSES)})
     attempts = Integer()
-
-
-SORT_CHOICES = (*SORTS, *(f"-{name}" for name in SORTS))
-
-
-class CohortQuery(PageQuery):
-    """Filters, sort and page of the cohort (GET /cohort, /cohort.csv, the page)."""
-
-    phase = String(validate=_choice(PHASES))
-    procedure = String(validate=_choice(PROCEDURES))
-    tumor_location = String(validate=_choice(TUMOR_LOCATIONS))
-    malignancy = String(validate=_choice(MALIGNANCIES))
-    clinician_id = Integer(validate=ID_RANGE)
-    surgery_from = StoredDate()
-    surgery_to = StoredDate()
-    overdue = Boolean(
-        metadata={"description": "true: only patients with overdue items"}
-    )
-    open_alerts = Boolean(metadata={"description": "true: only patients with alerts"})
-    no_checkin_days = Integer(
-        validate=_range(1, 365, "Days without a check-in"),
-        metadata={"description": "Only patients with no check-in for this many days"},
-    )
-    sort = String(
-        load_default=DEFAULT_SORT,
-        validate=_choice(SORT_CHOICES),
-        metadata={"description": "A column; a leading '-' sorts descending."},
-    )
-
-    @validates_schema
-    def _range_in_order(self, data: dict[str, Any], **_: Any) -> None:
-        start, end = data.get("surgery_from"), data.get("surgery_to")
-        if start and end and end < start:
-            raise ValidationError("Must not be before surgery_from.", "surgery_to")
 
 
 class NextEventOut(Schema):

@@ -19,13 +19,13 @@ from recovery.api.schemas import (
     SymptomQuery,
 )
 from recovery.audit.services import record, record_patients
-from recovery.db import utcnow
+from recovery.auth.models import STAFF_ROLES
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.patients.access import get_patient_for
 from recovery.patients.contact import urgent_advice
 from recovery.symptoms.models import Alert, SymptomLog
 from recovery.symptoms.services import (
-    SYMPTOM_FIELDS,
     AlertError,
     NoteRequired,
     QuestionnaireError,
@@ -37,32 +37,18 @@ from recovery.symptoms.services import (
 )
 from recovery.zones import local_today
 
-
-def alert_document(alert: Alert) -> dict[str, Any]:
-    """An alert as the API shows it."""
-    return {
-        "id": alert.id,
-        "patient_id": alert.patient_id,
-        "severity": alert.severity,
-        "rule": alert.rule,
-        "message": alert.message,
-        "created_at": alert.created_at,
-        "status": alert.status,
-        "acknowledged_at": alert.acknowledged_at,
-        "acknowledge_note": alert.acknowledge_note,
-        "reports": alert.reports,
-        "last_reported_at": alert.last_reported_at,
-    }
+# A stored check-in's fields, as SymptomOut names them (alerts and advice are
+# added only to a check-in just recorded). Marshmallow reads them off the row;
+# listing them here again would let the document drift from its schema.
+STORED_SYMPTOM_FIELDS = tuple(
+    name for name in SymptomOut().fields if name not in ("alerts", "advice")
+)
 
 
-def symptom_document(
-    log: SymptomLog, alerts: list[Alert] | None = None
-) -> dict[str, Any]:
-    """A check-in with the alerts it raised."""
-    body = {"id": log.id, "recorded_at": log.recorded_at}
-    body.update({field: getattr(log, field) for field in SYMPTOM_FIELDS})
-    if alerts is not None:
-        body["alerts"] = [alert_document(a) for a in alerts]
+def symptom_document(log: SymptomLog, alerts: list[Alert]) -> dict[str, Any]:
+    """A check-in just recorded, with the alerts it raised (SymptomOut dumps it)."""
+    body = {name: getattr(log, name) for name in STORED_SYMPTOM_FIELDS}
+    body["alerts"] = alerts
     return body
 
 
@@ -87,11 +73,12 @@ def post_symptoms(patient_id: int, body: dict[str, Any]) -> dict[str, Any]:
 @bp.input(SymptomQuery, location="query", arg_name="query")
 @bp.output(SymptomOut(many=True))
 @bp.doc(responses=[400, 401, 403, 404, 422])
-def list_symptoms(patient_id: int, query: dict[str, Any]) -> list[dict[str, Any]]:
+def list_symptoms(patient_id: int, query: dict[str, Any]) -> list[SymptomLog]:
     """Check-ins, newest first (`since`: an ISO instant)."""
     patient = get_patient_for(current_user, patient_id, "api_view_symptoms")
     db.session.commit()
-    return [symptom_document(log) for log in symptom_logs(patient, query.get("since"))]
+    # SymptomOut reads each row's fields: a check-in listed has no alerts key.
+    return symptom_logs(patient, query.get("since"))
 
 
 @bp.post("/patients/<int:patient_id>/questionnaires/odi")
@@ -102,7 +89,7 @@ def list_symptoms(patient_id: int, query: dict[str, Any]) -> list[dict[str, Any]
 def post_odi(patient_id: int, body: dict[str, Any]) -> dict[str, Any]:
     """Score an ODI: 10 answers 0-5 or null; at least 8 answered (422 otherwise)."""
     # The patient's own answers (or staff entering them): not a caregiver's.
-    require_roles("patient", "coordinator", "clinician", "admin")
+    require_roles("patient", *STAFF_ROLES)
     patient = get_patient_for(current_user, patient_id, "api_view_symptoms")
     now = utcnow()
     try:
@@ -122,7 +109,7 @@ def post_odi(patient_id: int, body: dict[str, Any]) -> dict[str, Any]:
         "score_percent": outcome.result.score_percent,
         "band": outcome.result.band,
         "answered": outcome.result.answered,
-        "alerts": [alert_document(a) for a in outcome.alerts],
+        "alerts": outcome.alerts,
     }
 
 
@@ -131,9 +118,9 @@ def post_odi(patient_id: int, body: dict[str, Any]) -> dict[str, Any]:
 @bp.input(AlertQuery, location="query", arg_name="query")
 @bp.output(AlertOut(many=True))
 @bp.doc(responses=[400, 401, 403, 422])
-def list_alerts(query: dict[str, Any]) -> list[dict[str, Any]]:
+def list_alerts(query: dict[str, Any]) -> list[Alert]:
     """Alerts of your care team's patients: urgent first, then oldest first."""
-    require_roles("coordinator", "clinician", "admin")
+    require_roles(*STAFF_ROLES)
     statement = visible_alerts(current_user)
     if query.get("status"):
         statement = statement.where(Alert.status == query["status"])
@@ -147,7 +134,7 @@ def list_alerts(query: dict[str, Any]) -> list[dict[str, Any]]:
     record("api_list_alerts", details={"count": len(alerts)})
     record_patients("list_alert", [a.patient_id for a in alerts], target="api")
     db.session.commit()
-    return [alert_document(a) for a in alerts]
+    return list(alerts)
 
 
 @bp.post("/alerts/<int:alert_id>/acknowledge")
@@ -155,9 +142,9 @@ def list_alerts(query: dict[str, Any]) -> list[dict[str, Any]]:
 @bp.input(AckIn, arg_name="body")
 @bp.output(AlertOut)
 @bp.doc(responses=[400, 401, 403, 404, 409, 422])
-def acknowledge_alert(alert_id: int, body: dict[str, Any]) -> dict[str, Any]:
+def acknowledge_alert(alert_id: int, body: dict[str, Any]) -> Alert:
     """Acknowledge an alert with a note."""
-    require_roles("coordinator", "clinician", "admin")
+    require_roles(*STAFF_ROLES)
     alert = db.session.get(Alert, alert_id)
     if alert is None:
         abort(404, "No such alert.")
@@ -169,4 +156,4 @@ def acknowledge_alert(alert_id: int, body: dict[str, Any]) -> dict[str, Any]:
     except AlertError as error:
         abort(409, str(error))
     db.session.commit()
-    return alert_document(alert)
+    return alert

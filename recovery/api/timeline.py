@@ -12,11 +12,11 @@ from flask_login import current_user
 from recovery.api import auth, bp, require_roles
 from recovery.api.conditional import claim, not_modified, tagged, timeline_etag
 from recovery.api.schemas import EventOut, EventPatch, TimelineOut
-from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.interop.fhir import patient_bundle
 from recovery.interop.ical import timeline_calendar
 from recovery.messages.services import patient_messages
+from recovery.orm import utcnow
 from recovery.patients.access import get_patient_for
 from recovery.patients.models import Patient
 from recovery.symptoms.services import odi_responses, symptom_logs
@@ -115,7 +115,7 @@ def edit_event(patient_id: int, event_id: int, body: dict[str, Any]) -> Any:
     event = _event_or_404(patient, event_id)
     claim(patient, timeline_etag(patient, _today(patient)))
     try:
-        override_event(event, body)
+        override_event(event, body, utcnow())
     except TimelineError as error:
         abort(422, str(error), detail={"end_date": [str(error)]})
     db.session.commit()

@@ -10,14 +10,15 @@ from flask import current_app, g, request
 from recovery.api import auth, bp
 from recovery.api.schemas import TokenOut, TokenRequest
 from recovery.audit.services import record
-from recovery.auth.routes import LOGIN_ERRORS, _login_limit, check_second_factor
+from recovery.auth.login import login_limit
+from recovery.auth.routes import LOGIN_ERRORS, check_second_factor
 from recovery.auth.services import authenticate, issue_api_token, revoke_api_token
-from recovery.db import utcnow
 from recovery.extensions import db, limiter
+from recovery.orm import utcnow
 
 
 @bp.post("/auth/tokens")
-@limiter.limit(_login_limit)
+@limiter.limit(login_limit)
 @bp.input(TokenRequest, arg_name="body")
 @bp.output(TokenOut, status_code=201)
 @bp.doc(responses=[400, 401, 422, 429])

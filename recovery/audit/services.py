@@ -10,15 +10,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import defusedcsv.csv as safe_csv
-from flask import has_request_context, render_template, request
+from flask import has_request_context, request
 from flask_login import current_user
 from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import aliased, contains_eager
 
 from recovery.audit.models import AuditEvent
 from recovery.auth.models import User
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.validation import parse_int
 
 
@@ -54,18 +54,6 @@ def record(action: str, **fields: Any) -> None:
     writes one, and the unit of work's flush cost as much as a query.
     """
     db.session.execute(insert(AuditEvent.__table__), audit_values(action, **fields))
-
-
-def render_audited(template: str, **context: Any) -> str:
-    """Render a page, then commit the request's audit rows (and any change).
-
-    In this order because a commit expires every loaded object: a page rendered
-    after it loads the user, the record and its events again, one query each.
-    If the commit fails, the page is thrown away and the error page shown.
-    """
-    html = render_template(template, **context)
-    db.session.commit()
-    return html
 
 
 def record_many(rows: list[dict[str, Any]]) -> None:

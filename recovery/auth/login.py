@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, Request, g
+from flask import Flask, Request, current_app, g
 from flask.sessions import SecureCookieSessionInterface
 
 from recovery.auth.models import User
 from recovery.auth.services import find_api_token, find_session
-from recovery.db import utcnow
 from recovery.extensions import login_manager
+from recovery.orm import utcnow
 
 
 def init_app(app: Flask) -> None:
@@ -22,6 +22,11 @@ def init_app(app: Flask) -> None:
     # "strong": a session used from another address or browser is dropped.
     login_manager.session_protection = "strong"
     app.session_interface = NoCookieForTokensSessionInterface()
+
+
+def login_limit() -> str:
+    """The rate limit on every way in: the login form, reset requests, API tokens."""
+    return str(current_app.config["LOGIN_RATE_LIMIT"])
 
 
 @login_manager.user_loader

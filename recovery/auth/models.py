@@ -16,14 +16,14 @@ from sqlalchemy.orm import (
     validates,
 )
 
-from recovery.db import TimestampMixin, utcnow
 from recovery.extensions import db
+from recovery.orm import TimestampMixin, utcnow
 
 if TYPE_CHECKING:
     from recovery.patients.models import Patient
 
-ROLES = ("patient", "caregiver", "coordinator", "clinician", "admin")
 STAFF_ROLES = ("coordinator", "clinician", "admin")
+ROLES = ("patient", "caregiver", *STAFF_ROLES)
 
 
 def new_login_token() -> str:
@@ -37,7 +37,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint(
-            "role IN ('patient', 'caregiver', 'coordinator', 'clinician', 'admin')",
+            "role IN (" + ", ".join(f"'{role}'" for role in ROLES) + ")",
             name="role",
         ),
     )

@@ -33,6 +33,7 @@ from recovery.auth.forms import (
     ResetRequestForm,
     SetPasswordForm,
 )
+from recovery.auth.login import login_limit
 from recovery.auth.models import ApiToken, User
 from recovery.auth.services import (
     AccountError,
@@ -48,8 +49,8 @@ from recovery.auth.services import (
     set_password,
     start_session,
 )
-from recovery.db import utcnow
 from recovery.extensions import db, limiter
+from recovery.orm import utcnow
 
 bp = Blueprint("auth", __name__)
 
@@ -108,12 +109,8 @@ def index() -> Response:
     return redirect(url_for("auth.login"))
 
 
-def _login_limit() -> str:
-    return str(current_app.config["LOGIN_RATE_LIMIT"])
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(login_limit, methods=["POST"])
 def login() -> Response | str:
     """Log in with email and password."""
     if current_user.is_authenticated:
@@ -167,7 +164,7 @@ CODE_WRONG = _l(
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(login_limit, methods=["POST"])
 def login_code() -> Response | tuple[str, int]:
     """The second step of a login with two-factor sign-in turned on."""
     pending = session.get("two_factor") or {}
@@ -288,7 +285,7 @@ def _set_password_from_link(token: str, purpose: str) -> Response | str:
 
 
 @bp.route("/reset-password", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(login_limit, methods=["POST"])
 def request_password_reset() -> Response | str:
     """Email a reset link; the answer is the same whether the account exists or not."""
     form = ResetRequestForm()

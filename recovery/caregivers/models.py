@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from recovery.db import TimestampMixin
 from recovery.extensions import db
+from recovery.orm import TimestampMixin
 
 if TYPE_CHECKING:
     from recovery.auth.models import User

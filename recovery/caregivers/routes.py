@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from recovery.audit.services import record, render_audited
+from recovery.audit.services import record
 from recovery.auth.forms import SetPasswordForm
 from recovery.auth.services import describe_duration, set_password, start_session
 from recovery.caregivers.forms import ButtonForm, InviteForm, RemindersForm
@@ -33,8 +33,8 @@ from recovery.caregivers.services import (
     send_invitation,
     set_reminders,
 )
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.patients.access import own_patient
 from recovery.roles import roles_required
 
@@ -76,7 +76,7 @@ def mine() -> Response | tuple[str, int]:
             )
             return redirect(url_for("caregivers.mine"))
     links = caregivers_of(patient)
-    html = render_audited(
+    html = render_template(
         "caregivers/mine.html",
         form=form,
         links=links,
@@ -84,6 +84,7 @@ def mine() -> Response | tuple[str, int]:
         valid_for=describe_duration(current_app.config["INVITATION_MAX_AGE"]),
         title=_("My caregivers"),
     )
+    db.session.commit()
     return html, (400 if form.errors else 200)
 
 
@@ -180,13 +181,15 @@ def choose() -> str:
     links = patients_cared_for(current_user)
     for link in links:
         record("view_caregiving", patient_id=link.patient_id)
-    return render_audited(
+    page = render_template(
         "caregivers/choose.html",
         links=links,
         button=ButtonForm(),
         chosen=session.get(CHOSEN),
         title=_("Whom you help"),
     )
+    db.session.commit()
+    return page
 
 
 @bp.route("/choose/<int:patient_id>", methods=["POST"])

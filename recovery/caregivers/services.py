@@ -150,7 +150,7 @@ def accept_invitation(link: Caregiver, now: datetime) -> None:
 
 def revoke_caregiver(link: Caregiver, now: datetime) -> None:
     """End a caregiver's access at once (the next request is refused). Flushes."""
-    from recovery.reminders.services import replan_reminders
+    from recovery.reminders.planning import replan_reminders
 
     before = link.status
     link.status = "revoked"
@@ -168,7 +168,7 @@ def revoke_caregiver(link: Caregiver, now: datetime) -> None:
 
 def set_reminders(link: Caregiver, wanted: bool, now: datetime) -> None:
     """The patient's choice: this caregiver gets their reminders, or not."""
-    from recovery.reminders.services import replan_reminders
+    from recovery.reminders.planning import replan_reminders
 
     if link.receives_reminders == wanted:
         return

@@ -9,6 +9,7 @@ from flask import (
     current_app,
     flash,
     redirect,
+    render_template,
     request,
     session,
     url_for,
@@ -22,9 +23,8 @@ from recovery.audit.services import (
     record,
     record_many,
     record_patients,
-    render_audited,
 )
-from recovery.auth.models import User
+from recovery.auth.models import STAFF_ROLES, User
 from recovery.auth.services import external_url
 from recovery.clinician.services import (
     MAX_WEEKS,
@@ -34,13 +34,13 @@ from recovery.clinician.services import (
     schedule_items,
     schedule_page,
 )
-from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.interop.ical import (
     issue_schedule_token,
     schedule_calendar,
     user_for_schedule_token,
 )
+from recovery.orm import utcnow
 from recovery.patients.access import visible_condition
 from recovery.patients.models import Patient
 from recovery.roles import roles_required
@@ -48,7 +48,6 @@ from recovery.validation import parse_int, query_int
 from recovery.zones import local_today
 
 bp = Blueprint("clinician", __name__, url_prefix="/clinician")
-STAFF = ("clinician", "coordinator", "admin")
 
 
 def parse_filter() -> tuple[ScheduleFilter, dict[str, str]]:
@@ -102,7 +101,7 @@ def _schedule(template: str, per_page: int = 100) -> tuple[str, int]:
         "list_schedule", [item.patient_id for item in items], target="clinician"
     )
     today = local_today(current_app.config["CLINIC_TIMEZONE"], now)
-    return render_audited(
+    html = render_template(
         template,
         where=where,
         errors=errors,
@@ -115,25 +114,27 @@ def _schedule(template: str, per_page: int = 100) -> tuple[str, int]:
         has_feed=current_user.schedule_token_hash is not None,
         today=today,
         title=_("Follow-up schedule"),
-    ), (400 if errors else 200)
+    )
+    db.session.commit()
+    return html, 400 if errors else 200
 
 
 @bp.route("/")
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def schedule() -> tuple[str, int]:
     """Overdue and upcoming follow-up items of the user's patients, by week."""
     return _schedule("clinician/schedule.html")
 
 
 @bp.route("/print")
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def printable() -> tuple[str, int]:
     """The same schedule laid out for paper."""
     return _schedule("clinician/schedule_print.html", per_page=1000)
 
 
 @bp.route("/feed", methods=["POST"])
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def feed_settings() -> Response:
     """Create (or replace) or switch off the private schedule feed."""
     user = db.session.get(User, current_user.id)

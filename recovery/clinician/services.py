@@ -13,7 +13,7 @@ from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import aliased
 
 from recovery.auth.models import User
-from recovery.domain.timeline import PERIOD_KINDS, status_on
+from recovery.domain.timeline import OPEN_STATUSES, PERIOD_KINDS, status_on
 from recovery.extensions import db
 from recovery.paging import Paged, fetch_page
 from recovery.patients.access import visible_condition
@@ -162,7 +162,7 @@ def _query(user: User, where: ScheduleFilter, now: datetime) -> Any:
         .outerjoin(reviewer, reviewer.id == event.reviewed_by_id)
         .where(
             event.episode == Patient.episode,
-            event.status.in_(("upcoming", "missed")),
+            event.status.in_(OPEN_STATUSES),
             event.kind.not_in(PERIOD_KINDS),
             or_(event.kind != "radiation_session", first, last),
             event.start_date <= horizon,

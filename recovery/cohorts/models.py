@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 
 
 class SavedCohort(db.Model):

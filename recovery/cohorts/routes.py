@@ -11,6 +11,7 @@ from flask import (
     abort,
     flash,
     redirect,
+    render_template,
     request,
     stream_with_context,
     url_for,
@@ -21,30 +22,30 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from recovery.api.schemas import CohortQuery
-from recovery.audit.services import record, record_patients, render_audited
-from recovery.auth.models import User
+from recovery.audit.services import record, record_patients
+from recovery.auth.models import STAFF_ROLES, User
 from recovery.cohorts.filters import CohortFilter
 from recovery.cohorts.models import SavedCohort
+from recovery.cohorts.schemas import CohortQuery
 from recovery.cohorts.services import (
     cohort_page,
     cohort_summary,
     csv_export,
     record_view,
+    save_cohort,
 )
-from recovery.db import utcnow
 from recovery.domain.cohort import weekly_chart
 from recovery.domain.plan import MALIGNANCIES, PROCEDURES, TUMOR_LOCATIONS
 from recovery.errors import flatten_fields
 from recovery.extensions import db
+from recovery.orm import utcnow
+from recovery.patients.services import active_staff
 from recovery.reminders.services import reminders_needing_attention
 from recovery.roles import roles_required
 from recovery.symptoms.services import alert_queue
 from recovery.timeline.services import PHASE_NAMES
 
 bp = Blueprint("cohorts", __name__, url_prefix="/cohorts")
-
-STAFF = ("coordinator", "clinician", "admin")
 
 
 def parse_view(
@@ -72,11 +73,7 @@ def parse_view(
 
 def _choices() -> dict[str, Any]:
     """What the filter form's selects offer."""
-    clinicians = db.session.execute(
-        select(User.id, User.name)
-        .where(User.role == "clinician", User.active)
-        .order_by(User.name)
-    ).all()
+    clinicians, _ = active_staff()
     return {
         "phases": PHASE_NAMES,
         "procedures": _labelled(PROCEDURES),
@@ -97,7 +94,7 @@ def phase_label(phase: str) -> str:
 
 
 @bp.route("/")
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def dashboard() -> Response | tuple[str, int]:
     """Open alerts first, then the filtered, sorted cohort table."""
     view, page_number, per_page, errors = parse_view(request.args)
@@ -127,7 +124,7 @@ def dashboard() -> Response | tuple[str, int]:
     )
     # Rendered before the audit row is committed: a commit expires what was loaded,
     # and the template would then reload each alert on its own.
-    return render_audited(
+    html = render_template(
         "cohorts/dashboard.html",
         view=view,
         page=page,
@@ -137,11 +134,13 @@ def dashboard() -> Response | tuple[str, int]:
         troubles=troubles,
         choices=_choices(),
         title=_("Your cohort"),
-    ), (400 if errors else 200)
+    )
+    db.session.commit()
+    return html, 400 if errors else 200
 
 
 @bp.route("/export.csv")
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def export_csv() -> Response:
     """The current filtered view as CSV, streamed a chunk of patients at a time."""
     view, _page, _per_page, errors = parse_view(request.args)
@@ -179,7 +178,7 @@ def csv_response(user: User, view: CohortFilter) -> Response:
 
 
 @bp.route("/summary")
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def summary() -> Response | tuple[str, int]:
     """Charts (and their numbers as tables) for the current filtered view."""
     view, _page, _per_page, errors = parse_view(request.args)
@@ -187,7 +186,7 @@ def summary() -> Response | tuple[str, int]:
         return redirect(_canonical("cohorts.summary", view))
     figures = cohort_summary(current_user, view, utcnow())
     record("view_cohort_summary", target="cohorts", details={"filters": view.params()})
-    return render_audited(
+    page = render_template(
         "cohorts/summary.html",
         view=view,
         errors=errors,
@@ -200,11 +199,13 @@ def summary() -> Response | tuple[str, int]:
             "phase_counts": [n for _, n in figures.phases],
         },
         title=_("Cohort summary"),
-    ), (400 if errors else 200)
+    )
+    db.session.commit()
+    return page, 400 if errors else 200
 
 
 @bp.route("/saved", methods=["POST"])
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def save_view() -> Response:
     """Save the current filters by name (the same name replaces the old view)."""
     name = (request.form.get("name") or "").strip()
@@ -216,27 +217,16 @@ def save_view() -> Response:
     elif errors:
         flash(_("These filters are not valid and were not saved."), "error")
     else:
-        saved = db.session.scalar(
-            select(SavedCohort).where(
-                SavedCohort.user_id == current_user.id, SavedCohort.name == name
-            )
-        )
-        if saved is None:
-            db.session.add(
-                SavedCohort(
-                    user_id=current_user.id, name=name, query=view.query_string()
-                )
-            )
+        if save_cohort(current_user, name, view.query_string()):
             flash(_("Saved “%(name)s”.", name=name), "success")
         else:
-            saved.query = view.query_string()
             flash(_("Updated “%(name)s”.", name=name), "success")
         db.session.commit()
     return redirect(url_for("cohorts.dashboard") + _suffix(view.query_string()))
 
 
 @bp.route("/saved/<int:saved_id>/delete", methods=["POST"])
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def delete_view(saved_id: int) -> Response:
     """Forget one of the user's own saved cohorts."""
     saved = db.session.get(SavedCohort, saved_id)

@@ -35,6 +35,7 @@ from sqlalchemy import (
 from recovery.audit.services import record
 from recovery.auth.models import User
 from recovery.cohorts.filters import PHASE_ORDER, CohortFilter
+from recovery.cohorts.models import SavedCohort
 from recovery.domain.checkins import asked_days
 from recovery.domain.cohort import (
     PHASES,
@@ -541,3 +542,20 @@ def cohort_summary(user: User, cohort_filter: CohortFilter, now: datetime) -> Su
         adherence=adherence_by_week(patients),
         pain_patients=pain_patients,
     )
+
+
+def save_cohort(user: User, name: str, query: str) -> bool:
+    """Save a view of the cohort by name; the same name replaces the old view.
+
+    True when the name is new. The caller commits.
+    """
+    saved = db.session.scalar(
+        select(SavedCohort).where(
+            SavedCohort.user_id == user.id, SavedCohort.name == name
+        )
+    )
+    if saved is None:
+        db.session.add(SavedCohort(user_id=user.id, name=name, query=query))
+        return True
+    saved.query = query
+    return False

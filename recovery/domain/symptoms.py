@@ -31,6 +31,16 @@ from recovery.domain.languages import (
 
 WEAKNESS = ("none", "mild", "worse")
 WOUND = ("healing", "red", "draining", "opened")
+# What a check-in may hold, the same on the page and in the API: pain, numbness
+# and tiredness on the 0-10 scale; a body temperature and weight a person can have.
+SCALE = (0, 10)
+TEMPERATURE_C = (34, 43)
+WEIGHT_KG = (20, 400)
+NOTES_MAX = 2000
+# An alert is urgent (a red flag: call now) or a warning; staff acknowledge it, and
+# it is resolved when the sign is gone.
+SEVERITIES = ("urgent", "warning")
+ALERT_STATUSES = ("open", "acknowledged", "resolved")
 
 RED_FLAGS_FILE = Path(__file__).parent / "rules" / "red_flags.toml"
 

@@ -18,7 +18,11 @@ from recovery.domain.protocol import Conditions, Education, Item, Protocol
 SATURDAY = 5
 # Periods complete themselves when they end; single events are missed instead.
 PERIOD_KINDS = frozenset({"activity_restriction", "brace"})
+# What an event may show: "due" is never stored, it is computed from today.
+EVENT_STATUSES = ("upcoming", "due", "done", "missed", "cancelled")
 FINAL_STATUSES = frozenset({"done", "cancelled"})
+# Stored statuses of an item still to do (a missed one can still be done).
+OPEN_STATUSES = ("upcoming", "missed")
 
 
 def may_undo(completed_at: datetime | None, now: datetime, window: timedelta) -> bool:

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from typing import Literal
 
+from recovery.domain.symptoms import TEMPERATURE_C, WEIGHT_KG
+
 TemperatureUnit = Literal["C", "F"]
 WeightUnit = Literal["kg", "lb"]
 TEMPERATURE_UNITS: tuple[TemperatureUnit, ...] = ("C", "F")
 WEIGHT_UNITS: tuple[WeightUnit, ...] = ("kg", "lb")
 
-# What a check-in may hold, in the stored units: outside these the number was
-# mistyped (a thermometer reads 34-43 °C on a living patient).
-TEMPERATURE_C_RANGE = (34.0, 43.0)
-WEIGHT_KG_RANGE = (20.0, 400.0)
 
 # The international avoirdupois pound (exact).
 KG_PER_LB = 0.45359237
@@ -43,12 +41,12 @@ def from_kg(value: float, unit: str) -> float:
 
 
 def temperature_range(unit: str) -> tuple[float, float]:
-    """TEMPERATURE_C_RANGE in `unit`, one decimal."""
-    low, high = TEMPERATURE_C_RANGE
+    """The check-in's TEMPERATURE_C limits in `unit`, one decimal."""
+    low, high = TEMPERATURE_C
     return round(from_celsius(low, unit), 1), round(from_celsius(high, unit), 1)
 
 
 def weight_range(unit: str) -> tuple[float, float]:
-    """WEIGHT_KG_RANGE in `unit`, one decimal."""
-    low, high = WEIGHT_KG_RANGE
+    """The check-in's WEIGHT_KG limits in `unit`, one decimal."""
+    low, high = WEIGHT_KG
     return round(from_kg(low, unit), 1), round(from_kg(high, unit), 1)

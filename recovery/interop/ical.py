@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from recovery.auth.models import User
 from recovery.clinician.services import ScheduleItem
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.patients.models import Patient
 from recovery.timeline.texts import event_text_filter
 

@@ -12,6 +12,7 @@ from flask import (
     current_app,
     flash,
     redirect,
+    render_template,
     request,
     send_file,
     session,
@@ -21,9 +22,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from recovery.audit.services import audit_values, record_many, render_audited
+from recovery.audit.services import audit_values, record_many
+from recovery.auth.models import STAFF_ROLES
 from recovery.caregivers.services import CHOSEN, patients_cared_for
-from recovery.db import utcnow
 from recovery.domain.messages import urgent_signs
 from recovery.extensions import db
 from recovery.i18n import local_time
@@ -50,13 +51,13 @@ from recovery.messages.services import (
     upload_dir,
     urgent_guidance,
 )
+from recovery.orm import utcnow
 from recovery.patients.access import get_patient_for, own_patient
 from recovery.patients.contact import urgent_advice
 from recovery.patients.models import Patient
 from recovery.roles import roles_required
 
 bp = Blueprint("messages", __name__, url_prefix="/messages")
-STAFF = ("coordinator", "clinician", "admin")
 # The session key of a photo held while the urgent guidance is shown.
 HELD = "held_photo"
 
@@ -92,7 +93,7 @@ def _read_photo(form: MessageForm) -> CleanPhoto | None:
 def _thread_page(
     template: str, patient: Patient, form: MessageForm, **context: Any
 ) -> str:
-    return render_audited(
+    return render_template(
         template,
         patient=patient,
         messages=patient_messages(patient),
@@ -144,6 +145,7 @@ def mine() -> Response | tuple[str, int] | str:
                 advice=advice,
                 photo_held=photo is not None,
             )
+            db.session.commit()
             return page, 200
         if not form.photo.errors:
             try:
@@ -168,11 +170,12 @@ def mine() -> Response | tuple[str, int] | str:
     if request.method == "GET":
         mark_read(patient, current_user)
     page = _thread_page("messages/mine.html", patient, form, warning=warning)
+    db.session.commit()
     return page, (400 if form.errors else 200)
 
 
 @bp.route("/")
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def queue() -> str:
     """Open conversations of the care team's patients: unread first, then oldest."""
     conversations = staff_queue(current_user)
@@ -182,13 +185,15 @@ def queue() -> str:
             for c in conversations
         ]
     )
-    return render_audited(
+    page = render_template(
         "messages/queue.html", conversations=conversations, title=_("Messages")
     )
+    db.session.commit()
+    return page
 
 
 @bp.route("/patients/<int:patient_id>", methods=["GET", "POST"])
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def conversation(patient_id: int) -> Response | tuple[str, int]:
     """One patient's conversation: read it, reply, close it."""
     patient = get_patient_for(current_user, patient_id, "view_messages")
@@ -210,11 +215,12 @@ def conversation(patient_id: int) -> Response | tuple[str, int]:
     page = _thread_page(
         "messages/conversation.html", patient, form, button=ButtonForm()
     )
+    db.session.commit()
     return page, (400 if form.errors else 200)
 
 
 @bp.route("/patients/<int:patient_id>/close", methods=["POST"])
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def close(patient_id: int) -> Response:
     """Close the open conversation; it leaves the queue."""
     if not ButtonForm().validate_on_submit():

@@ -30,7 +30,7 @@ from recovery.messages.photos import CleanPhoto, remove_photo, store_photo
 from recovery.patients.contact import Advice, urgent_advice
 from recovery.patients.models import CareTeamMember, Patient
 from recovery.reminders.models import Reminder
-from recovery.reminders.services import preferences
+from recovery.reminders.planning import preferences
 from recovery.symptoms.services import raise_alerts, red_flag_rules
 
 BODY_MAX = 5000

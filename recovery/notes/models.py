@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 
 if TYPE_CHECKING:
     from recovery.auth.models import User

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from recovery.audit.services import render_audited
-from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.notes.forms import NoteForm
 from recovery.notes.models import ClinicalNote
 from recovery.notes.services import NoteError, add_note, edit_note
+from recovery.orm import utcnow
 from recovery.patients.access import get_patient_for
 from recovery.patients.models import Patient
 from recovery.roles import roles_required
@@ -94,6 +93,8 @@ def edit(patient_id: int, note_id: int) -> Response | tuple[str, int]:
             return _back(patient)
     elif form.errors:
         status = 400
-    return render_audited(
+    page = render_template(
         "notes/edit.html", patient=patient, note=note, form=form, title=_("Edit note")
-    ), status
+    )
+    db.session.commit()
+    return page, status

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from recovery.audit.services import record
 from recovery.auth.models import User
 from recovery.caregivers.models import Caregiver
+from recovery.errors import HiddenRecord, RefusedRecord
 from recovery.extensions import db
 from recovery.patients.models import CareTeamMember, Patient
 
@@ -91,7 +92,8 @@ def get_patient_for(user: Any, patient_id: int, action: str) -> Patient:
 
     Patients and caregivers get 404 for anyone else's record, so ids reveal
     nothing; staff get 403, as does a caregiver for what only the patient or staff
-    may do. Refusals are audited too, and the caller's commit is not needed.
+    may do. Refusals are audited too: the error handler that answers them commits
+    the row (recovery.errors.AuditedRefusal).
     """
     # Every page of a record shows the name and the care team: load them at once.
     patient = db.session.get(
@@ -108,12 +110,12 @@ def get_patient_for(user: Any, patient_id: int, action: str) -> Patient:
         abort(404)
     if not can_view(user, patient):
         record("access_denied", patient_id=patient.id, target=action)
-        db.session.commit()
-        abort(404 if user.role in ("patient", "caregiver") else 403)
+        raise (
+            HiddenRecord() if user.role in ("patient", "caregiver") else RefusedRecord()
+        )
     if user.role == "caregiver" and action not in CAREGIVER_ACTIONS:
         record("access_denied", patient_id=patient.id, target=action)
-        db.session.commit()
-        abort(403)
+        raise RefusedRecord()
     record(action, patient_id=patient.id)
     return patient
 

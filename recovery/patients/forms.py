@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
 from wtforms.validators import Length, Regexp
 
-from recovery.api.schemas import PHONE
+from recovery.validation import PHONE
 
 
 class PhoneForm(FlaskForm):

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
-from recovery.db import TimestampMixin, utcnow
 from recovery.domain.plan import BracePlan, Plan, RadiationPlan
 from recovery.extensions import db
+from recovery.orm import TimestampMixin, utcnow
 
 if TYPE_CHECKING:
     from recovery.auth.models import User

@@ -19,14 +19,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from marshmallow import ValidationError
-from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from recovery.api.schemas import PatientIn
-from recovery.audit.services import record_views, render_audited
-from recovery.auth.models import User
+from recovery.audit.services import record_views
+from recovery.auth.models import STAFF_ROLES
 from recovery.auth.services import send_link
-from recovery.db import utcnow
 from recovery.domain.notes import EDIT_WINDOW
 from recovery.domain.plan import (
     MALIGNANCIES,
@@ -40,13 +37,16 @@ from recovery.extensions import db
 from recovery.i18n import current_language
 from recovery.notes.forms import NoteForm
 from recovery.notes.services import patient_notes
+from recovery.orm import utcnow
 from recovery.patients.access import get_patient_for, own_patient
 from recovery.patients.contact import tel, urgent_advice
 from recovery.patients.forms import PhoneForm
 from recovery.patients.models import Patient
+from recovery.patients.schemas import PatientIn
 from recovery.patients.services import (
     PLAN_FIELDS,
     PatientError,
+    active_staff,
     change_patient,
     duplicates,
     enrol_patient,
@@ -78,7 +78,9 @@ bp = Blueprint("patients", __name__, url_prefix="/patients")
 def home() -> str:
     """The patient's own page."""
     patient = own_patient(current_user, "view_home")
-    return _render_patient("patients/home.html", patient)
+    page = _render_patient("patients/home.html", patient)
+    db.session.commit()
+    return page
 
 
 # What each audited action means, said to the patient whose record it touched.
@@ -129,17 +131,19 @@ def access_log() -> str:
         per_page=50,
         error_out=False,
     )
-    return render_audited(
+    html = render_template(
         "patients/access.html",
         page=page,
         words=ACCESS_WORDS,
         zone=ZoneInfo(current_user.timezone),
         title=_("Who saw my record"),
     )
+    db.session.commit()
+    return html
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required("coordinator", "clinician", "admin")
+@roles_required(*STAFF_ROLES)
 def new() -> Response | tuple[str, int]:
     """Enrol a patient with their whole plan; they get an invitation email."""
     errors: dict[str, str] = {}
@@ -186,17 +190,13 @@ def new() -> Response | tuple[str, int]:
                 str(current_user.id) if current_user.role == "clinician" else ""
             ),
         }
-    staff = db.session.execute(
-        select(User.id, User.name, User.role)
-        .where(User.role.in_(("clinician", "coordinator")), User.active)
-        .order_by(User.name)
-    ).all()
+    clinicians, coordinators = active_staff()
     return render_template(
         "patients/new.html",
         values=values,
         errors=errors,
-        clinicians=[(i, name) for i, name, role in staff if role == "clinician"],
-        coordinators=[(i, name) for i, name, role in staff if role == "coordinator"],
+        clinicians=clinicians,
+        coordinators=coordinators,
         zones=timezone_names(),
         choices={
             name: [(v, v.replace("_", " ").capitalize()) for v in options]
@@ -271,22 +271,26 @@ def enrolment_body(form: MultiDict[str, str]) -> dict[str, Any]:
 
 
 @bp.route("/<int:patient_id>")
-@roles_required("coordinator", "clinician", "admin")
+@roles_required(*STAFF_ROLES)
 def detail(patient_id: int) -> str:
     """One patient's record, for their care team."""
     patient = get_patient_for(current_user, patient_id, "view_patient")
-    return _render_patient("patients/detail.html", patient)
+    page = _render_patient("patients/detail.html", patient)
+    db.session.commit()
+    return page
 
 
 @bp.route("/<int:patient_id>/phone", methods=["POST"])
-@roles_required("coordinator", "clinician", "admin")
+@roles_required(*STAFF_ROLES)
 def change_phone(patient_id: int) -> Response | tuple[str, int]:
     """Change the patient's phone number (audited, before and after)."""
     patient = get_patient_for(current_user, patient_id, "view_patient")
     form = PhoneForm()
     if not form.validate_on_submit():
         # The page again, the number as typed and the reason beside it.
-        return _render_patient("patients/detail.html", patient, phone_form=form), 400
+        page = _render_patient("patients/detail.html", patient, phone_form=form)
+        db.session.commit()
+        return page, 400
     change_patient(patient, {"phone": form.phone.data or ""})
     db.session.commit()
     flash(_("Phone number saved."), "success")
@@ -296,11 +300,11 @@ def change_phone(patient_id: int) -> Response | tuple[str, int]:
 def _render_patient(
     template: str, patient: Patient, phone_form: PhoneForm | None = None
 ) -> str:
-    """The page on the patient's own today; the audited read commits with it."""
+    """The page on the patient's own today; the view commits after it."""
     now = utcnow()
     today = local_today(patient.user.timezone, now)
     staff_view = template == "patients/detail.html"
-    return render_audited(
+    return render_template(
         template,
         patient=patient,
         day=post_op_day(patient.surgery_date, today),

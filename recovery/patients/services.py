@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -12,8 +13,10 @@ from recovery.auth.models import User
 from recovery.domain.plan import plan_problems
 from recovery.domain.timeline import TimelineChanges
 from recovery.extensions import db
+from recovery.orm import json_value
 from recovery.patients.models import CareTeamMember, Patient, bump_versions
-from recovery.timeline.services import recompute_timeline
+from recovery.timeline.models import Episode
+from recovery.timeline.services import cancel_open_events, recompute_timeline
 
 
 def add_to_care_team(patient: Patient, *users: User | None) -> None:
@@ -181,7 +184,7 @@ def update_patient(patient: Patient, data: dict[str, Any]) -> dict[str, dict[str
 
     def change(field: str, old: Any, new: Any) -> None:
         if old != new:
-            before[field], after[field] = _plain(old), _plain(new)
+            before[field], after[field] = json_value(old), json_value(new)
 
     for field in PLAN_FIELDS:
         if field in flat:
@@ -235,10 +238,6 @@ def update_patient(patient: Patient, data: dict[str, Any]) -> dict[str, dict[str
     return {"before": before, "after": after}
 
 
-def _plain(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
-
-
 def enrol_patient(data: dict[str, Any], creator: User) -> Patient:
     """Create the patient, build their timeline and audit it; the caller commits."""
     patient = create_patient(data, creator)
@@ -256,3 +255,41 @@ def change_patient(patient: Patient, data: dict[str, Any]) -> TimelineChanges | 
     if TIMELINE_FIELDS & changed["after"].keys():
         return recompute_timeline(patient)
     return None
+
+
+def start_episode(
+    patient: Patient, changes: dict[str, Any], reason: str, actor: User, now: datetime
+) -> TimelineChanges:
+    """A recurrence: keep the finished episode readable, start the next one.
+
+    The old episode's plan is kept in `episodes`; its open items are cancelled
+    (their reminders with them); the patient's plan takes the changes and a new
+    timeline is built for the new episode.
+    """
+    old = patient.episode
+    db.session.add(
+        Episode(
+            patient_id=patient.id,
+            number=old,
+            surgery_date=patient.surgery_date,
+            procedure=patient.procedure,
+            plan={f: json_value(getattr(patient, f)) for f in PLAN_FIELDS},
+            ended_at=now,
+            ended_by_id=actor.id,
+            reason=reason,
+        )
+    )
+    closed = cancel_open_events(patient, old, now)
+    patient.episode = old + 1
+    changed = update_patient(patient, changes)
+    record(
+        "start_episode",
+        patient_id=patient.id,
+        details={
+            "before": {"episode": old, **changed["before"]},
+            "after": {"episode": old + 1, **changed["after"]},
+            "reason": reason,
+            "cancelled_open_items": closed,
+        },
+    )
+    return recompute_timeline(patient)

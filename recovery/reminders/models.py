@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ForeignKey, Index, String, Text, and_, literal_column
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 
 if TYPE_CHECKING:
     from recovery.patients.models import Patient

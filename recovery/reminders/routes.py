@@ -16,31 +16,21 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from recovery.audit.services import record, render_audited
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
+from recovery.reminders.dispatch import load_messages
 from recovery.reminders.forms import PreferencesForm
 from recovery.reminders.services import (
+    PREFERENCE_FIELDS,
     inbox,
-    load_messages,
-    replan_reminders,
+    mark_read,
     unread_count,
+    update_preferences,
 )
 from recovery.zones import timezone_names
 
 bp = Blueprint("reminders", __name__, url_prefix="/reminders")
 bp.add_app_template_global(timezone_names, "timezone_names")
-
-PREFERENCE_FIELDS = (
-    "notify_in_app",
-    "notify_email",
-    "email_details",
-    "quiet_start",
-    "quiet_end",
-    "alert_notifications",
-    "daily_digest",
-    "language",
-)
 
 
 @bp.app_context_processor
@@ -72,12 +62,9 @@ def preferences() -> Response | str:
             return render_template(
                 "reminders/preferences.html", form=form, all_off_warning=True
             )
-        for name in PREFERENCE_FIELDS:
-            setattr(current_user, name, getattr(form, name).data)
-        current_user.timezone = (form.timezone.data or "UTC").strip()
-        record("update_preferences", target=f"user:{current_user.id}")
-        if current_user.patient is not None:
-            replan_reminders([current_user.patient], utcnow())
+        values = {name: getattr(form, name).data for name in PREFERENCE_FIELDS}
+        values["timezone"] = (form.timezone.data or "UTC").strip()
+        update_preferences(current_user, values, utcnow())
         db.session.commit()
         flash(_("Your preferences are saved."), "success")
         return redirect(url_for("reminders.preferences"))
@@ -88,6 +75,11 @@ def preferences() -> Response | str:
 @login_required
 def messages() -> str:
     """In-app messages, newest first; opening the inbox marks them read."""
-    rows = inbox(current_user, utcnow())
+    rows = inbox(current_user)
+    # What this page shows is marked read: an explicit step of this GET, not a
+    # side effect of inbox(), which only reads.
+    mark_read(rows, utcnow())
     texts = {m.reminder_id: m for m in load_messages([row.id for row in rows])}
-    return render_audited("reminders/inbox.html", rows=rows, texts=texts)
+    page = render_template("reminders/inbox.html", rows=rows, texts=texts)
+    db.session.commit()
+    return page

@@ -23,9 +23,8 @@ from wtforms.validators import (
 )
 
 from recovery.domain.scoring import ODI_SECTIONS
+from recovery.domain.symptoms import NOTES_MAX, SCALE, TEMPERATURE_C, WEIGHT_KG
 from recovery.domain.units import (
-    TEMPERATURE_C_RANGE,
-    WEIGHT_KG_RANGE,
     temperature_range,
     to_celsius,
     to_kg,
@@ -33,8 +32,7 @@ from recovery.domain.units import (
 )
 from recovery.validation import FiniteDecimalField
 
-ZERO_TO_TEN = [SelectChoice(n, str(n)) for n in range(11)]
-NOTES_MAX = 2000
+ZERO_TO_TEN = [SelectChoice(n, str(n)) for n in range(SCALE[0], SCALE[1] + 1)]
 # The form's own fields that are not answers: the units the numbers were typed in.
 UNIT_FIELDS = ("temperature", "temperature_unit", "weight", "weight_unit")
 
@@ -49,7 +47,7 @@ def _scale(
         choices=ZERO_TO_TEN,
         coerce=int,
         validate_choice=False,  # NumberRange gives a clearer message
-        validators=[first, NumberRange(0, 10, out_of_range)],
+        validators=[first, NumberRange(*SCALE, out_of_range)],
     )
 
 
@@ -126,11 +124,11 @@ class CheckInForm(FlaskForm):
     submit = SubmitField(_l("Send my check-in"))
 
     def validate_temperature(self, field: FiniteDecimalField) -> None:
-        """Within TEMPERATURE_C_RANGE, said in the unit the patient typed."""
+        """Within TEMPERATURE_C, said in the unit the patient typed."""
         if field.data is None:
             return
         unit = self.temperature_unit.data or "C"
-        low, high = TEMPERATURE_C_RANGE
+        low, high = TEMPERATURE_C
         if not low <= to_celsius(float(field.data), unit) <= high:
             low, high = temperature_range(unit)
             raise ValidationError(
@@ -143,11 +141,11 @@ class CheckInForm(FlaskForm):
             )
 
     def validate_weight(self, field: FiniteDecimalField) -> None:
-        """Within WEIGHT_KG_RANGE, said in the unit the patient typed."""
+        """Within WEIGHT_KG, said in the unit the patient typed."""
         if field.data is None:
             return
         unit = self.weight_unit.data or "kg"
-        low, high = WEIGHT_KG_RANGE
+        low, high = WEIGHT_KG
         if not low <= to_kg(float(field.data), unit) <= high:
             low, high = weight_range(unit)
             raise ValidationError(

@@ -16,15 +16,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from recovery.audit.services import record, render_audited
+from recovery.audit.services import record
+from recovery.auth.models import STAFF_ROLES
 from recovery.auth.routes import safe_next
-from recovery.db import utcnow
-from recovery.domain.units import (
-    from_celsius,
-    from_kg,
-)
+from recovery.domain.units import from_celsius, from_kg
 from recovery.extensions import db
 from recovery.i18n import current_language, word
+from recovery.orm import utcnow
 from recovery.patients.access import get_patient_for, own_patient
 from recovery.patients.contact import urgent_advice
 from recovery.patients.models import Patient
@@ -75,7 +73,7 @@ def _own_patient(action: str) -> Patient:
 
 @bp.route("/check-in", methods=["GET", "POST"])
 @roles_required("patient", "caregiver")
-def check_in() -> Response | str:
+def check_in() -> Response | tuple[str, int]:
     """The daily symptom check-in; a second one the same day is kept too."""
     patient = _own_patient("view_symptoms")
     form = _check_in_form(patient)
@@ -85,7 +83,9 @@ def check_in() -> Response | str:
         remember_units(patient, *form.units())
         db.session.commit()
         return redirect(url_for("symptoms.result", log_id=log_id))
-    return _check_in_page(patient, form, last=last_check_in(patient))
+    page = _check_in_page(patient, form, last=last_check_in(patient))
+    db.session.commit()
+    return page
 
 
 def _check_in_form(patient: Patient, log: SymptomLog | None = None) -> CheckInForm:
@@ -110,9 +110,10 @@ def _check_in_page(
     last: SymptomLog | None = None,
     correcting: SymptomLog | None = None,
 ) -> tuple[str, int]:
-    """The check-in page (a new one, or today's being corrected), audited."""
+    """The check-in page (a new one, or today's being corrected); the view
+    commits."""
     today = local_today(patient.user.timezone, utcnow())
-    return render_audited(
+    return render_template(
         "symptoms/check_in.html",
         form=form,
         advice=urgent_advice(patient),
@@ -152,7 +153,9 @@ def correct(log_id: int) -> Response | tuple[str, int]:
         db.session.commit()
         flash(_("Your check-in is corrected."), "success")
         return redirect(url_for("symptoms.result", log_id=log_id))
-    return _check_in_page(patient, form, correcting=log)
+    page = _check_in_page(patient, form, correcting=log)
+    db.session.commit()
+    return page
 
 
 @bp.route("/check-in/nothing-new", methods=["POST"])
@@ -182,7 +185,7 @@ def result(log_id: int) -> str:
     if log is None or log.patient_id != patient.id:
         abort(404)
     alerts = alerts_of_check_in(log)
-    return render_audited(
+    page = render_template(
         "symptoms/result.html",
         log=log,
         correctable=correctable(log, patient, utcnow()),
@@ -191,6 +194,8 @@ def result(log_id: int) -> str:
         advice=urgent_advice(patient),
         signs=urgent_signs_for_reader(),
     )
+    db.session.commit()
+    return page
 
 
 @bp.route("/history")
@@ -198,9 +203,11 @@ def result(log_id: int) -> str:
 def history() -> str:
     """The patient's own check-ins and pain and ODI trends."""
     patient = _own_patient("view_symptoms")
-    return render_audited(
+    page = render_template(
         "symptoms/history.html", patient=patient, trend=trend_data(patient)
     )
+    db.session.commit()
+    return page
 
 
 @bp.route("/odi", methods=["GET", "POST"])
@@ -229,7 +236,7 @@ def odi() -> Response | tuple[str, int]:
                 "success",
             )
             return redirect(url_for("symptoms.history"))
-    page = render_audited(
+    page = render_template(
         "symptoms/odi.html",
         form=form,
         sections=list(enumerate(texts.sections)),
@@ -237,11 +244,12 @@ def odi() -> Response | tuple[str, int]:
         refused=refused,
         due=due_questionnaire(patient, today),
     )
+    db.session.commit()
     return page, (400 if refused or form.errors else 200)
 
 
 @bp.route("/alerts/<int:alert_id>/acknowledge", methods=["POST"])
-@roles_required("coordinator", "clinician", "admin")
+@roles_required(*STAFF_ROLES)
 def acknowledge_alert(alert_id: int) -> Response:
     """Acknowledge an alert; it leaves the open queue."""
     alert = db.get_or_404(Alert, alert_id)

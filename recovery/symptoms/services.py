@@ -6,9 +6,8 @@ Functions change rows and flush; the request or job commits once.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 from flask_babel import gettext as _
@@ -33,11 +32,11 @@ from recovery.domain.symptoms import (
 from recovery.extensions import db
 from recovery.i18n import current_language
 from recovery.patients.models import CareTeamMember, Patient
-from recovery.reminders.services import notify_care_team, skip_todays_check_in_reminders
+from recovery.reminders.planning import notify_care_team, skip_todays_check_in_reminders
 from recovery.symptoms.models import Alert, QuestionnaireResponse, SymptomLog
 from recovery.timeline.models import TimelineEvent
-from recovery.timeline.services import PAIN_RISING_RULES, open_pain_review
-from recovery.zones import local_today
+from recovery.timeline.services import PAIN_RISING_RULES, mark_done, open_pain_review
+from recovery.zones import local_day_bounds, local_today
 
 SYMPTOM_FIELDS = (
     "back_pain",
@@ -337,14 +336,6 @@ def symptom_logs(
     )
 
 
-def local_day_bounds(timezone: str, day: date) -> tuple[datetime, datetime]:
-    """The UTC instants where a calendar day in `timezone` starts and ends."""
-    zone = ZoneInfo(timezone)
-    start = datetime.combine(day, time.min, zone)
-    end = datetime.combine(day + timedelta(days=1), time.min, zone)
-    return start, end
-
-
 def checked_in_on(patient: Patient, day: date) -> bool:
     """Whether the patient sent a check-in on this day of their own calendar."""
     start, end = local_day_bounds(patient.user.timezone, day)
@@ -428,9 +419,7 @@ def submit_odi(
     )
     db.session.add(response)
     if event is not None:
-        event.status = "done"
-        event.completed_at = now
-        event.completed_by_id = actor.id
+        mark_done(event, actor, now)
     db.session.flush()
     alerts: list[Alert] = []
     if result.score_percent is not None:

@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from recovery.db import TimestampMixin
-from recovery.domain.timeline import status_on
+from recovery.domain.timeline import OPEN_STATUSES, PERIOD_KINDS, status_on
 from recovery.extensions import db
+from recovery.orm import TimestampMixin
 
 if TYPE_CHECKING:
     from recovery.auth.models import User
     from recovery.patients.models import Patient
 
+
+def _sql_list(values: Iterable[str]) -> str:
+    """('a', 'b'): a SQL list of the names, for a partial index's predicate."""
+    return "(" + ", ".join(f"'{value}'" for value in values) + ")"
+
+
 # Radiation sessions that count for the patient's phase.
 RADIATION_SESSION_SQL = "kind = 'radiation_session' AND status <> 'cancelled'"
 # Follow-up items still to do: not periods (limits, brace), not done or cancelled.
+# Built from the domain's names, so the index and the rule cannot drift apart; the
+# kinds are sorted so the text (which queries repeat, and the migration holds)
+# never changes with a set's order.
 OPEN_ITEM_SQL = (
-    "status IN ('upcoming', 'missed') AND kind NOT IN ('activity_restriction', 'brace')"
+    f"status IN {_sql_list(OPEN_STATUSES)} "
+    f"AND kind NOT IN {_sql_list(sorted(PERIOD_KINDS))}"
 )
 
 

@@ -16,10 +16,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from recovery.audit.services import record, render_audited
+from recovery.audit.services import record
+from recovery.auth.models import ROLES, STAFF_ROLES
 from recovery.auth.routes import safe_next
 from recovery.auth.services import external_url
-from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.i18n import format_day
 from recovery.interop.ical import (
@@ -28,10 +28,16 @@ from recovery.interop.ical import (
     revoke_calendar_token,
     timeline_calendar,
 )
+from recovery.orm import utcnow
 from recovery.patients.access import get_patient_for, own_patient
 from recovery.patients.contact import urgent_advice
 from recovery.patients.models import Patient
-from recovery.patients.services import PatientError, active_staff, change_patient
+from recovery.patients.services import (
+    PatientError,
+    active_staff,
+    change_patient,
+    start_episode,
+)
 from recovery.roles import roles_required
 from recovery.timeline.forms import (
     ChangePlanForm,
@@ -52,13 +58,15 @@ from recovery.timeline.services import (
     find_event,
     override_event,
     review_event,
-    start_episode,
     timeline_view,
     undo_completion,
 )
 from recovery.zones import local_today
 
 bp = Blueprint("timeline", __name__, url_prefix="/timeline")
+# For templates/timeline/_education.html, included by the patient's pages; set
+# here, as the timeline's services must not import the patients feature.
+bp.add_app_template_global(urgent_advice, "urgent_advice_for")
 
 
 @bp.app_template_global("can_undo")
@@ -80,7 +88,7 @@ def mine() -> str:
     """The patient's whole timeline: past, today, next."""
     patient = own_patient(current_user, "view_timeline")
     view = timeline_view(patient, local_today(patient.user.timezone, utcnow()))
-    return render_audited(
+    page = render_template(
         "timeline/mine.html",
         patient=patient,
         view=view,
@@ -89,6 +97,8 @@ def mine() -> str:
         feed_url=session.pop("new_feed_url", None),
         advice=urgent_advice(patient),
     )
+    db.session.commit()
+    return page
 
 
 @bp.route("/me/calendar", methods=["POST"])
@@ -125,7 +135,7 @@ def feed(token: str) -> Response:
 
 
 @bp.route("/<int:patient_id>/events/<int:event_id>/complete", methods=["POST"])
-@roles_required("patient", "caregiver", "coordinator", "clinician", "admin")
+@roles_required(*ROLES)
 def complete(patient_id: int, event_id: int) -> Response:
     """Mark one event done, then go back to the page the button was on."""
     form = CompleteForm()
@@ -157,7 +167,7 @@ def complete(patient_id: int, event_id: int) -> Response:
 
 
 @bp.route("/<int:patient_id>/events/<int:event_id>/undo", methods=["POST"])
-@roles_required("patient", "coordinator", "clinician", "admin")
+@roles_required("patient", *STAFF_ROLES)
 def undo(patient_id: int, event_id: int) -> Response:
     """Take back one's own "Done" within a few minutes, then go back."""
     form = CompleteForm()
@@ -190,7 +200,9 @@ def edit_event(patient_id: int, event_id: int) -> Response | str:
     if form.validate_on_submit():
         try:
             override_event(
-                event, {f: getattr(form, f).data for f in EDITABLE_EVENT_FIELDS}
+                event,
+                {f: getattr(form, f).data for f in EDITABLE_EVENT_FIELDS},
+                utcnow(),
             )
         except TimelineError as error:
             form.end_date.errors.append(str(error))
@@ -204,9 +216,11 @@ def edit_event(patient_id: int, event_id: int) -> Response | str:
                 "success",
             )
             return redirect(url_for("patients.detail", patient_id=patient.id))
-    return render_audited(
+    page = render_template(
         "timeline/edit_event.html", patient=patient, event=event, form=form
     )
+    db.session.commit()
+    return page
 
 
 @bp.route("/<int:patient_id>/plan", methods=["GET", "POST"])
@@ -226,7 +240,9 @@ def plan(patient_id: int) -> Response | tuple[str, int]:
         except PatientError as error:
             db.session.rollback()
             _show_refusal(form, error)
-            return render_audited("timeline/plan.html", patient=patient, form=form), 400
+            page = render_template("timeline/plan.html", patient=patient, form=form)
+            db.session.commit()
+            return page, 400
         db.session.commit()
         if changes is None:
             flash(_("Nothing changed."), "info")
@@ -241,9 +257,9 @@ def plan(patient_id: int) -> Response | tuple[str, int]:
                 "success",
             )
         return redirect(url_for("patients.detail", patient_id=patient.id))
-    return render_audited("timeline/plan.html", patient=patient, form=form), (
-        400 if form.errors else 200
-    )
+    page = render_template("timeline/plan.html", patient=patient, form=form)
+    db.session.commit()
+    return page, 400 if form.errors else 200
 
 
 def _show_refusal(form: ChangePlanForm, error: PatientError) -> None:
@@ -303,9 +319,9 @@ def add_extra(patient_id: int) -> Response | tuple[str, int]:
                 "success",
             )
             return redirect(url_for("patients.detail", patient_id=patient.id))
-    return render_audited("timeline/add_event.html", patient=patient, form=form), (
-        400 if form.errors else 200
-    )
+    page = render_template("timeline/add_event.html", patient=patient, form=form)
+    db.session.commit()
+    return page, 400 if form.errors else 200
 
 
 @bp.route("/<int:patient_id>/recurrence", methods=["GET", "POST"])
@@ -325,9 +341,11 @@ def recurrence(patient_id: int) -> Response | tuple[str, int]:
         except PatientError as error:
             db.session.rollback()
             _show_refusal(form, error)
-            return render_audited(
+            page = render_template(
                 "timeline/recurrence.html", patient=patient, form=form
-            ), 400
+            )
+            db.session.commit()
+            return page, 400
         db.session.commit()
         flash(
             _(
@@ -339,13 +357,13 @@ def recurrence(patient_id: int) -> Response | tuple[str, int]:
             "success",
         )
         return redirect(url_for("patients.detail", patient_id=patient.id))
-    return render_audited("timeline/recurrence.html", patient=patient, form=form), (
-        400 if form.errors else 200
-    )
+    page = render_template("timeline/recurrence.html", patient=patient, form=form)
+    db.session.commit()
+    return page, 400 if form.errors else 200
 
 
 @bp.route("/<int:patient_id>/episodes/<int:number>")
-@roles_required("coordinator", "clinician", "admin")
+@roles_required(*STAFF_ROLES)
 def episode(patient_id: int, number: int) -> str:
     """A finished episode's plan and timeline, read-only."""
     patient = get_patient_for(current_user, patient_id, "view_timeline")
@@ -353,6 +371,8 @@ def episode(patient_id: int, number: int) -> str:
     if past is None:
         abort(404)
     events = [e for e in patient.all_events if e.episode == number]
-    return render_audited(
+    page = render_template(
         "timeline/episode.html", patient=patient, episode=past, events=events
     )
+    db.session.commit()
+    return page

@@ -20,7 +20,6 @@ from sqlalchemy.orm import selectinload
 
 from recovery.audit.services import audit_values, record, record_many
 from recovery.auth.models import User
-from recovery.db import json_list, utcnow
 from recovery.domain.checkins import asked_on
 from recovery.domain.languages import SOURCE_LANGUAGE
 from recovery.domain.plan import Plan
@@ -29,6 +28,7 @@ from recovery.domain.questionnaire import load_odi
 from recovery.domain.reminders import ReminderEvent, event_window
 from recovery.domain.timeline import (
     FINAL_STATUSES,
+    OPEN_STATUSES,
     PERIOD_KINDS,
     Course,
     Limits,
@@ -48,11 +48,12 @@ from recovery.domain.timeline import (
 )
 from recovery.extensions import db
 from recovery.i18n import current_language, word
+from recovery.orm import json_list, json_value, utcnow
 from recovery.patients.models import Patient, bump_versions
-from recovery.reminders.services import KnownEvents, replan_reminders
-from recovery.reminders.services import horizon as reminder_horizon
+from recovery.reminders.planning import KnownEvents, replan_reminders
+from recovery.reminders.planning import horizon as reminder_horizon
 from recovery.timeline import texts
-from recovery.timeline.models import RADIATION_SESSION_SQL, Episode, TimelineEvent
+from recovery.timeline.models import RADIATION_SESSION_SQL, TimelineEvent
 from recovery.timeline.texts import stored_text, text_in
 from recovery.zones import local_today
 
@@ -79,11 +80,8 @@ def init_app(app: Flask) -> None:
     except ValueError as error:
         raise RuntimeError(str(error)) from error
     # For templates/timeline/_education.html, included by the patient's pages.
-    from recovery.patients.contact import urgent_advice
-
     app.jinja_env.globals["education_for"] = education_for
     app.jinja_env.globals["can_mark_done"] = can_mark_done
-    app.jinja_env.globals["urgent_advice_for"] = urgent_advice
     texts.init_app(app)
 
 
@@ -575,6 +573,13 @@ def complete_event(event: TimelineEvent, actor: User, now: datetime) -> None:
             ),
             403,
         )
+    mark_done(event, actor, now)
+
+
+def mark_done(event: TimelineEvent, actor: User, now: datetime) -> None:
+    """Store an event as done: the one way any feature marks one (a button, an
+    answered questionnaire). Audited; the version moves so the timeline's ETag
+    changes; the event's reminders are re-planned away."""
     before = event.status
     event.status = "done"
     event.completed_at = now
@@ -623,20 +628,22 @@ def undo_completion(event: TimelineEvent, actor: User, now: datetime) -> None:
 EDITABLE_EVENT_FIELDS = ("start_date", "end_date", "title", "instructions")
 
 
-def override_event(event: TimelineEvent, changes: dict[str, Any]) -> None:
+def override_event(
+    event: TimelineEvent, changes: dict[str, Any], now: datetime
+) -> None:
     """A clinician's edit of one event; recompute leaves it alone from now on."""
     start = changes.get("start_date", event.start_date)
     end = changes.get("end_date", event.end_date)
     if end < start:
         raise TimelineError(_("The end date is before the start date."))
-    before = {f: _jsonable(getattr(event, f)) for f in EDITABLE_EVENT_FIELDS}
+    before = {f: json_value(getattr(event, f)) for f in EDITABLE_EVENT_FIELDS}
     for field in EDITABLE_EVENT_FIELDS:
         if field in changes:
             setattr(event, field, changes[field])
     if event.status == "missed":
         event.status = "upcoming"
     event.overridden = True
-    after = {f: _jsonable(getattr(event, f)) for f in EDITABLE_EVENT_FIELDS}
+    after = {f: json_value(getattr(event, f)) for f in EDITABLE_EVENT_FIELDS}
     record(
         "override_event",
         patient_id=event.patient_id,
@@ -647,7 +654,7 @@ def override_event(event: TimelineEvent, changes: dict[str, Any]) -> None:
     bump_versions([event.patient_id])
     if event.kind == "radiation_session":
         refresh_radiation_windows([event.patient])
-    replan_reminders([event.patient], utcnow())
+    replan_reminders([event.patient], now)
 
 
 def refresh_radiation_windows(patients: Sequence[Patient]) -> None:
@@ -679,10 +686,6 @@ def refresh_radiation_windows(patients: Sequence[Patient]) -> None:
         db.session.expire(
             patient, ["radiation_first_session", "radiation_last_session"]
         )
-
-
-def _jsonable(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
 
 
 # Phase names for people, in the reader's language (lazy: made when shown).
@@ -725,7 +728,7 @@ def review_event(
     if event.status == "cancelled":
         raise TimelineError(_("A cancelled item cannot be signed off."))
     before = {
-        "reviewed_at": _jsonable(event.reviewed_at),
+        "reviewed_at": json_value(event.reviewed_at),
         "reviewed_by_id": event.reviewed_by_id,
         "review_note": event.review_note,
     }
@@ -839,7 +842,7 @@ def add_event(
             "before": {},
             "after": {
                 "kind": kind,
-                **{f: _jsonable(getattr(event, f)) for f in EDITABLE_EVENT_FIELDS},
+                **{f: json_value(getattr(event, f)) for f in EDITABLE_EVENT_FIELDS},
             },
         },
     )
@@ -849,51 +852,34 @@ def add_event(
     return event
 
 
-def start_episode(
-    patient: Patient, changes: dict[str, Any], reason: str, actor: User, now: datetime
-) -> TimelineChanges:
-    """A recurrence: keep the finished episode readable, start the next one.
-
-    The old episode's plan is kept in `episodes`; its open items are cancelled
-    (their reminders with them); the patient's plan takes the changes and a new
-    timeline is built for the new episode.
-    """
-    from recovery.patients.services import PLAN_FIELDS, update_patient
-
-    old = patient.episode
-    db.session.add(
-        Episode(
-            patient_id=patient.id,
-            number=old,
-            surgery_date=patient.surgery_date,
-            procedure=patient.procedure,
-            plan={f: _jsonable(getattr(patient, f)) for f in PLAN_FIELDS},
-            ended_at=now,
-            ended_by_id=actor.id,
-            reason=reason,
-        )
-    )
+def cancel_open_events(patient: Patient, episode: int, now: datetime) -> int:
+    """Cancel the episode's open items (a new episode starts); returns how many."""
     table = TimelineEvent.__table__
     closed = db.session.execute(
         update(table)
         .where(
             table.c.patient_id == patient.id,
-            table.c.episode == old,
-            table.c.status.in_(("upcoming", "missed")),
+            table.c.episode == episode,
+            table.c.status.in_(OPEN_STATUSES),
         )
         .values(status="cancelled", updated_at=now)
     ).rowcount
-    patient.episode = old + 1
-    changed = update_patient(patient, changes)
-    record(
-        "start_episode",
-        patient_id=patient.id,
-        details={
-            "before": {"episode": old, **changed["before"]},
-            "after": {"episode": old + 1, **changed["after"]},
-            "reason": reason,
-            "cancelled_open_items": closed,
-        },
-    )
     _forget_loaded_events({patient.id})
-    return recompute_timeline(patient)
+    return closed
+
+
+def mark_missed_events(now: datetime) -> int:
+    """Store 'missed' on single events whose window ended (periods are done instead)."""
+    # A day of margin: the end date is local to each patient, now is UTC.
+    cutoff = (now - timedelta(days=1)).date()
+    result = db.session.execute(
+        update(TimelineEvent)
+        .where(
+            TimelineEvent.status == "upcoming",
+            TimelineEvent.end_date < cutoff,
+            TimelineEvent.kind.not_in(PERIOD_KINDS),
+        )
+        .values(status="missed"),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount or 0

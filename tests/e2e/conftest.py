@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from recovery.db import utcnow
+from recovery.orm import utcnow
 from recovery.zones import local_today
 
 

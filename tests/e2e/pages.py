@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from recovery import demo
 from recovery.auth.models import User
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.patients.models import Patient
 from recovery.zones import local_today
 

@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.patients.models import Patient
 from recovery.reminders.models import Reminder
 from recovery.timeline.models import TimelineEvent

@@ -12,12 +12,12 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.messages.models import Message
 from recovery.notify.channels import default_channels
+from recovery.orm import utcnow
 from recovery.patients.models import Patient
-from recovery.reminders.services import dispatch_due
+from recovery.reminders.dispatch import dispatch_due
 from recovery.symptoms.models import Alert
 from recovery.timeline.services import recompute_timeline
 from tests.e2e.conftest import days_ago

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.patients.models import Patient
 from recovery.symptoms.models import Alert
 from recovery.timeline.services import recompute_timeline

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from recovery import demo
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.zones import local_today
 
 pytestmark = pytest.mark.e2e

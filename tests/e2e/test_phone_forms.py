@@ -62,8 +62,8 @@ def test_a_single_check_in_charts_on_whole_days_at_a_readable_height(
     from datetime import timedelta
 
     from recovery.auth.models import User
-    from recovery.db import utcnow
     from recovery.extensions import db
+    from recovery.orm import utcnow
     from recovery.patients.models import Patient
     from recovery.symptoms.services import record_check_in
     from recovery.zones import local_today

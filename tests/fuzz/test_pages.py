@@ -33,9 +33,9 @@ from recovery.auth.services import issue_api_token, make_link_token, set_passwor
 from recovery.caregivers.services import _serializer as caregiver_serializer
 from recovery.caregivers.services import accept_invitation, invite_caregiver
 from recovery.cohorts.models import SavedCohort
-from recovery.db import utcnow
 from recovery.extensions import db, limiter
 from recovery.notes.services import add_note
+from recovery.orm import utcnow
 from recovery.patients.models import Patient
 from recovery.symptoms.services import record_check_in
 from recovery.timeline.models import TimelineEvent

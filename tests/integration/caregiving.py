@@ -10,8 +10,8 @@ from PIL import Image
 from recovery.auth.models import User
 from recovery.auth.services import set_password
 from recovery.caregivers.models import Caregiver
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 from tests.conftest import PASSWORD, Account
 
 _counter = iter(range(1, 100_000))

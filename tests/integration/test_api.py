@@ -90,11 +90,12 @@ def test_wrong_password_gives_401_in_the_error_shape(client, make_user):
 def test_token_of_a_deactivated_user_stops_working(app, client, make_user):
     from recovery.admin.services import set_active
     from recovery.auth.models import User
+    from recovery.orm import utcnow
 
     account = make_user("coordinator")
     token = issue(client, account).get_json()["token"]
     with app.app_context():
-        set_active(db.session.get(User, account.id), False)
+        set_active(db.session.get(User, account.id), False, utcnow())
         db.session.commit()
     assert client.get("/api/v1/patients/1", headers=bearer(token)).status_code == 401
 

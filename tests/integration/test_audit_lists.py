@@ -10,8 +10,8 @@ import time_machine
 from sqlalchemy import select
 
 from recovery.audit.models import AuditEvent
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.patients.models import Patient
 from recovery.symptoms.services import record_check_in
 from recovery.timeline.services import recompute_timeline

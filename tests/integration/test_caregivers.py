@@ -11,11 +11,11 @@ from sqlalchemy import select
 from recovery.audit.models import AuditEvent
 from recovery.auth.models import User
 from recovery.caregivers.models import Caregiver
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.patients.models import Patient
 from recovery.reminders.models import Reminder
-from recovery.reminders.services import replan_reminders
+from recovery.reminders.planning import replan_reminders
 from recovery.symptoms.models import Alert, SymptomLog
 from tests.conftest import PASSWORD, Browser, bearer_headers, csrf_from
 from tests.integration.caregiving import add_caregiver

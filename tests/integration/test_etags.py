@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import date
 
+import pytest
 import time_machine
 
 from recovery.extensions import db
@@ -51,6 +52,31 @@ def test_a_change_gives_new_etags_to_the_patient_and_the_timeline(
         for p in (f"/api/v1/patients/{pid}", f"/api/v1/patients/{pid}/timeline")
     ]
     assert before[0] != after[0] and before[1] != after[1]
+
+
+@pytest.mark.travel("2026-12-20 15:00 +0000")
+def test_an_answered_odi_changes_the_timelines_etag(
+    app, client, make_user, make_patient
+):
+    # Day 40 after surgery: the six-week ODI (odi:0) is due.
+    pid, headers = setup(app, client, make_user, make_patient)
+    path = f"/api/v1/patients/{pid}/timeline"
+    first = client.get(path, headers=headers)
+    odi = next(e for e in first.get_json()["events"] if e["key"] == "odi:0")
+    assert odi["status"] == "due"
+    answered = client.post(
+        f"/api/v1/patients/{pid}/questionnaires/odi",
+        json={"answers": [2] * 10},
+        headers=headers,
+    )
+    assert answered.status_code == 201
+    again = client.get(
+        path, headers={**headers, "If-None-Match": first.headers["ETag"]}
+    )
+    assert again.status_code == 200
+    assert again.headers["ETag"] != first.headers["ETag"]
+    odi = next(e for e in again.get_json()["events"] if e["key"] == "odi:0")
+    assert odi["status"] == "done"
 
 
 def test_the_second_patch_with_the_same_etag_gets_412_and_nothing_is_lost(

@@ -25,8 +25,8 @@ from recovery import create_app
 from recovery.audit.models import AuditEvent
 from recovery.auth.models import User
 from recovery.auth.services import set_password
-from recovery.db import utcnow
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.patients.models import Patient
 from recovery.symptoms.models import SymptomLog
 from tests.conftest import PASSWORD, Account, Browser, csrf_from

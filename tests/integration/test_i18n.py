@@ -10,11 +10,11 @@ import time_machine
 from sqlalchemy import func, select
 
 from recovery.auth.models import User
-from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.notify.channels import EmailChannel, InAppChannel
+from recovery.orm import utcnow
 from recovery.patients.models import Patient
-from recovery.reminders.services import dispatch_due
+from recovery.reminders.dispatch import dispatch_due
 from recovery.timeline.services import recompute_timeline
 from tests.conftest import bearer_headers, csrf_from
 from tests.integration.test_cohort import ENROLMENT
@@ -288,7 +288,7 @@ def test_a_reminder_email_to_a_spanish_patient_is_in_spanish(
         db.session.commit()
     # The next morning's check-in reminder (08:00 in Chicago).
     with time_machine.travel("2026-11-27 14:01 +0000", tick=False), app.app_context():
-        from recovery.reminders.services import replan_reminders
+        from recovery.reminders.planning import replan_reminders
 
         patients = db.session.scalars(select(Patient)).all()
         replan_reminders(patients, utcnow())
@@ -311,7 +311,7 @@ def test_a_reminder_email_to_a_spanish_patient_is_in_spanish(
 def test_the_in_app_inbox_speaks_the_readers_language(app, browser, spanish_patient):
     with time_machine.travel("2026-11-27 14:01 +0000", tick=False):
         with app.app_context():
-            from recovery.reminders.services import replan_reminders
+            from recovery.reminders.planning import replan_reminders
 
             replan_reminders(db.session.scalars(select(Patient)).all(), utcnow())
             db.session.commit()

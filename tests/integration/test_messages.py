@@ -12,12 +12,12 @@ from PIL import Image
 from sqlalchemy import select
 
 from recovery.audit.models import AuditEvent
-from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.messages.models import Conversation, Message, MessageAttachment
 from recovery.notify.channels import default_channels
+from recovery.orm import utcnow
+from recovery.reminders.dispatch import dispatch_due
 from recovery.reminders.models import Reminder
-from recovery.reminders.services import dispatch_due
 from recovery.symptoms.models import Alert
 from tests.conftest import Browser, bearer_headers, csrf_from
 from tests.integration.caregiving import (

@@ -15,8 +15,8 @@ from recovery import create_app
 from recovery.domain.protocol import PROTOCOL_DIR, ProtocolError
 from recovery.extensions import db
 from recovery.patients.models import Patient
+from recovery.reminders.dispatch import load_messages
 from recovery.reminders.models import Reminder
-from recovery.reminders.services import load_messages
 from recovery.timeline.models import TimelineEvent
 from recovery.timeline.services import override_event, recompute_timeline
 from tests.conftest import Browser

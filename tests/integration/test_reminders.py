@@ -13,18 +13,18 @@ import time_machine
 from sqlalchemy import func, select
 
 from recovery.auth.models import User
-from recovery.db import utcnow
 from recovery.extensions import db
 from recovery.notify.channels import EmailChannel, InAppChannel
+from recovery.orm import utcnow
 from recovery.patients.models import Patient
-from recovery.reminders import services as reminder_services
-from recovery.reminders.models import Reminder, ReminderDelivery
-from recovery.reminders.services import (
+from recovery.reminders import dispatch as reminder_dispatch
+from recovery.reminders.dispatch import (
     DispatchResult,
     claim,
     dispatch_due,
     send_claimed,
 )
+from recovery.reminders.models import Reminder, ReminderDelivery
 from recovery.scheduler import JOBS, create_scheduler, plan_ahead, start_in_process
 from recovery.timeline.models import TimelineEvent
 from recovery.timeline.services import recompute_timeline
@@ -394,7 +394,7 @@ def test_a_dispatcher_killed_mid_batch_loses_nothing_and_repeats_only_the_in_fli
         assert len(ids) == 50
         # Killed: the batch's journal is never folded (no `finally` runs).
         with monkeypatch.context() as killed:
-            killed.setattr(reminder_services, "fold_own", lambda marker: 0)
+            killed.setattr(reminder_dispatch, "fold_own", lambda marker: 0)
             with pytest.raises(SystemExit):
                 send_claimed(token, ids, both(dying), now, DispatchResult())
         db.session.rollback()
@@ -604,7 +604,7 @@ def test_replanning_keeps_a_retry_back_off_and_survives_quiet_hours_changes(
     app, radiation_patient
 ):
     account, _ = radiation_patient
-    from recovery.reminders.services import replan_reminders
+    from recovery.reminders.planning import replan_reminders
 
     first = datetime(2026, 10, 21, 12, 1, tzinfo=UTC)
     with app.app_context():
@@ -625,7 +625,7 @@ def test_replanning_keeps_a_retry_back_off_and_survives_quiet_hours_changes(
 
 def test_a_retry_survives_replanning_after_its_planned_moment(app, radiation_patient):
     account, _ = radiation_patient
-    from recovery.reminders.services import replan_reminders
+    from recovery.reminders.planning import replan_reminders
 
     first = datetime(2026, 10, 21, 12, 1, tzinfo=UTC)  # 08:01 in New York
     with app.app_context():

@@ -295,7 +295,7 @@ def test_patient_completes_own_event_but_not_another_patients(
     other, _ = create(client, clinic, mrn="MRN-OTHER", email="other@mail.example.org")
     with app.app_context():
         from recovery.auth.services import set_password
-        from recovery.db import utcnow
+        from recovery.orm import utcnow
 
         patient = db.session.get(Patient, mine["id"])
         set_password(patient.user, "patient password", utcnow())
@@ -358,7 +358,7 @@ def test_calendar_feed_has_one_event_per_timeline_event(client, clinic, today):
 
 def login_patient(app, client, patient_id, password="patient password"):
     from recovery.auth.services import set_password
-    from recovery.db import utcnow
+    from recovery.orm import utcnow
 
     with app.app_context():
         patient = db.session.get(Patient, patient_id)

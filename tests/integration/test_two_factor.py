@@ -26,7 +26,7 @@ def clock():
 
 
 def code_now(secret: str) -> str:
-    from recovery.db import utcnow
+    from recovery.orm import utcnow
 
     return pyotp.TOTP(secret).at(utcnow())
 

@@ -12,12 +12,12 @@ from sqlalchemy import func, select
 
 from recovery import create_app
 from recovery.audit.models import AuditEvent
-from recovery.db import utcnow
 from recovery.domain.symptoms import RedFlagError
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.patients.models import Patient
+from recovery.reminders.dispatch import dispatch_due, load_messages
 from recovery.reminders.models import Reminder
-from recovery.reminders.services import dispatch_due, load_messages
 from recovery.symptoms.models import Alert, SymptomLog
 from recovery.symptoms.services import raise_missed_check_in_alerts, red_flag_rules
 from recovery.timeline.services import recompute_timeline

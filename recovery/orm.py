@@ -1,7 +1,8 @@
-"""Declarative base with a constraint naming convention, and the UTC clock helper."""
+"""What the models are built on: the declarative base with a constraint naming
+convention, the UTC column type, the JSON codec, json_value and the UTC clock."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from typing import Any
 
@@ -75,6 +76,17 @@ def json_loads(text: str | bytes) -> Any:
         if not any(isinstance(v, list | dict) for v in values):
             return list(values)
     return json.loads(text)
+
+
+def json_value(value: Any) -> Any:
+    """A column's value as JSON holds it: dates, instants and times as ISO text.
+
+    One function for audit details, episode plans and the backup archive, so a
+    value reads the same in each.
+    """
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return value
 
 
 def utcnow() -> datetime:

@@ -1,0 +1,482 @@
+"""Reminder dispatch: due rows claimed and sent once, whatever the number of
+dispatchers.
+
+Dispatch owns its transactions: it claims a batch, then journals each reminder right
+after sending it (one committed line in `reminder_deliveries`), so a dispatcher
+killed mid-batch repeats at most the one message it was sending. A batch's lines are
+folded into `reminders` when it ends; a dead dispatcher's, when its claims are taken
+over.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import (
+    Text,
+    and_,
+    cast,
+    delete,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import aliased
+
+from recovery.auth.models import User
+from recovery.domain.reminders import (
+    retry_delay,
+)
+from recovery.extensions import db
+from recovery.notify.channels import Channel, Message, render_message
+from recovery.orm import json_list
+from recovery.patients.models import Patient
+from recovery.reminders.models import (
+    PENDING,
+    SENDING,
+    Reminder,
+    ReminderDelivery,
+)
+from recovery.symptoms.models import Alert
+from recovery.timeline.models import TimelineEvent
+from recovery.timeline.texts import stored_text, text_in
+
+MAX_ATTEMPTS = 5
+
+
+EXPIRE_AFTER = timedelta(hours=12)
+
+
+@dataclass
+class DispatchResult:
+    """What one dispatch pass did."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    expired: int = 0
+    skipped: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def expire_overdue(now: datetime) -> int:
+    """Reminders whose moment passed long ago (the scheduler was down) expire."""
+    result = db.session.execute(
+        update(Reminder)
+        .where(PENDING, Reminder.send_at < now - EXPIRE_AFTER)
+        .values(status="expired"),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.commit()
+    return result.rowcount or 0
+
+
+def lease() -> timedelta:
+    """How long a claim holds its rows before another dispatcher may take them
+    (REMINDER_LEASE_SECONDS, the one setting)."""
+    return timedelta(seconds=current_app.config["REMINDER_LEASE_SECONDS"])
+
+
+def claim(
+    now: datetime, limit: int, held_for: timedelta | None = None
+) -> tuple[str, list[int] | None]:
+    """Atomically take up to `limit` due reminders for this dispatcher.
+
+    Due means pending and due, or sending with a lapsed lease (a dispatcher died;
+    what it journaled as sent is recorded as sent here, not taken again).
+    PostgreSQL skips rows another dispatcher has locked; SQLite serialises writers,
+    and the status guard in the UPDATE keeps a row from being taken twice. Returns
+    None when nothing is due, an empty list when another dispatcher was faster.
+    """
+    held_for = lease() if held_for is None else held_for
+    token = secrets.token_hex(8)
+    pending = and_(PENDING, Reminder.send_at <= now)
+    lapsed = and_(SENDING, Reminder.lease_until < now)
+    # Two lookups, each in its own small partial index, rather than one OR, which
+    # would scan the table on every batch and slow dispatch down as rows pile up.
+    ids: list[int] = []
+    for condition, order in (
+        (lapsed, Reminder.lease_until),
+        (pending, Reminder.send_at),
+    ):
+        if len(ids) >= limit:
+            break
+        found = db.session.scalars(
+            select(Reminder.id)
+            .where(condition)
+            .order_by(order, Reminder.id)
+            .limit(limit - len(ids))
+            .with_for_update(skip_locked=True)
+        ).all()
+        if condition is lapsed and found:
+            # A dead dispatcher's journaled messages went out: record, not resend.
+            sent = fold_journaled(found)
+            found = [rid for rid in found if rid not in sent]
+        ids += found
+    if not ids:
+        db.session.commit()
+        return token, None
+    rows = db.session.execute(
+        update(Reminder)
+        .where(Reminder.id.in_(ids), or_(pending, lapsed))
+        .values(
+            status="sending",
+            claim_token=token,
+            lease_until=now + held_for,
+            attempts=Reminder.attempts + 1,
+        )
+        .returning(Reminder.id),
+        execution_options={"synchronize_session": False},
+    ).all()
+    db.session.commit()
+    return token, sorted(row.id for row in rows)
+
+
+def _finish(rid: int, token: str, values: dict[str, Any]) -> None:
+    # Only the holder of the claim may finish it.
+    db.session.execute(
+        update(Reminder)
+        .where(Reminder.id == rid, Reminder.claim_token == token)
+        .values(claim_token=None, lease_until=None, **values),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.commit()
+
+
+class _SentMarker:
+    """Journals each sent message in its own committed transaction, cheaply.
+
+    This runs once per message, so it talks to the driver directly and appends a
+    line to `reminder_deliveries` rather than updating the reminder (its row and
+    two indexes): a dispatcher killed after sending repeats only that message. On
+    PostgreSQL the lines do not wait for the disk (synchronous_commit off): a
+    database crash could forget the last ones, which means a repeated reminder,
+    never a lost one.
+    """
+
+    def __init__(self, token: str, now: datetime) -> None:
+        self.token = token
+        self.now = now
+        self.sent: list[int] = []  # journaled and committed
+        self.connection = db.engine.raw_connection()
+        self.sqlite = db.engine.dialect.name == "sqlite"
+        # Fixed text with the driver's own parameter marks: no value is spliced in.
+        self.sql = (
+            "INSERT INTO reminder_deliveries (reminder_id, claim_token, sent_at) "
+            "VALUES (?, ?, ?)"
+        )
+        if not self.sqlite:
+            self.sql = self.sql.replace("?", "%s")
+        # SQLite keeps instants as text in SQLAlchemy's format (UTCDateTime).
+        self.sent_at: Any = (
+            now.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+            if self.sqlite
+            else now
+        )
+        # Autocommit: each INSERT is its own transaction, one round trip.
+        self.driver = self.connection.dbapi_connection
+        if self.sqlite:
+            self.driver.isolation_level = None
+        else:
+            self.driver.autocommit = True
+            self.driver.execute("SET synchronous_commit = off")
+        self.cursor = self.driver.cursor()
+
+    def mark(self, rid: int, journal: bool = True) -> None:
+        """Sent now, under this claim: journaled at once unless the row itself
+        is the delivery (then the batch's fold is the send)."""
+        if journal:
+            self.cursor.execute(self.sql, (rid, self.token, self.sent_at))
+        self.sent.append(rid)
+
+    def close(self) -> None:
+        """Restore the connection's defaults and give it back to the pool."""
+        self.cursor.close()
+        if self.sqlite:
+            self.driver.isolation_level = ""
+        else:
+            self.driver.execute("SET synchronous_commit = on")
+            self.driver.autocommit = False
+        self.connection.close()
+
+
+def fold_own(marker: _SentMarker) -> int:
+    """After a batch: what it journaled goes into `reminders`, in one transaction."""
+    line = ReminderDelivery
+    folded = 0
+    if marker.sent:
+        folded = db.session.execute(
+            update(Reminder)
+            .where(
+                Reminder.id.in_(marker.sent),
+                Reminder.claim_token == marker.token,
+                Reminder.status == "sending",
+            )
+            .values(
+                status="sent", sent_at=marker.now, claim_token=None, lease_until=None
+            ),
+            execution_options={"synchronize_session": False},
+        ).rowcount
+    db.session.execute(
+        delete(line).where(line.claim_token == marker.token),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.commit()
+    return folded or 0
+
+
+def fold_journaled(ids: Sequence[int]) -> set[int]:
+    """Of these lapsed claims, marks sent those their dead dispatcher journaled.
+
+    Only a line written under the reminder's current claim counts: one from an
+    earlier claim that lapsed and was taken over is stale (the new holder sends and
+    journals again). The caller holds the rows' locks and commits.
+    """
+    line = ReminderDelivery
+    lines = db.session.execute(
+        select(line.reminder_id, line.sent_at)
+        .join(
+            Reminder,
+            and_(
+                Reminder.id == line.reminder_id,
+                Reminder.claim_token == line.claim_token,
+            ),
+        )
+        .where(line.reminder_id.in_(list(ids)), Reminder.status == "sending")
+    ).all()
+    if not lines:
+        return set()
+    sent = {row.reminder_id: row.sent_at for row in lines}
+    # ORM bulk UPDATE by primary key: one executemany.
+    db.session.execute(
+        update(Reminder),
+        [
+            {
+                "id": rid,
+                "status": "sent",
+                "sent_at": at,
+                "claim_token": None,
+                "lease_until": None,
+            }
+            for rid, at in sent.items()
+        ],
+        execution_options={"synchronize_session": False},
+    )
+    db.session.execute(
+        delete(line).where(line.reminder_id.in_(list(sent))),
+        execution_options={"synchronize_session": False},
+    )
+    return set(sent)
+
+
+def drop_stale_lines() -> int:
+    """Drops journal lines no claim holds any more (taken over after a lapse, or
+    the reminder deleted): folding ignores them; this keeps the journal small."""
+    line = ReminderDelivery
+    held = (
+        select(Reminder.id)
+        .where(
+            Reminder.id == line.reminder_id,
+            Reminder.claim_token == line.claim_token,
+            Reminder.status == "sending",
+        )
+        .exists()
+    )
+    dropped = db.session.execute(
+        delete(line).where(~held), execution_options={"synchronize_session": False}
+    ).rowcount
+    db.session.commit()
+    return dropped or 0
+
+
+def send_claimed(
+    token: str,
+    ids: Sequence[int],
+    channels: Mapping[str, Channel],
+    now: datetime,
+    result: DispatchResult,
+) -> None:
+    """Send each claimed reminder and record it at once: sent, retried or failed.
+
+    Sent ones are journaled one by one, then folded into `reminders` together.
+    """
+    marker = _SentMarker(token, now)
+    try:
+        _send_each(token, ids, channels, now, result, marker)
+    finally:
+        marker.close()
+        fold_own(marker)
+
+
+def _send_each(
+    token: str,
+    ids: Sequence[int],
+    channels: Mapping[str, Channel],
+    now: datetime,
+    result: DispatchResult,
+    marker: _SentMarker,
+) -> None:
+    for message in load_messages(ids):
+        channel = channels.get(message.channel)
+        try:
+            if message.obsolete:
+                _finish(message.reminder_id, token, {"status": "cancelled"})
+                result.skipped += 1
+                continue
+            if channel is None:
+                raise RuntimeError(f"no channel {message.channel!r}")
+            channel.send(message)
+        except Exception as error:  # any failure of a channel is retried
+            reason = f"{type(error).__name__}: {error}"[:500]
+            if message.attempts >= MAX_ATTEMPTS:
+                _finish(
+                    message.reminder_id,
+                    token,
+                    {"status": "failed", "last_error": reason},
+                )
+                result.failed += 1
+            else:
+                _finish(
+                    message.reminder_id,
+                    token,
+                    {
+                        "status": "pending",
+                        "send_at": now + retry_delay(message.attempts),
+                        "last_error": reason,
+                    },
+                )
+                result.retried += 1
+            result.errors.append(reason)
+        else:
+            marker.mark(message.reminder_id, journal=not channel.transactional)
+            result.sent += 1
+
+
+def dispatch_due(
+    channels: Mapping[str, Channel],
+    now: datetime,
+    batch: int = 200,
+    workers: int = 1,
+) -> DispatchResult:
+    """One pass: expire the long overdue, then claim and send until nothing is due.
+
+    With several workers, each is a dispatcher of its own (its own session and
+    claims), as several scheduler processes would be: sending is mostly waiting on
+    the mail server or the database, so they overlap.
+    """
+    result = DispatchResult(expired=expire_overdue(now))
+    drop_stale_lines()
+    if workers <= 1:
+        _dispatch_loop(channels, now, batch, result)
+        return result
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    results = [DispatchResult() for _ in range(workers)]
+
+    def work(mine: DispatchResult) -> None:
+        with app.app_context():
+            try:
+                _dispatch_loop(channels, now, batch, mine)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=work, args=(r,)) for r in results]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for part in results:
+        result.sent += part.sent
+        result.retried += part.retried
+        result.failed += part.failed
+        result.skipped += part.skipped
+        result.errors.extend(part.errors)
+    return result
+
+
+def _dispatch_loop(
+    channels: Mapping[str, Channel], now: datetime, batch: int, result: DispatchResult
+) -> None:
+    while True:
+        token, ids = claim(now, batch, lease())
+        if ids is None:
+            return
+        if ids:
+            send_claimed(token, ids, channels, now, result)
+
+
+def load_messages(ids: Sequence[int]) -> list[Message]:
+    """Everything needed to send these reminders, in one query."""
+    if not ids:
+        return []
+    patient_user = aliased(User)
+    event_patient = aliased(Patient)
+    rows = db.session.execute(
+        select(
+            Reminder.id,
+            Reminder.rule,
+            Reminder.channel,
+            Reminder.attempts,
+            Reminder.send_at,
+            Reminder.body,
+            Reminder.patient_id,
+            User.email,
+            User.name,
+            User.email_details,
+            User.timezone,
+            User.language,
+            User.active,
+            TimelineEvent.title,
+            TimelineEvent.instructions,
+            TimelineEvent.start_date,
+            TimelineEvent.status.label("event_status"),
+            # To name the event in the person's language (recovery.timeline.texts).
+            TimelineEvent.item_id,
+            cast(TimelineEvent.allowed, Text).label("allowed"),
+            cast(TimelineEvent.not_allowed, Text).label("not_allowed"),
+            event_patient.procedure.label("event_procedure"),
+            Alert.message.label("alert_message"),
+            Alert.severity,
+            Alert.reports.label("alert_reports"),
+            # Whom an alert is about: staff read it in the app and act on it.
+            patient_user.name.label("patient_name"),
+            Patient.mrn.label("patient_mrn"),
+            Patient.phone.label("patient_phone"),
+        )
+        .join(User, User.id == Reminder.user_id)
+        .outerjoin(TimelineEvent, TimelineEvent.id == Reminder.event_id)
+        .outerjoin(event_patient, event_patient.id == TimelineEvent.patient_id)
+        .outerjoin(Alert, Alert.id == Reminder.alert_id)
+        .outerjoin(Patient, Patient.id == Alert.patient_id)
+        .outerjoin(patient_user, patient_user.id == Patient.user_id)
+        .where(Reminder.id.in_(list(ids)))
+        .order_by(Reminder.send_at, Reminder.id)
+    )
+    public_url = current_app.config["PUBLIC_URL"]
+    return [render_message(_in_language(row), public_url) for row in rows]
+
+
+def _in_language(row: Any) -> Any:
+    """The row with its event's title and instructions in the person's language."""
+    if row.title is None or row.event_procedure is None:
+        return row
+    text = text_in(
+        row.event_procedure,
+        row.item_id,
+        stored_text(
+            row.title,
+            row.instructions,
+            json_list(row.allowed),
+            json_list(row.not_allowed),
+        ),
+        row.language,
+    )
+    return SimpleNamespace(
+        **{**row._asdict(), "title": text.title, "instructions": text.instructions}
+    )
