@@ -6,7 +6,7 @@ catalogues under recovery/translations (pybabel, see the Makefile).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -18,6 +18,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from recovery.domain.event_texts import EventText, event_text
+from recovery.domain.protocol import Protocol
 from recovery.extensions import babel
 
 # Language names shown in the choosers, each in its own language so that a
@@ -145,6 +147,32 @@ def word(code: str | None, table: str = "status") -> str:
         return ""
     words = {"status": STATUS_WORDS, "role": ROLE_WORDS, "band": BAND_WORDS}[table]
     return str(words.get(code, code))
+
+
+# Protocol texts: here, not in the timeline feature, because pages (timeline),
+# reminders and the calendar feed all name events in the reader's language.
+def text_in(
+    procedure: str,
+    item_id: str,
+    stored: EventText,
+    language: str,
+) -> EventText:
+    """A stored event's texts in `language` (as stored when not the protocol's)."""
+    protocols: dict[str, Protocol] = current_app.extensions["protocols"]
+    protocol = protocols.get(procedure)
+    if protocol is None:
+        return stored
+    return event_text(protocol, item_id, stored, language)
+
+
+def stored_text(
+    title: str,
+    instructions: str | None,
+    allowed: Sequence[str] | None = (),
+    not_allowed: Sequence[str] | None = (),
+) -> EventText:
+    """The texts as a row holds them."""
+    return EventText.stored(title, instructions, allowed, not_allowed)
 
 
 def init_app(app: Flask) -> None:

@@ -96,8 +96,10 @@ class PatientIn(Schema):
     # The patient's number, so the care team can call back after a red flag.
     phone = String(load_default="", validate=PHONE)
     # The language of the patient's pages, emails and reminders (issue 20).
+    # Left out: the clinic's first language. Sent as null: refused.
     language = String(
         load_default=None,
+        allow_none=False,
         validate=Length(max=8),
         metadata={"description": "one of the clinic's LANGUAGES: en, es"},
     )

@@ -35,6 +35,7 @@ from recovery.domain.reminders import (
     retry_delay,
 )
 from recovery.extensions import db
+from recovery.i18n import stored_text, text_in
 from recovery.notify.channels import Channel, Message, render_message
 from recovery.orm import json_list
 from recovery.patients.models import Patient
@@ -46,7 +47,6 @@ from recovery.reminders.models import (
 )
 from recovery.symptoms.models import Alert
 from recovery.timeline.models import TimelineEvent
-from recovery.timeline.texts import stored_text, text_in
 
 MAX_ATTEMPTS = 5
 
@@ -436,7 +436,7 @@ def load_messages(ids: Sequence[int]) -> list[Message]:
             TimelineEvent.instructions,
             TimelineEvent.start_date,
             TimelineEvent.status.label("event_status"),
-            # To name the event in the person's language (recovery.timeline.texts).
+            # To name the event in the person's language (recovery.i18n.text_in).
             TimelineEvent.item_id,
             cast(TimelineEvent.allowed, Text).label("allowed"),
             cast(TimelineEvent.not_allowed, Text).label("not_allowed"),

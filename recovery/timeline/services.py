@@ -47,14 +47,13 @@ from recovery.domain.timeline import (
     phase_on,
 )
 from recovery.extensions import db
-from recovery.i18n import current_language, word
+from recovery.i18n import current_language, stored_text, text_in, word
 from recovery.orm import json_list, json_value, utcnow
 from recovery.patients.models import Patient, bump_versions
 from recovery.reminders.planning import KnownEvents, replan_reminders
 from recovery.reminders.planning import horizon as reminder_horizon
 from recovery.timeline import texts
 from recovery.timeline.models import RADIATION_SESSION_SQL, TimelineEvent
-from recovery.timeline.texts import stored_text, text_in
 from recovery.zones import local_today
 
 

@@ -8,38 +8,12 @@ their whole timeline in it at once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 
-from recovery.domain.event_texts import EventText, event_text
-from recovery.domain.protocol import Protocol
-from recovery.i18n import current_language
-
-
-def text_in(
-    procedure: str,
-    item_id: str,
-    stored: EventText,
-    language: str,
-) -> EventText:
-    """A stored event's texts in `language` (as stored when not the protocol's)."""
-    protocols: dict[str, Protocol] = current_app.extensions["protocols"]
-    protocol = protocols.get(procedure)
-    if protocol is None:
-        return stored
-    return event_text(protocol, item_id, stored, language)
-
-
-def stored_text(
-    title: str,
-    instructions: str | None,
-    allowed: Sequence[str] | None = (),
-    not_allowed: Sequence[str] | None = (),
-) -> EventText:
-    """The texts as a row holds them."""
-    return EventText.stored(title, instructions, allowed, not_allowed)
+from recovery.domain.event_texts import EventText
+from recovery.i18n import current_language, stored_text, text_in
 
 
 def event_text_filter(event: Any, language: str | None = None) -> EventText:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from recovery import create_app
 from recovery.domain.protocol import PROTOCOL_DIR, ProtocolError
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.patients.models import Patient
 from recovery.reminders.dispatch import load_messages
 from recovery.reminders.models import Reminder
@@ -141,6 +142,7 @@ def test_an_event_a_clinician_reworded_keeps_the_clinicians_text(app, enrol):
         override_event(
             db.session.get(TimelineEvent, wound.id),
             {"title": "Wound check with Dr Ruiz", "instructions": "Bring your list."},
+            utcnow(),
         )
         db.session.commit()
     timeline = page(browser, "/timeline/me")
@@ -160,6 +162,7 @@ def test_an_event_moved_without_rewording_still_reads_in_spanish(app, enrol):
         override_event(
             db.session.get(TimelineEvent, wound.id),
             {"start_date": date(2026, 12, 1), "end_date": date(2026, 12, 2)},
+            utcnow(),
         )
         db.session.commit()
     assert "Revisión de la herida" in page(browser, "/timeline/me")
@@ -169,7 +172,7 @@ def test_an_urgent_check_in_reads_in_spanish_on_the_result_and_home(enrol):
     browser = enrol("es")
     response = browser.submit(
         "/symptoms/check-in",
-        {"back_pain": "4", "temperature_c": "38.6"},
+        {"back_pain": "4", "temperature": "38.6"},
         follow_redirects=True,
     )
     result = response.get_data(as_text=True)
