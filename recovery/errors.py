@@ -201,6 +201,12 @@ def database_unavailable(app: APIFlask) -> None:
             db.session.rollback()
         except OperationalError:  # the connection itself is gone
             db.session.remove()
+        # Nothing below may touch the database: no account in the header, and
+        # Flask-Login (which keeps the request's user in g._login_user) must not
+        # load it again, neither for the template nor for the language of the
+        # words (Accept-Language decides then).
+        g.database_down = True
+        g._login_user = login_manager.anonymous_user()
         text = str(error.orig).lower()
         message = next(
             (str(words) for needle, words in DATABASE_TROUBLE if needle in text),
@@ -214,11 +220,6 @@ def database_unavailable(app: APIFlask) -> None:
         headers = {"Retry-After": "30"}
         if wants_json():
             return error_body(503, message), 503, headers
-        # The page must not touch the database: no account in the header, and
-        # Flask-Login (which keeps the request's user in g._login_user) must not
-        # try to load it again for the template.
-        g.database_down = True
-        g._login_user = login_manager.anonymous_user()
         page = render_template(
             "errors/error.html", code=503, message=message, database_down=True
         )

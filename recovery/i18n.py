@@ -12,7 +12,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -49,7 +49,12 @@ def select_language() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         return languages[0]
-    if current_user.is_authenticated and current_user.language in languages:
+    # With the database down the account cannot be loaded: the browser decides.
+    if (
+        not g.get("database_down")
+        and current_user.is_authenticated
+        and current_user.language in languages
+    ):
         return str(current_user.language)
     return request.accept_languages.best_match(languages) or languages[0]
 
