@@ -9,6 +9,7 @@ recovery.domain.timeline (phase_on, status_on); tests hold the two together.
 from __future__ import annotations
 
 import io
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
@@ -28,6 +29,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    or_,
     select,
     text,
 )
@@ -40,9 +42,8 @@ from recovery.domain.cohort import (
     PHASES,
     SUMMARY_WEEKS,
     Adherence,
-    PatientCheckIns,
     Spread,
-    adherence_by_week,
+    adherence_of,
     pain_spread,
 )
 from recovery.domain.plan import post_op_day
@@ -450,7 +451,12 @@ class Summary:
 
 
 def cohort_summary(user: User, cohort_filter: CohortFilter, now: datetime) -> Summary:
-    """Patients per phase, back pain by post-op week, adherence by week."""
+    """Patients per phase, back pain by post-op week, adherence by week.
+
+    Counted by the database (GROUP BY), not by reading check-ins into Python: the
+    admin's charts over 10,000 patients and 1,000,000 check-ins stay under 1 s
+    (issue 21's floor; bench/cohort.py prints the figure).
+    """
     cohort = Cohort(user, cohort_filter, now)
     where = cohort.conditions()
     phase_rows = select(cohort.phase.label("phase")).where(*where).subquery()
@@ -459,10 +465,16 @@ def cohort_summary(user: User, cohort_filter: CohortFilter, now: datetime) -> Su
             select(phase_rows.c.phase, func.count()).group_by(phase_rows.c.phase)
         ).all()
     )
-    members = select(Patient.id).join(User, User.id == Patient.user_id).where(*where)
+    protocols = current_app.extensions["protocols"]
     log_day = _days(_log_date(), Patient.surgery_date)
     # Only weeks that are over count: this week's check-ins are not all in yet.
     weeks_over = _days(cohort.day(), Patient.surgery_date) // 7
+    in_summary = (
+        *where,
+        log_day >= 0,
+        log_day < 7 * SUMMARY_WEEKS,
+        log_day // 7 < weeks_over,
+    )
     logs = (
         select(
             SymptomLog.patient_id.label("patient_id"),
@@ -472,12 +484,7 @@ def cohort_summary(user: User, cohort_filter: CohortFilter, now: datetime) -> Su
         )
         .join(Patient, Patient.id == SymptomLog.patient_id)
         .join(User, User.id == Patient.user_id)
-        .where(
-            SymptomLog.patient_id.in_(members),
-            log_day >= 0,
-            log_day < 7 * SUMMARY_WEEKS,
-            log_day // 7 < weeks_over,
-        )
+        .where(*in_summary)
         .subquery()
     )
     pain = pain_spread(
@@ -496,21 +503,18 @@ def cohort_summary(user: User, cohort_filter: CohortFilter, now: datetime) -> Su
         ).all()
     }
     # Adherence: the days each patient checked in against the days they were asked
-    # (recovery.domain.checkins, the definition the reminders use).
-    made: dict[int, set[int]] = {}
-    for patient_id, day in db.session.execute(
-        select(logs.c.patient_id, logs.c.day).distinct()
-    ):
-        made.setdefault(patient_id, set()).add(int(day))
+    # (recovery.domain.checkins, the definition the reminders use). The days made
+    # are counted here in SQL, the days asked per patient below.
+    made = _made_by_week(in_summary, protocols)
     surgeries = db.session.execute(
         select(Patient.id, Patient.surgery_date, Patient.procedure, User.timezone)
         .join(User, User.id == Patient.user_id)
         .where(*where)
     ).all()
-    protocols = current_app.extensions["protocols"]
     kinds = {k for p in protocols.values() for k in p.check_in.before_kinds}
     before: dict[int, list[tuple[str, int]]] = {}
     event_day = _days(TimelineEvent.start_date, Patient.surgery_date)
+    members = select(Patient.id).join(User, User.id == Patient.user_id).where(*where)
     for patient_id, kind, day in db.session.execute(
         select(TimelineEvent.patient_id, TimelineEvent.kind, event_day)
         .join(Patient, Patient.id == TimelineEvent.patient_id)
@@ -523,21 +527,125 @@ def cohort_summary(user: User, cohort_filter: CohortFilter, now: datetime) -> Su
         )
     ):
         before.setdefault(patient_id, []).append((kind, int(day)))
-    patients = []
+    # Patients by (days asked, weeks over): most share their protocol's days.
+    asked: dict[tuple[str, tuple[int, ...]], frozenset[int]] = {}
+    patients: Counter[tuple[frozenset[int], int]] = Counter()
     for patient_id, surgery, procedure, zone in surgeries:
         cadence = protocols[procedure].check_in
-        starts = [d for k, d in before.get(patient_id, ()) if k in cadence.before_kinds]
-        patients.append(
-            PatientCheckIns(
-                asked_days(cadence, starts),
-                frozenset(made.get(patient_id, ())),
-                post_op_day(surgery, cohort.today_of(zone)) // 7,
+        starts = tuple(
+            sorted(
+                d for k, d in before.get(patient_id, ()) if k in cadence.before_kinds
             )
         )
+        if (procedure, starts) not in asked:
+            asked[procedure, starts] = asked_days(cadence, starts)
+        patients[
+            asked[procedure, starts], post_op_day(surgery, cohort.today_of(zone)) // 7
+        ] += 1
     return Summary(
         patients=len(surgeries),
         phases=[(phase, per_phase.get(phase, 0)) for phase in PHASES],
         pain=pain,
-        adherence=adherence_by_week(patients),
+        adherence=adherence_of(patients, made),
         pain_patients=pain_patients,
     )
+
+
+def _cadence(field: str, protocols: dict[str, Any]) -> ColumnElement[int]:
+    """One number of the patient's check-in cadence, by procedure."""
+    return case(
+        {name: getattr(p.check_in, field) for name, p in protocols.items()},
+        value=Patient.procedure,
+    )
+
+
+def _made_by_week(
+    in_summary: tuple[Any, ...], protocols: dict[str, Any]
+) -> dict[int, int]:
+    """Days with a check-in that was asked, per post-operative week.
+
+    recovery.domain.checkins.asked_days in SQL (test_cohort_summary.py holds the
+    two together), in two disjoint counts: the protocol's daily and weekly days,
+    found among the check-ins; and the other days before a visit or scan of the
+    current episode, found from those items through the check-ins' index (a
+    correlated EXISTS per check-in took 20 s on PostgreSQL at 1,000,000).
+    """
+    daily, weekly = (
+        _cadence("daily_until", protocols),
+        _cadence("weekly_until", protocols),
+    )
+
+    def regular(day: Any) -> ColumnElement[bool]:
+        return or_(
+            day <= daily,
+            and_(day >= daily + 7, day <= weekly, (day - daily) % 7 == 0),
+        )
+
+    log_day = _days(_log_date(), Patient.surgery_date)
+    made: Counter[int] = Counter()
+    for query in (
+        select(
+            SymptomLog.patient_id, log_day.label("day"), (log_day // 7).label("week")
+        )
+        .join(Patient, Patient.id == SymptomLog.patient_id)
+        .join(User, User.id == Patient.user_id)
+        .where(*in_summary, regular(log_day)),
+        _before_visits(protocols, in_summary, regular),
+    ):
+        days = query.distinct().subquery()
+        made.update(
+            {
+                int(w): int(n)
+                for w, n in db.session.execute(
+                    select(days.c.week, func.count()).group_by(days.c.week)
+                )
+            }
+        )
+    return dict(made)
+
+
+def _before_visits(
+    protocols: dict[str, Any], in_summary: tuple[Any, ...], regular: Any
+) -> Select[Any]:
+    """(patient, day, week) of check-ins on the days before a visit or scan that
+    the daily and weekly cadence does not already ask."""
+    event, log = TimelineEvent, SymptomLog
+    log_day = _days(_log_date(), Patient.surgery_date)
+    before = _cadence("days_before", protocols)
+    kind = or_(
+        *(
+            and_(Patient.procedure == name, event.kind.in_(p.check_in.before_kinds))
+            for name, p in protocols.items()
+        )
+    )
+    return (
+        select(log.patient_id, log_day.label("day"), (log_day // 7).label("week"))
+        .select_from(event)
+        .join(Patient, Patient.id == event.patient_id)
+        .join(User, User.id == Patient.user_id)
+        .join(
+            log,
+            and_(
+                log.patient_id == event.patient_id,
+                log.recorded_at >= _utc_midnight(event.start_date, before),
+                log.recorded_at < _utc_midnight(event.start_date, 0),
+            ),
+        )
+        .where(
+            *in_summary,
+            event.episode == Patient.episode,
+            event.status != "cancelled",
+            kind,
+            ~regular(log_day),
+        )
+    )
+
+
+def _utc_midnight(day: Any, days_before: Any) -> ColumnElement[Any]:
+    """The start of the UTC day `days_before` days before the date `day`, to
+    compare with a stored instant (its index stays usable)."""
+    if db.engine.dialect.name == "sqlite":
+        # Instants are stored as 'YYYY-MM-DD HH:MM:SS...' in UTC: a date compares.
+        return func.date(day, func.printf("-%d days", days_before))
+    # The session's timezone is UTC (recovery/database.py): a date is its midnight.
+    return cast(day - days_before, Date)
