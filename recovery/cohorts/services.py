@@ -494,18 +494,10 @@ def cohort_summary(user: User, cohort_filter: CohortFilter, now: datetime) -> Su
             )
         ).all()
     )
-    pain_patients = {
-        int(week): int(n)
-        for week, n in db.session.execute(
-            select(logs.c.week, func.count(distinct(logs.c.patient_id))).group_by(
-                logs.c.week
-            )
-        ).all()
-    }
     # Adherence: the days each patient checked in against the days they were asked
     # (recovery.domain.checkins, the definition the reminders use). The days made
     # are counted here in SQL, the days asked per patient below.
-    made = _made_by_week(in_summary, protocols)
+    pain_patients, made = _days_by_week(in_summary, protocols)
     surgeries = db.session.execute(
         select(Patient.id, Patient.surgery_date, Patient.procedure, User.timezone)
         .join(User, User.id == Patient.user_id)
@@ -559,16 +551,18 @@ def _cadence(field: str, protocols: dict[str, Any]) -> ColumnElement[int]:
     )
 
 
-def _made_by_week(
+def _days_by_week(
     in_summary: tuple[Any, ...], protocols: dict[str, Any]
-) -> dict[int, int]:
-    """Days with a check-in that was asked, per post-operative week.
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Per post-operative week: the patients with a check-in, and the days with a
+    check-in that was asked.
 
     recovery.domain.checkins.asked_days in SQL (test_cohort_summary.py holds the
     two together), in two disjoint counts: the protocol's daily and weekly days,
-    found among the check-ins; and the other days before a visit or scan of the
-    current episode, found from those items through the check-ins' index (a
-    correlated EXISTS per check-in took 20 s on PostgreSQL at 1,000,000).
+    counted with the patients in one pass over the check-ins; and the other days
+    before a visit or scan of the current episode, found from those items through
+    the check-ins' index (a correlated EXISTS per check-in took 20 s on
+    PostgreSQL at 1,000,000).
     """
     daily, weekly = (
         _cadence("daily_until", protocols),
@@ -582,26 +576,34 @@ def _made_by_week(
         )
 
     log_day = _days(_log_date(), Patient.surgery_date)
-    made: Counter[int] = Counter()
-    for query in (
+    days = (
         select(
-            SymptomLog.patient_id, log_day.label("day"), (log_day // 7).label("week")
+            SymptomLog.patient_id.label("patient_id"),
+            log_day.label("day"),
+            (log_day // 7).label("week"),
+            case((regular(log_day), 1), else_=0).label("asked"),
         )
         .join(Patient, Patient.id == SymptomLog.patient_id)
         .join(User, User.id == Patient.user_id)
-        .where(*in_summary, regular(log_day)),
-        _before_visits(protocols, in_summary, regular),
+        .where(*in_summary)
+        .distinct()
+        .subquery()
+    )
+    patients: dict[int, int] = {}
+    made: Counter[int] = Counter()
+    for week, n, asked in db.session.execute(
+        select(
+            days.c.week, func.count(distinct(days.c.patient_id)), func.sum(days.c.asked)
+        ).group_by(days.c.week)
     ):
-        days = query.distinct().subquery()
-        made.update(
-            {
-                int(w): int(n)
-                for w, n in db.session.execute(
-                    select(days.c.week, func.count()).group_by(days.c.week)
-                )
-            }
-        )
-    return dict(made)
+        patients[int(week)] = int(n)
+        made[int(week)] += int(asked)
+    before = _before_visits(protocols, in_summary, regular).distinct().subquery()
+    for week, n in db.session.execute(
+        select(before.c.week, func.count()).group_by(before.c.week)
+    ):
+        made[int(week)] += int(n)
+    return patients, dict(made)
 
 
 def _before_visits(
