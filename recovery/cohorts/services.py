@@ -610,10 +610,14 @@ def _before_visits(
     protocols: dict[str, Any], in_summary: tuple[Any, ...], regular: Any
 ) -> Select[Any]:
     """(patient, day, week) of check-ins on the days before a visit or scan that
-    the daily and weekly cadence does not already ask."""
+    the daily and weekly cadence does not already ask. Joined by a range of the
+    items' (patient_id, start_date) index: a join on the patient alone read
+    every item of the patient per check-in (minutes on PostgreSQL)."""
     event, log = TimelineEvent, SymptomLog
     log_day = _days(_log_date(), Patient.surgery_date)
     before = _cadence("days_before", protocols)
+    # A constant bound too, so that the index range has both ends.
+    widest = max(p.check_in.days_before for p in protocols.values())
     kind = or_(
         *(
             and_(Patient.procedure == name, event.kind.in_(p.check_in.before_kinds))
@@ -622,15 +626,18 @@ def _before_visits(
     )
     return (
         select(log.patient_id, log_day.label("day"), (log_day // 7).label("week"))
-        .select_from(event)
-        .join(Patient, Patient.id == event.patient_id)
+        .select_from(log)
+        .join(Patient, Patient.id == log.patient_id)
         .join(User, User.id == Patient.user_id)
         .join(
-            log,
+            event,
             and_(
-                log.patient_id == event.patient_id,
-                log.recorded_at >= _utc_midnight(event.start_date, before),
-                log.recorded_at < _utc_midnight(event.start_date, 0),
+                event.patient_id == log.patient_id,
+                # The item is 1 to days_before days after the check-in's day:
+                # a range of the (patient_id, start_date) index per check-in.
+                event.start_date > _log_date(),
+                event.start_date <= _plus_days(_log_date(), widest),
+                event.start_date <= _plus_days(_log_date(), before),
             ),
         )
         .where(
@@ -643,11 +650,8 @@ def _before_visits(
     )
 
 
-def _utc_midnight(day: Any, days_before: Any) -> ColumnElement[Any]:
-    """The start of the UTC day `days_before` days before the date `day`, to
-    compare with a stored instant (its index stays usable)."""
+def _plus_days(day: Any, days: Any) -> ColumnElement[Any]:
+    """A SQL date `days` days after the date `day`."""
     if db.engine.dialect.name == "sqlite":
-        # Instants are stored as 'YYYY-MM-DD HH:MM:SS...' in UTC: a date compares.
-        return func.date(day, func.printf("-%d days", days_before))
-    # The session's timezone is UTC (recovery/database.py): a date is its midnight.
-    return cast(day - days_before, Date)
+        return func.date(day, func.printf("+%d days", days))
+    return cast(day + days, Date)
