@@ -611,8 +611,8 @@ def _before_visits(
 ) -> Select[Any]:
     """(patient, day, week) of check-ins on the days before a visit or scan that
     the daily and weekly cadence does not already ask. Joined by a range of the
-    items' (patient_id, start_date) index: a join on the patient alone read
-    every item of the patient per check-in (minutes on PostgreSQL)."""
+    items' or the check-ins' index: a join on the patient alone read every
+    item of the patient per check-in (minutes on PostgreSQL)."""
     event, log = TimelineEvent, SymptomLog
     log_day = _days(_log_date(), Patient.surgery_date)
     before = _cadence("days_before", protocols)
@@ -634,10 +634,14 @@ def _before_visits(
             and_(
                 event.patient_id == log.patient_id,
                 # The item is 1 to days_before days after the check-in's day:
-                # a range of the (patient_id, start_date) index per check-in.
+                # a range of the (patient_id, start_date) index per check-in
+                # (PostgreSQL's plan), or of (patient_id, recorded_at) per item
+                # (SQLite's), whichever side the database starts from.
                 event.start_date > _log_date(),
                 event.start_date <= _plus_days(_log_date(), widest),
                 event.start_date <= _plus_days(_log_date(), before),
+                log.recorded_at >= _utc_midnight(event.start_date, widest),
+                log.recorded_at < _utc_midnight(event.start_date, 0),
             ),
         )
         .where(
@@ -655,3 +659,13 @@ def _plus_days(day: Any, days: Any) -> ColumnElement[Any]:
     if db.engine.dialect.name == "sqlite":
         return func.date(day, func.printf("+%d days", days))
     return cast(day + days, Date)
+
+
+def _utc_midnight(day: Any, days_before: int) -> ColumnElement[Any]:
+    """The start of the UTC day `days_before` days before the date `day`, to
+    compare with a stored instant (its index stays usable)."""
+    if db.engine.dialect.name == "sqlite":
+        # Instants are stored as 'YYYY-MM-DD HH:MM:SS...' in UTC: a date compares.
+        return func.date(day, f"-{days_before} days")
+    # The session's timezone is UTC (recovery/database.py): a date is its midnight.
+    return cast(day - days_before, Date)
