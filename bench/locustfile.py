@@ -1,5 +1,5 @@
 """Load profile for bench/load.py: patients checking in and viewing their page,
-staff browsing dashboards; and two single-page users for the throughput ratio.
+staff browsing dashboards; and single-page users for the throughput ratio.
 
 Run by bench/load.py with Locust from its own virtualenv (.venv-load).
 """
@@ -97,19 +97,23 @@ class Staff(HttpUser):
         self.client.get("/clinician/", name="/clinician/")
 
 
-class Bare(HttpUser):
-    """The baseline: a Flask endpoint with no database, as fast as it answers."""
+class Account(HttpUser):
+    """The lightest signed-in page, /account, as fast as it answers: the baseline
+    of the home page's throughput (issue 21), with the same patients' logins."""
 
     fixed_count = 0
     wait_time = constant(0)
 
+    def on_start(self) -> None:
+        log_in(self, f"p{next(_patient_numbers) % PATIENTS}@bench.example.org")
+
     @task
-    def live(self) -> None:
-        self.client.get("/healthz", name="/healthz")
+    def account(self) -> None:
+        self.client.get("/account", name="/account")
 
 
 class Home(HttpUser):
-    """The patient home page, as fast as it answers (same users as Bare)."""
+    """The patient home page, as fast as it answers (same users as Account)."""
 
     fixed_count = 0
     wait_time = constant(0)

@@ -9,6 +9,7 @@ recovery.domain.timeline (phase_on, status_on); tests hold the two together.
 from __future__ import annotations
 
 import io
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
@@ -28,6 +29,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    or_,
     select,
     text,
 )
@@ -41,9 +43,8 @@ from recovery.domain.cohort import (
     PHASES,
     SUMMARY_WEEKS,
     Adherence,
-    PatientCheckIns,
     Spread,
-    adherence_by_week,
+    adherence_of,
     pain_spread,
 )
 from recovery.domain.plan import post_op_day
@@ -451,7 +452,12 @@ class Summary:
 
 
 def cohort_summary(user: User, cohort_filter: CohortFilter, now: datetime) -> Summary:
-    """Patients per phase, back pain by post-op week, adherence by week."""
+    """Patients per phase, back pain by post-op week, adherence by week.
+
+    Counted by the database (GROUP BY), not by reading check-ins into Python: the
+    admin's charts over 10,000 patients and 1,000,000 check-ins stay under 1 s
+    (issue 21's floor; bench/cohort.py prints the figure).
+    """
     cohort = Cohort(user, cohort_filter, now)
     where = cohort.conditions()
     phase_rows = select(cohort.phase.label("phase")).where(*where).subquery()
@@ -460,10 +466,16 @@ def cohort_summary(user: User, cohort_filter: CohortFilter, now: datetime) -> Su
             select(phase_rows.c.phase, func.count()).group_by(phase_rows.c.phase)
         ).all()
     )
-    members = select(Patient.id).join(User, User.id == Patient.user_id).where(*where)
+    protocols = current_app.extensions["protocols"]
     log_day = _days(_log_date(), Patient.surgery_date)
     # Only weeks that are over count: this week's check-ins are not all in yet.
     weeks_over = _days(cohort.day(), Patient.surgery_date) // 7
+    in_summary = (
+        *where,
+        log_day >= 0,
+        log_day < 7 * SUMMARY_WEEKS,
+        log_day // 7 < weeks_over,
+    )
     logs = (
         select(
             SymptomLog.patient_id.label("patient_id"),
@@ -473,12 +485,7 @@ def cohort_summary(user: User, cohort_filter: CohortFilter, now: datetime) -> Su
         )
         .join(Patient, Patient.id == SymptomLog.patient_id)
         .join(User, User.id == Patient.user_id)
-        .where(
-            SymptomLog.patient_id.in_(members),
-            log_day >= 0,
-            log_day < 7 * SUMMARY_WEEKS,
-            log_day // 7 < weeks_over,
-        )
+        .where(*in_summary)
         .subquery()
     )
     pain = pain_spread(
@@ -488,30 +495,19 @@ def cohort_summary(user: User, cohort_filter: CohortFilter, now: datetime) -> Su
             )
         ).all()
     )
-    pain_patients = {
-        int(week): int(n)
-        for week, n in db.session.execute(
-            select(logs.c.week, func.count(distinct(logs.c.patient_id))).group_by(
-                logs.c.week
-            )
-        ).all()
-    }
     # Adherence: the days each patient checked in against the days they were asked
-    # (recovery.domain.checkins, the definition the reminders use).
-    made: dict[int, set[int]] = {}
-    for patient_id, day in db.session.execute(
-        select(logs.c.patient_id, logs.c.day).distinct()
-    ):
-        made.setdefault(patient_id, set()).add(int(day))
+    # (recovery.domain.checkins, the definition the reminders use). The days made
+    # are counted here in SQL, the days asked per patient below.
+    pain_patients, made = _days_by_week(in_summary, protocols)
     surgeries = db.session.execute(
         select(Patient.id, Patient.surgery_date, Patient.procedure, User.timezone)
         .join(User, User.id == Patient.user_id)
         .where(*where)
     ).all()
-    protocols = current_app.extensions["protocols"]
     kinds = {k for p in protocols.values() for k in p.check_in.before_kinds}
     before: dict[int, list[tuple[str, int]]] = {}
     event_day = _days(TimelineEvent.start_date, Patient.surgery_date)
+    members = select(Patient.id).join(User, User.id == Patient.user_id).where(*where)
     for patient_id, kind, day in db.session.execute(
         select(TimelineEvent.patient_id, TimelineEvent.kind, event_day)
         .join(Patient, Patient.id == TimelineEvent.patient_id)
@@ -524,22 +520,26 @@ def cohort_summary(user: User, cohort_filter: CohortFilter, now: datetime) -> Su
         )
     ):
         before.setdefault(patient_id, []).append((kind, int(day)))
-    patients = []
+    # Patients by (days asked, weeks over): most share their protocol's days.
+    asked: dict[tuple[str, tuple[int, ...]], frozenset[int]] = {}
+    patients: Counter[tuple[frozenset[int], int]] = Counter()
     for patient_id, surgery, procedure, zone in surgeries:
         cadence = protocols[procedure].check_in
-        starts = [d for k, d in before.get(patient_id, ()) if k in cadence.before_kinds]
-        patients.append(
-            PatientCheckIns(
-                asked_days(cadence, starts),
-                frozenset(made.get(patient_id, ())),
-                post_op_day(surgery, cohort.today_of(zone)) // 7,
+        starts = tuple(
+            sorted(
+                d for k, d in before.get(patient_id, ()) if k in cadence.before_kinds
             )
         )
+        if (procedure, starts) not in asked:
+            asked[procedure, starts] = asked_days(cadence, starts)
+        patients[
+            asked[procedure, starts], post_op_day(surgery, cohort.today_of(zone)) // 7
+        ] += 1
     return Summary(
         patients=len(surgeries),
         phases=[(phase, per_phase.get(phase, 0)) for phase in PHASES],
         pain=pain,
-        adherence=adherence_by_week(patients),
+        adherence=adherence_of(patients, made),
         pain_patients=pain_patients,
     )
 
@@ -559,3 +559,131 @@ def save_cohort(user: User, name: str, query: str) -> bool:
         return True
     saved.query = query
     return False
+
+
+def _cadence(field: str, protocols: dict[str, Any]) -> ColumnElement[int]:
+    """One number of the patient's check-in cadence, by procedure."""
+    return case(
+        {name: getattr(p.check_in, field) for name, p in protocols.items()},
+        value=Patient.procedure,
+    )
+
+
+def _days_by_week(
+    in_summary: tuple[Any, ...], protocols: dict[str, Any]
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Per post-operative week: the patients with a check-in, and the days with a
+    check-in that was asked.
+
+    recovery.domain.checkins.asked_days in SQL (test_cohort_summary.py holds the
+    two together), in two disjoint counts: the protocol's daily and weekly days,
+    counted with the patients in one pass over the check-ins; and the other days
+    before a visit or scan of the current episode, found from those items through
+    the check-ins' index (a correlated EXISTS per check-in took 20 s on
+    PostgreSQL at 1,000,000).
+    """
+    daily, weekly = (
+        _cadence("daily_until", protocols),
+        _cadence("weekly_until", protocols),
+    )
+
+    def regular(day: Any) -> ColumnElement[bool]:
+        return or_(
+            day <= daily,
+            and_(day >= daily + 7, day <= weekly, (day - daily) % 7 == 0),
+        )
+
+    log_day = _days(_log_date(), Patient.surgery_date)
+    days = (
+        select(
+            SymptomLog.patient_id.label("patient_id"),
+            log_day.label("day"),
+            (log_day // 7).label("week"),
+            case((regular(log_day), 1), else_=0).label("asked"),
+        )
+        .join(Patient, Patient.id == SymptomLog.patient_id)
+        .join(User, User.id == Patient.user_id)
+        .where(*in_summary)
+        .distinct()
+        .subquery()
+    )
+    patients: dict[int, int] = {}
+    made: Counter[int] = Counter()
+    for week, n, asked in db.session.execute(
+        select(
+            days.c.week, func.count(distinct(days.c.patient_id)), func.sum(days.c.asked)
+        ).group_by(days.c.week)
+    ):
+        patients[int(week)] = int(n)
+        made[int(week)] += int(asked)
+    before = _before_visits(protocols, in_summary, regular).distinct().subquery()
+    for week, n in db.session.execute(
+        select(before.c.week, func.count()).group_by(before.c.week)
+    ):
+        made[int(week)] += int(n)
+    return patients, dict(made)
+
+
+def _before_visits(
+    protocols: dict[str, Any], in_summary: tuple[Any, ...], regular: Any
+) -> Select[Any]:
+    """(patient, day, week) of check-ins on the days before a visit or scan that
+    the daily and weekly cadence does not already ask. Joined by a range of the
+    items' or the check-ins' index: a join on the patient alone read every
+    item of the patient per check-in (minutes on PostgreSQL)."""
+    event, log = TimelineEvent, SymptomLog
+    log_day = _days(_log_date(), Patient.surgery_date)
+    before = _cadence("days_before", protocols)
+    # A constant bound too, so that the index range has both ends.
+    widest = max(p.check_in.days_before for p in protocols.values())
+    kind = or_(
+        *(
+            and_(Patient.procedure == name, event.kind.in_(p.check_in.before_kinds))
+            for name, p in protocols.items()
+        )
+    )
+    return (
+        select(log.patient_id, log_day.label("day"), (log_day // 7).label("week"))
+        .select_from(log)
+        .join(Patient, Patient.id == log.patient_id)
+        .join(User, User.id == Patient.user_id)
+        .join(
+            event,
+            and_(
+                event.patient_id == log.patient_id,
+                # The item is 1 to days_before days after the check-in's day:
+                # a range of the (patient_id, start_date) index per check-in
+                # (PostgreSQL's plan), or of (patient_id, recorded_at) per item
+                # (SQLite's), whichever side the database starts from.
+                event.start_date > _log_date(),
+                event.start_date <= _plus_days(_log_date(), widest),
+                event.start_date <= _plus_days(_log_date(), before),
+                log.recorded_at >= _utc_midnight(event.start_date, widest),
+                log.recorded_at < _utc_midnight(event.start_date, 0),
+            ),
+        )
+        .where(
+            *in_summary,
+            event.episode == Patient.episode,
+            event.status != "cancelled",
+            kind,
+            ~regular(log_day),
+        )
+    )
+
+
+def _plus_days(day: Any, days: Any) -> ColumnElement[Any]:
+    """A SQL date `days` days after the date `day`."""
+    if db.engine.dialect.name == "sqlite":
+        return func.date(day, func.printf("+%d days", days))
+    return cast(day + days, Date)
+
+
+def _utc_midnight(day: Any, days_before: int) -> ColumnElement[Any]:
+    """The start of the UTC day `days_before` days before the date `day`, to
+    compare with a stored instant (its index stays usable)."""
+    if db.engine.dialect.name == "sqlite":
+        # Instants are stored as 'YYYY-MM-DD HH:MM:SS...' in UTC: a date compares.
+        return func.date(day, f"-{days_before} days")
+    # The session's timezone is UTC (recovery/database.py): a date is its midnight.
+    return cast(day - days_before, Date)

@@ -6,6 +6,7 @@ that the summary page charts and tabulates.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -113,19 +114,39 @@ def adherence_by_week(
     were asked, against those days. A check-in on a day not asked is welcome but
     does not count, so no week goes over 100 %.
     """
-    reached = [0] * weeks
-    expected = [0] * weeks
-    made = [0] * weeks
+    patients = list(patients)
+    made: Counter[int] = Counter()
     for patient in patients:
         over = min(max(patient.weeks_over, 0), weeks)
-        for week in range(over):
-            reached[week] += 1
-        for day in patient.asked:
+        for day in patient.asked & patient.made:
             if 0 <= day < 7 * over:
-                expected[day // 7] += 1
-                made[day // 7] += day in patient.made
+                made[day // 7] += 1
+    return adherence_of(
+        Counter((patient.asked, patient.weeks_over) for patient in patients),
+        made,
+        weeks,
+    )
+
+
+def adherence_of(
+    patients: Mapping[tuple[frozenset[int], int], int],
+    made: Mapping[int, int],
+    weeks: int = SUMMARY_WEEKS,
+) -> list[Adherence]:
+    """Adherence per finished week from patients counted by (asked days, weeks
+    over) and the check-ins made on asked days per week (`made`, counted apart,
+    by adherence_by_week or by the database)."""
+    reached = [0] * weeks
+    expected = [0] * weeks
+    for (asked, weeks_over), count in patients.items():
+        over = min(max(weeks_over, 0), weeks)
+        for week in range(over):
+            reached[week] += count
+        for day in asked:
+            if 0 <= day < 7 * over:
+                expected[day // 7] += count
     return [
-        Adherence(week, reached[week], expected[week], made[week])
+        Adherence(week, reached[week], expected[week], made.get(week, 0))
         for week in range(weeks)
         if reached[week]
     ]
