@@ -34,13 +34,13 @@ from recovery.domain.cohort import (
 from recovery.domain.plan import post_op_day
 from recovery.extensions import db
 from recovery.patients.models import Patient
+from recovery.patients.services import start_episode
 from recovery.symptoms.models import SymptomLog
 from recovery.timeline.models import TimelineEvent
 from recovery.timeline.services import (
     PHASE_NAMES,
     phase_of,
     recompute_timeline,
-    start_episode,
 )
 from recovery.zones import local_today
 from tests.conftest import Browser
