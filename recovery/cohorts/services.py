@@ -685,5 +685,5 @@ def _utc_midnight(day: Any, days_before: int) -> ColumnElement[Any]:
     if db.engine.dialect.name == "sqlite":
         # Instants are stored as 'YYYY-MM-DD HH:MM:SS...' in UTC: a date compares.
         return func.date(day, f"-{days_before} days")
-    # The session's timezone is UTC (recovery/database.py): a date is its midnight.
+    # The session's timezone is UTC (recovery/engine.py): a date is its midnight.
     return cast(day - days_before, Date)
