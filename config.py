@@ -51,7 +51,7 @@ class Config:
 
     SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = database_url(
-        os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'recovery.orm'}")
+        os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'recovery.db'}")
     )
     DATABASE_URL_SET = bool(os.environ.get("DATABASE_URL"))
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}

@@ -15,6 +15,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png")}
@@ -41,13 +42,16 @@ def clean_photo(data: bytes, max_bytes: int) -> CleanPhoto:
     """Check a upload and re-encode it without metadata, or raise PhotoError."""
     limit_mb = max_bytes / (1024 * 1024)
     if not data:
-        raise PhotoError("The photo file is empty. Choose the photo again.")
+        raise PhotoError(_("The photo file is empty. Choose the photo again."))
     if len(data) > max_bytes:
         raise PhotoError(
-            f"The photo is larger than {limit_mb:g} MB. Send a smaller photo "
-            "(most phones can share a smaller size)."
+            _(
+                "The photo is larger than %(mb)s MB. Send a smaller photo "
+                "(most phones can share a smaller size).",
+                mb=f"{limit_mb:g}",
+            )
         )
-    refused = PhotoError("Only JPEG or PNG photos can be attached.")
+    refused = PhotoError(_("Only JPEG or PNG photos can be attached."))
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -55,7 +59,7 @@ def clean_photo(data: bytes, max_bytes: int) -> CleanPhoto:
                 if image.format not in FORMATS:
                     raise refused
                 if image.width * image.height > MAX_PIXELS:
-                    raise PhotoError("This photo has too many pixels to attach.")
+                    raise PhotoError(_("This photo has too many pixels to attach."))
                 image.load()
                 upright = ImageOps.exif_transpose(image)
                 fmt = image.format
@@ -70,7 +74,7 @@ def clean_photo(data: bytes, max_bytes: int) -> CleanPhoto:
             ValueError,
         ) as exc:
             raise PhotoError(
-                "This file is not a photo we can read. Choose a JPEG or PNG photo."
+                _("This file is not a photo we can read. Choose a JPEG or PNG photo.")
             ) from exc
     alpha = fmt == "PNG" and (
         "A" in upright.getbands() or "transparency" in upright.info

@@ -126,6 +126,23 @@ def _check_in_page(
     ), (400 if form.errors else 200)
 
 
+def _as_corrected(form: CheckInForm, log: SymptomLog) -> dict[str, object]:
+    """The form's answers, where a temperature or weight left as the form showed
+    it (rounded, perhaps in another unit) keeps its stored value exactly."""
+    values = form.values()
+    temperature_unit, weight_unit = form.units()
+    shown = (
+        ("temperature_c", form.temperature.data, from_celsius, temperature_unit),
+        ("weight_kg", form.weight.data, from_kg, weight_unit),
+    )
+    for name, typed, convert, unit in shown:
+        stored = getattr(log, name)
+        as_shown = stored is not None and typed is not None
+        if as_shown and float(typed) == round(convert(stored, unit), 1):
+            values[name] = stored
+    return values
+
+
 @bp.route("/check-in/<int:log_id>/correct", methods=["GET", "POST"])
 @roles_required("patient", "caregiver")
 def correct(log_id: int) -> Response | tuple[str, int]:
@@ -148,7 +165,7 @@ def correct(log_id: int) -> Response | tuple[str, int]:
         return render_template("errors/error.html", code=409, message=message), 409
     form = _check_in_form(patient, log)
     if form.validate_on_submit():
-        correct_check_in(log, form.values(), utcnow())
+        correct_check_in(log, _as_corrected(form, log), utcnow())
         remember_units(patient, *form.units())
         db.session.commit()
         flash(_("Your check-in is corrected."), "success")

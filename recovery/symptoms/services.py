@@ -242,6 +242,8 @@ def correct_check_in(
     new = {field: values.get(field) for field in SYMPTOM_FIELDS}
     new["notes"] = new["notes"] or ""
     changed = {f: (getattr(log, f), v) for f, v in new.items() if getattr(log, f) != v}
+    if not changed:
+        return []  # sent again as it was: nothing to record or to check again
     for field, (_before, after) in changed.items():
         setattr(log, field, after)
     db.session.flush()

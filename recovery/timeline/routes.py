@@ -61,6 +61,7 @@ from recovery.timeline.services import (
     timeline_view,
     undo_completion,
 )
+from recovery.timeline.texts import event_text_filter
 from recovery.zones import local_today
 
 bp = Blueprint("timeline", __name__, url_prefix="/timeline")
@@ -156,7 +157,10 @@ def complete(patient_id: int, event_id: int) -> Response:
     except TimelineError as error:
         flash(str(error), "error")
     else:
-        flash(_("Marked done: %(title)s.", title=event.title), "success")
+        flash(
+            _("Marked done: %(title)s.", title=event_text_filter(event).title),
+            "success",
+        )
     db.session.commit()
     fallback = (
         url_for("patients.home")
@@ -180,7 +184,13 @@ def undo(patient_id: int, event_id: int) -> Response:
     except TimelineError as error:
         flash(str(error), "error")
     else:
-        flash(_("Undone: %(title)s is open again.", title=event.title), "success")
+        flash(
+            _(
+                "Undone: %(title)s is open again.",
+                title=event_text_filter(event).title,
+            ),
+            "success",
+        )
     db.session.commit()
     fallback = (
         url_for("patients.home")

@@ -560,7 +560,7 @@ def complete_event(event: TimelineEvent, actor: User, now: datetime) -> None:
                 _(
                     "“%(title)s” is %(status)s: only due or missed items can be "
                     "marked done.",
-                    title=event.title,
+                    title=texts.event_text_filter(event).title,
                     status=word(status),
                 ),
                 409,
@@ -568,7 +568,7 @@ def complete_event(event: TimelineEvent, actor: User, now: datetime) -> None:
         raise CompletionRefused(
             _(
                 "Your care team marks this done when it has happened (“%(title)s”).",
-                title=event.title,
+                title=texts.event_text_filter(event).title,
             ),
             403,
         )

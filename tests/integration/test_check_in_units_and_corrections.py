@@ -193,3 +193,36 @@ def test_nobody_corrects_another_patients_check_in(
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(SymptomLog)) == 1
     assert logs(app)[0].back_pain == 3
+
+
+def test_a_correction_leaves_an_untouched_number_exactly_as_stored(
+    app, browser, patient
+):
+    browser.login(patient)
+    browser.submit(
+        "/symptoms/check-in", {"back_pain": "3", "temperature": "38.4", "weight": "70"}
+    )
+    log = logs(app)[-1]
+    # The patient switches to °F and lb on a later check-in of the day.
+    browser.submit(
+        "/symptoms/check-in",
+        {"back_pain": "3", "temperature_unit": "F", "weight_unit": "lb"},
+    )
+    form = browser.client.get(f"/symptoms/check-in/{log.id}/correct").get_data(
+        as_text=True
+    )
+    assert 'value="101.1"' in form and 'value="154.3"' in form
+    # Sent back as shown: nothing changed, nothing recorded.
+    browser.submit(
+        f"/symptoms/check-in/{log.id}/correct",
+        {
+            "back_pain": "3",
+            "temperature": "101.1",
+            "temperature_unit": "F",
+            "weight": "154.3",
+            "weight_unit": "lb",
+        },
+    )
+    again = logs(app)[0]
+    assert (again.temperature_c, again.weight_kg) == (38.4, 70.0)
+    assert audit_actions(app, "correct_symptoms") == []
