@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from apiflask import APIFlask, HTTPError
@@ -73,6 +74,134 @@ def wants_json() -> bool:
 WEBARGS_LOCATIONS = frozenset({"json", "query", "form", "headers"})
 
 
+# The English messages of API field errors, marked for pybabel: marshmallow's own
+# and the app's schemas' (recovery/validation.py, the features' schemas.py). The
+# schemas keep English; translate_message gives each the requester's language.
+SCHEMA_MESSAGES = (
+    _l("Missing data for required field."),
+    _l("Field may not be null."),
+    _l("Unknown field."),
+    _l("Invalid input type."),
+    _l("Invalid value."),
+    _l("Invalid type."),
+    _l("Not a valid string."),
+    _l("Not a valid utf-8 string."),
+    _l("Not a valid integer."),
+    _l("Not a valid number."),
+    _l("Number too large."),
+    _l("Special numeric values (nan or infinity) are not permitted."),
+    _l("Not a valid boolean."),
+    _l("Not a valid date."),
+    _l("Not a valid datetime."),
+    _l("Not a valid aware datetime."),
+    _l("Not a valid time."),
+    _l("Not a valid email address."),
+    _l("Not a valid URL."),
+    _l("Not a valid list."),
+    _l("Not a valid mapping type."),
+    _l("Not a valid id."),
+    _l("Some fields are not valid."),
+    _l("Give a UTC offset, like 2026-11-26T15:00:00+00:00."),
+    _l("Enter a phone number: digits, spaces and + ( ) - only."),
+    _l("Contains a character that cannot be stored (a NUL byte)."),
+    _l("Contains a character that is not valid text (a lone surrogate)."),
+    _l("Must not be before start_date."),
+    _l("Must not be before surgery_from."),
+    _l("Each answer is 0 to 5."),
+    _l("Give exactly 10 answers (null to skip one)."),
+    _l("Minutes per session must be a whole number."),
+    _l("Needed when radiation is planned."),
+    _l("Unknown timezone: use an IANA name like America/Chicago."),
+    _l("Must be a past date after 1900."),
+    _l("Must be before the surgery date."),
+    _l("The surgery date is more than a year from today."),
+    _l("The surgery date is more than 5 years ago, past the follow-up period."),
+    _l(
+        "A metastatic tumour cannot be benign: record it as malignant, "
+        "or the origin as primary or unknown."
+    ),
+)
+# What a range check names (validation.within), translated inside its message.
+RANGE_SUBJECTS = (
+    _l("Back pain"),
+    _l("Leg pain"),
+    _l("Fatigue"),
+    _l("Temperature"),
+    _l("Weight"),
+    _l("The start day"),
+    _l("Weeks"),
+    _l("Days without a check-in"),
+)
+# Messages that embed values: the English pattern, and its msgid with the values
+# as placeholders (the same names as the pattern's groups).
+MESSAGE_PATTERNS = (
+    (
+        re.compile(r"Some fields are not valid: (?P<fields>.*)\."),
+        _l("Some fields are not valid: %(fields)s."),
+    ),
+    (
+        re.compile(r"JSON nested deeper than (?P<depth>\d+) levels\."),
+        _l("JSON nested deeper than %(depth)s levels."),
+    ),
+    (
+        re.compile(r"Must be one of: (?P<choices>.*)\."),
+        _l("Must be one of: %(choices)s."),
+    ),
+    (
+        re.compile(r"(?P<what>.+) must be from (?P<low>\S+) to (?P<high>\S+)\."),
+        _l("%(what)s must be from %(low)s to %(high)s."),
+    ),
+    (
+        re.compile(r"Longer than maximum length (?P<max>\d+)\."),
+        _l("Longer than maximum length %(max)s."),
+    ),
+    (
+        re.compile(r"Shorter than minimum length (?P<min>\d+)\."),
+        _l("Shorter than minimum length %(min)s."),
+    ),
+    (
+        re.compile(r"Length must be between (?P<min>\d+) and (?P<max>\d+)\."),
+        _l("Length must be between %(min)s and %(max)s."),
+    ),
+    (
+        re.compile(
+            r"Enter a date from (?P<low>\d+) to (?P<high>\d+), like (?P<example>\S+)\."
+        ),
+        _l("Enter a date from %(low)s to %(high)s, like %(example)s."),
+    ),
+    (
+        re.compile(r"Give an instant from (?P<low>\d+) to (?P<high>\d+)\."),
+        _l("Give an instant from %(low)s to %(high)s."),
+    ),
+    (
+        re.compile(r'"(?P<input>.*)" cannot be formatted as a date\.', re.DOTALL),
+        _l('"%(input)s" cannot be formatted as a date.'),
+    ),
+)
+
+
+def translate_message(message: str) -> str:
+    """An API field message in the requester's language (English unchanged).
+
+    A message with no translation (a clinician's own text, a message not in the
+    catalogue) is returned as it came: plain str, for the JSON encoder.
+    """
+    if not message:
+        return message  # gettext("") is the catalogue's header
+    translated = _(message)
+    if translated != message:
+        return str(translated)
+    for pattern, msgid in MESSAGE_PATTERNS:
+        found = pattern.fullmatch(message)
+        if found:
+            values = found.groupdict()
+            subject = values.get("what")
+            if subject:
+                values["what"] = _(subject)
+            return str(msgid) % values
+    return message
+
+
 def flatten_fields(detail: Any, prefix: str = "") -> dict[str, str]:
     """Turn marshmallow's nested messages into {"field.sub": "message"}."""
     fields: dict[str, str] = {}
@@ -84,14 +213,14 @@ def flatten_fields(detail: Any, prefix: str = "") -> dict[str, str]:
                 name = f"{prefix}.{key}" if prefix else str(key)
             fields.update(flatten_fields(value, name))
     elif isinstance(detail, list) and all(isinstance(item, str) for item in detail):
-        fields[prefix or "_schema"] = " ".join(detail)
+        fields[prefix or "_schema"] = " ".join(map(translate_message, detail))
     elif isinstance(detail, list):
         for index, item in enumerate(detail):
             fields.update(
                 flatten_fields(item, f"{prefix}.{index}" if prefix else str(index))
             )
     elif detail:
-        fields[prefix or "_schema"] = str(detail)
+        fields[prefix or "_schema"] = translate_message(str(detail))
     return fields
 
 

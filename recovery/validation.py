@@ -240,7 +240,7 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def refuse_unstorable_input() -> Any:
-        from recovery.errors import error_body, wants_json
+        from recovery.errors import error_body, translate_message, wants_json
 
         if request.is_json and request.method in {"POST", "PUT", "PATCH", "DELETE"}:
             if (request.content_length or 0) > MAX_JSON_BYTES:
@@ -250,7 +250,10 @@ def init_app(app: Flask) -> None:
                 status, message, fields = found
                 if status == 413:
                     raise RequestEntityTooLarge
-                return error_body(status, message, fields), status
+                fields = {
+                    name: translate_message(text) for name, text in fields.items()
+                }
+                return error_body(status, translate_message(message), fields), status
             return None
         bad = sorted(
             _safe_name(key)
@@ -260,9 +263,10 @@ def init_app(app: Flask) -> None:
         )
         if not bad:
             return None
-        fields = dict.fromkeys(bad, NUL_MESSAGE)
         if wants_json():
-            return error_body(422, "Some fields are not valid.", fields), 422
+            fields = dict.fromkeys(bad, translate_message(NUL_MESSAGE))
+            message = translate_message("Some fields are not valid.")
+            return error_body(422, message, fields), 422
         message = (
             "What you sent contains a character that cannot be stored (a NUL byte). "
             "Go back, retype it and try again."

@@ -15,6 +15,7 @@ from recovery.notify.channels import EmailChannel, InAppChannel
 from recovery.orm import utcnow
 from recovery.patients.models import Patient
 from recovery.reminders.dispatch import dispatch_due
+from recovery.symptoms.models import SymptomLog
 from recovery.timeline.services import recompute_timeline
 from tests.conftest import bearer_headers, csrf_from
 from tests.integration.test_cohort import ENROLMENT
@@ -276,6 +277,69 @@ def test_api_refuses_an_unknown_language_and_changes_nothing(app, client, clinic
         assert "language" in patch.get_json()["error"]["fields"]
     after = client.get(f"/api/v1/patients/{patient_id}", headers=headers).get_json()
     assert after["language"] == "es" and after["name"] == "Luis Pérez"
+
+
+def symptom_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(SymptomLog))
+
+
+def test_api_refusals_speak_the_requesters_language(app, client, spanish_patient):
+    headers = bearer_headers(client, spanish_patient)
+    url = f"/api/v1/patients/{spanish_patient.patient_id}/symptoms"
+    missing = client.post(url, json={"leg_pain": 2}, headers=headers)
+    assert missing.status_code == 422
+    error = missing.get_json()["error"]
+    assert error["fields"] == {"back_pain": "Falta el dato de este campo obligatorio."}
+    assert error["message"] == "Algunos campos no son válidos: back_pain."
+    invalid = client.post(
+        url,
+        json={"back_pain": "mucho", "leg_pain": 99, "wound": "roja", "extra": 1},
+        headers=headers,
+    )
+    assert invalid.status_code == 422
+    assert invalid.get_json()["error"]["fields"] == {
+        "back_pain": "No es un número entero válido.",
+        "leg_pain": "El dolor de pierna debe estar entre 0 y 10.",
+        "wound": invalid.get_json()["error"]["fields"]["wound"],
+        "extra": "Campo desconocido.",
+    }
+    assert invalid.get_json()["error"]["fields"]["wound"].startswith(
+        "Debe ser uno de: "
+    )
+    assert symptom_count(app) == 0
+
+
+def test_api_refusals_follow_accept_language_before_login(client):
+    refused = client.post(
+        "/api/v1/auth/tokens",
+        json={"email": None},
+        headers={"Accept-Language": "es"},
+    )
+    assert refused.status_code == 422
+    fields = refused.get_json()["error"]["fields"]
+    assert fields["email"] == "El campo no puede ser nulo."
+    assert fields["password"] == "Falta el dato de este campo obligatorio."
+
+
+def test_english_api_refusals_are_unchanged(app, client, english_patient):
+    headers = bearer_headers(client, english_patient)
+    url = f"/api/v1/patients/{english_patient.patient_id}/symptoms"
+    missing = client.post(url, json={"leg_pain": 2}, headers=headers)
+    assert missing.get_json()["error"] == {
+        "code": "validation_error",
+        "message": "Some fields are not valid: back_pain.",
+        "fields": {"back_pain": "Missing data for required field."},
+    }
+    invalid = client.post(
+        url, json={"back_pain": "much", "leg_pain": 99, "extra": 1}, headers=headers
+    )
+    assert invalid.get_json()["error"]["fields"] == {
+        "back_pain": "Not a valid integer.",
+        "leg_pain": "Leg pain must be from 0 to 10.",
+        "extra": "Unknown field.",
+    }
+    assert symptom_count(app) == 0
 
 
 def test_a_reminder_email_to_a_spanish_patient_is_in_spanish(
