@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from recovery.auth.models import User
 from recovery.extensions import db
+from recovery.notes.models import ClinicalNote
 from recovery.notify.channels import EmailChannel, InAppChannel
 from recovery.orm import utcnow
 from recovery.patients.models import Patient
@@ -441,3 +442,69 @@ def test_babel_formats_follow_the_page_language(app, when):
             assert format_day(when, "day_short") == "jue 26 nov 2026"
         with force_locale("en"):
             assert format_day(when, "day_short") == "Thu 26 Nov 2026"
+
+
+STAFF_PAGES = {
+    "/timeline/{pid}/plan": (
+        "Change the plan of Ann Smith",
+        "Cambiar el plan de Ann Smith",
+    ),
+    "/timeline/{pid}/recurrence": (
+        "Start a new episode for Ann Smith",
+        "Comenzar un nuevo episodio para Ann Smith",
+    ),
+    "/patients/{pid}": ("No check-in today yet.", "Todavía no hay control hoy."),
+    "/clinician/": (
+        "of your patients: overdue, then the next",
+        "de sus pacientes: atrasados",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_staff_sentences_with_values_follow_the_language(
+    app, browser, clinician, english_patient, language
+):
+    speaks(app, clinician, language)
+    browser.login(clinician)
+    for path, (english, spanish) in STAFF_PAGES.items():
+        html = page(browser, path.format(pid=english_patient.patient_id))
+        assert (spanish if language == "es" else english) in html, path
+        assert (english if language == "es" else spanish) not in html, path
+    detail = page(browser, f"/patients/{english_patient.patient_id}")
+    assert ("Episodio " if language == "es" else "Episode ") in detail
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_episodes_and_note_edit_follow_the_language(
+    app, browser, clinician, english_patient, language
+):
+    speaks(app, clinician, language)
+    pid = english_patient.patient_id
+    browser.login(clinician)
+    started = browser.submit(
+        f"/timeline/{pid}/recurrence",
+        {
+            "reason": "Regrowth",
+            "surgery_date": "2026-12-07",
+            "procedure": "open_resection",
+            "brace_weeks": "6",
+        },
+    )
+    assert started.status_code == 302, started.get_data(as_text=True)
+    browser.submit(
+        f"/patients/{pid}/notes", {"body": "Pain 3/10"}, form_url=f"/patients/{pid}"
+    )
+    with app.app_context():
+        note_id = db.session.scalar(select(ClinicalNote.id))
+    episode = page(browser, f"/timeline/{pid}/episodes/1")
+    detail = page(browser, f"/patients/{pid}")
+    edit = page(browser, f"/patients/{pid}/notes/{note_id}/edit")
+    if language == "es":
+        assert "Ann Smith: episodio 1" in episode and "Solo lectura. Cirugía" in episode
+        assert "Episodio 2; anteriores:" in detail and "episodio 1 (cirugía" in detail
+        assert "Editar la nota sobre Ann Smith" in edit and "Escrita el" in edit
+    else:
+        assert "Ann Smith: episode 1" in episode and "Read-only. Surgery" in episode
+        assert "Episode 2; earlier:" in detail and "episode 1 (surgery" in detail
+        assert "Edit note on Ann Smith" in edit and "Written " in edit
