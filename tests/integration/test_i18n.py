@@ -454,6 +454,15 @@ STAFF_PAGES = {
         "Comenzar un nuevo episodio para Ann Smith",
     ),
     "/patients/{pid}": ("No check-in today yet.", "Todavía no hay control hoy."),
+    "/timeline/{pid}/events/new": (
+        "Add imaging or a visit for Ann Smith",
+        "Añadir prueba de imagen o consulta para Ann Smith",
+    ),
+    "/messages/patients/{pid}": ("Messages with Ann Smith", "Mensajes con Ann Smith"),
+    "/clinician/print": (
+        "Confidential patient information.",
+        "Información confidencial",
+    ),
     "/clinician/": (
         "of your patients: overdue, then the next",
         "de sus pacientes: atrasados",
