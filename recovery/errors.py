@@ -100,6 +100,7 @@ SCHEMA_MESSAGES = (
     _l("Not a valid list."),
     _l("Not a valid mapping type."),
     _l("Not a valid id."),
+    _l("Not a page number."),
     _l("Some fields are not valid."),
     _l("Give a UTC offset, like 2026-11-26T15:00:00+00:00."),
     _l("Enter a phone number: digits, spaces and + ( ) - only."),

@@ -517,3 +517,39 @@ def test_episodes_and_note_edit_follow_the_language(
         assert "Ann Smith: episode 1" in episode and "Read-only. Surgery" in episode
         assert "Episode 2; earlier:" in detail and "episode 1 (surgery" in detail
         assert "Edit note on Ann Smith" in edit and "Written " in edit
+
+
+def test_every_schema_message_has_its_spanish(app):
+    """A message added to a schema without its msgid would reach Spanish
+    readers in English: each validator's and field's message is translated."""
+    from marshmallow import Schema
+
+    from recovery.api import schemas as api_schemas
+    from recovery.cohorts import schemas as cohort_schemas
+    from recovery.errors import translate_message
+    from recovery.patients import schemas as patient_schemas
+
+    untranslated = set()
+    with app.test_request_context(headers={"Accept-Language": "es"}):
+        for module in (api_schemas, patient_schemas, cohort_schemas):
+            for value in vars(module).values():
+                if not (isinstance(value, type) and issubclass(value, Schema)):
+                    continue
+                for field in value().fields.values():
+                    inner = getattr(field, "inner", None)
+                    messages = [
+                        *field.error_messages.values(),
+                        *(getattr(v, "error", None) for v in field.validators),
+                        *(
+                            getattr(v, "error", None)
+                            for v in (inner.validators if inner else ())
+                        ),
+                    ]
+                    untranslated.update(
+                        message
+                        for message in messages
+                        if isinstance(message, str)
+                        and "{" not in message
+                        and translate_message(message) == message
+                    )
+    assert not untranslated
