@@ -166,12 +166,14 @@ def clinic(app, make_user, make_patient):
         record = db.session.get(Patient, patient.patient_id)
         # An urgent check-in, a note, a saved view and a token: so that the
         # acknowledge, note, saved-view and revoke forms are on the pages.
-        record_check_in(
+        # Today's, so its result page offers the correction form too.
+        log, _alerts = record_check_in(
             record,
             {"back_pain": 9, "bladder_incontinence": True},
             record.user,
             now,
         )
+        log_id = log.id
         add_note(record, db.session.get(User, clinician.id), "Seen.", now)
         for staff in (clinician, coordinator, admin):
             user = db.session.get(User, staff.id)
@@ -224,6 +226,7 @@ def clinic(app, make_user, make_patient):
         "event_id": event_id,
         "user_id": spare.id,
         "number": 1,
+        "log_id": log_id,
     }
     roles = {"anonymous": (Browser(app.test_client()), None, links)}
     pending = Browser(app.test_client())
