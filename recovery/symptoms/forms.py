@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
+from collections.abc import Callable
+
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
@@ -49,6 +50,25 @@ def _scale(
         validate_choice=False,  # NumberRange gives a clearer message
         validators=[first, NumberRange(*SCALE, out_of_range)],
     )
+
+
+def _check_measure(
+    field: FiniteDecimalField,
+    unit: str,
+    limits: tuple[float, float],
+    to_stored: Callable[[float, str], float],
+    limits_in: Callable[[str], tuple[float, float]],
+    message: LazyString,
+) -> None:
+    """A number typed in `unit` must lie within `limits` (in °C or kg); the
+    refusal gives the limits in the unit the patient typed."""
+    if field.data is None:
+        return
+    low, high = limits
+    if not low <= to_stored(float(field.data), unit) <= high:
+        low, high = limits_in(unit)
+        values = {"low": f"{low:g}", "high": f"{high:g}", "unit": unit}
+        raise ValidationError(str(message) % values)
 
 
 class CheckInForm(FlaskForm):
@@ -125,37 +145,25 @@ class CheckInForm(FlaskForm):
 
     def validate_temperature(self, field: FiniteDecimalField) -> None:
         """Within TEMPERATURE_C, said in the unit the patient typed."""
-        if field.data is None:
-            return
-        unit = self.temperature_unit.data or "C"
-        low, high = TEMPERATURE_C
-        if not low <= to_celsius(float(field.data), unit) <= high:
-            low, high = temperature_range(unit)
-            raise ValidationError(
-                _(
-                    "Temperature must be from %(low)s to %(high)s °%(unit)s.",
-                    low=f"{low:g}",
-                    high=f"{high:g}",
-                    unit=unit,
-                )
-            )
+        _check_measure(
+            field,
+            self.temperature_unit.data or "C",
+            TEMPERATURE_C,
+            to_celsius,
+            temperature_range,
+            _l("Temperature must be from %(low)s to %(high)s °%(unit)s."),
+        )
 
     def validate_weight(self, field: FiniteDecimalField) -> None:
         """Within WEIGHT_KG, said in the unit the patient typed."""
-        if field.data is None:
-            return
-        unit = self.weight_unit.data or "kg"
-        low, high = WEIGHT_KG
-        if not low <= to_kg(float(field.data), unit) <= high:
-            low, high = weight_range(unit)
-            raise ValidationError(
-                _(
-                    "Weight must be from %(low)s to %(high)s %(unit)s.",
-                    low=f"{low:g}",
-                    high=f"{high:g}",
-                    unit=unit,
-                )
-            )
+        _check_measure(
+            field,
+            self.weight_unit.data or "kg",
+            WEIGHT_KG,
+            to_kg,
+            weight_range,
+            _l("Weight must be from %(low)s to %(high)s %(unit)s."),
+        )
 
     def values(self) -> dict[str, object]:
         """The answers as plain Python values for the service, in °C and kg."""
