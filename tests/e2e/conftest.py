@@ -21,6 +21,14 @@ def days_ago(days: int) -> date:
     return local_today("America/Chicago", utcnow()) - timedelta(days=days)
 
 
+def page_width(page) -> int:
+    """How wide the page lays out, once its stylesheets apply. A click's navigation
+    returns before the page's `load`: a layout read then may see Pico without
+    app.css (the patient home measured 443 px on a busy CI machine)."""
+    page.wait_for_load_state("load")
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 
 

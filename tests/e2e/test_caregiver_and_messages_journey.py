@@ -20,7 +20,7 @@ from recovery.patients.models import Patient
 from recovery.reminders.dispatch import dispatch_due
 from recovery.symptoms.models import Alert
 from recovery.timeline.services import recompute_timeline
-from tests.e2e.conftest import days_ago
+from tests.e2e.conftest import days_ago, page_width
 
 pytestmark = pytest.mark.e2e
 SHOTS = Path(__file__).resolve().parents[2] / "test-results"
@@ -66,7 +66,7 @@ def shoot(chromium, base, name, path, login=None, fits=True):
         page.goto(base + path)
         page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
         # Nothing wider than the screen: no sideways scrolling on a phone.
-        width = page.evaluate("document.documentElement.scrollWidth")
+        width = page_width(page)
         assert not fits or width <= viewport["width"], (name, label, width)
         context.close()
 

@@ -7,7 +7,7 @@ import pytest
 from recovery.extensions import db
 from recovery.patients.models import Patient
 from recovery.timeline.services import recompute_timeline
-from tests.e2e.conftest import days_ago
+from tests.e2e.conftest import days_ago, page_width
 from tests.e2e.test_red_flag_journey import PHONE, log_in
 
 pytestmark = pytest.mark.e2e
@@ -36,6 +36,7 @@ def test_a_usual_check_in_takes_at_most_four_taps_and_no_typing(
 
     def tap(locator) -> None:
         nonlocal taps
+        page.wait_for_load_state("load")  # sizes as styled (see page_width)
         box = locator.bounding_box()
         assert box and box["height"] >= 44 and box["width"] >= 44, box
         locator.click()
@@ -43,6 +44,7 @@ def test_a_usual_check_in_takes_at_most_four_taps_and_no_typing(
 
     tap(page.get_by_role("button", name="Check in now"))
     # A usual day's questions and their Send button fit on two phone screens.
+    page.wait_for_load_state("load")
     send = page.get_by_role("button", name="Send my check-in").bounding_box()
     assert send is not None
     send_bottom = send["y"] + send["height"] + page.evaluate("window.scrollY")
@@ -67,5 +69,5 @@ def test_a_usual_check_in_takes_at_most_four_taps_and_no_typing(
         page.get_by_role("heading", name="Thank you, your check-in is sent")
     ).to_be_visible()
     assert taps <= 4
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     context.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.conftest import page_width
 from tests.e2e.pages import PAGES, PATIENT, log_in, seed_demo
 from tests.e2e.test_accessibility import serious_violations
 
@@ -38,8 +39,6 @@ SMALL_CONTROLS_JS = """
 }
 """
 
-WIDTH_JS = "document.documentElement.scrollWidth"
-
 
 @pytest.fixture
 def demo_ids(app):
@@ -59,7 +58,7 @@ def test_every_main_page_fits_a_phone(live_server, chromium, demo_ids, email):
     for path in PAGES[email]:
         response = page.goto(live_server + path.format(**demo_ids))
         assert response.status < 400, (path, response.status)
-        width = page.evaluate(WIDTH_JS)
+        width = page_width(page)
         if width > PHONE["width"]:
             wider[path] = width
         problems = serious_violations(page)
@@ -80,6 +79,7 @@ def test_header_keeps_log_out_on_screen_for_every_role(live_server, chromium, de
     page = context.new_page()
     for email in (e for e in PAGES if e):
         log_in(page, live_server, email)
+        page.wait_for_load_state("load")  # measured as styled (see page_width)
         box = page.get_by_role("button", name="Log out").bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 320, (email, box)
         page.get_by_role("button", name="Log out").click()
@@ -98,7 +98,7 @@ def test_every_main_page_fits_a_desktop_too(live_server, chromium, demo_ids, ema
     wider = {}
     for path in PAGES[email]:
         page.goto(live_server + path.format(**demo_ids))
-        width = page.evaluate(WIDTH_JS)
+        width = page_width(page)
         if width > 1280:
             wider[path] = width
     context.close()

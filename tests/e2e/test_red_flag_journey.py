@@ -10,7 +10,7 @@ import pytest
 from recovery.extensions import db
 from recovery.patients.models import Patient
 from recovery.timeline.services import recompute_timeline
-from tests.e2e.conftest import days_ago
+from tests.e2e.conftest import days_ago, page_width
 
 pytestmark = pytest.mark.e2e
 SHOTS = Path(__file__).resolve().parents[2] / "test-results"
@@ -77,7 +77,7 @@ def test_bladder_incontinence_reaches_the_coordinator(live_server, chromium, cli
         "You reported: Reported new loss of bladder control."
     )
     expect(banner.get_by_role("link", name="Emergency: 911")).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.screenshot(path=str(SHOTS / "urgent-banner-390.png"), full_page=True)
 
     desk = chromium.new_context()

@@ -13,13 +13,12 @@ from recovery.auth.models import User
 from recovery.extensions import db
 from recovery.patients.models import Patient
 from recovery.timeline.services import recompute_timeline
-from tests.e2e.conftest import days_ago
+from tests.e2e.conftest import days_ago, page_width
 from tests.e2e.test_accessibility import serious_violations
 
 pytestmark = pytest.mark.e2e
 SHOTS = Path(__file__).resolve().parents[2] / "test-results"
 PHONE = {"width": 390, "height": 844}
-WIDTH_JS = "document.documentElement.scrollWidth"
 # What sticks out past the right edge, to name it when a page is too wide.
 WIDE_JS = """
 (width) => [...document.querySelectorAll('body *')]
@@ -66,7 +65,7 @@ def log_in(page, base, account, button="Log in"):
 
 def check_page(page, shot: str | None = None) -> None:
     """The page fits the phone and axe finds nothing serious; a screenshot."""
-    assert page.evaluate(WIDTH_JS) <= PHONE["width"], (
+    assert page_width(page) <= PHONE["width"], (
         page.url,
         page.evaluate(WIDE_JS, PHONE["width"]),
     )
