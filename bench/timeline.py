@@ -15,7 +15,7 @@ import random
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -32,6 +32,8 @@ from recovery.domain.plan import (
 )
 from recovery.domain.protocol import load_protocols
 from recovery.domain.timeline import _build, build
+
+NOW = datetime(2026, 11, 26, 15, tzinfo=UTC)
 
 
 def random_plan(rng: random.Random, today: date) -> Plan:
@@ -143,7 +145,7 @@ def bench_recompute(patients: int, database_url: str | None) -> None:
             with app.test_request_context():
                 for batch in patients_in_batches():
                     for changes in timeline_services.recompute_timelines(
-                        batch
+                        batch, NOW
                     ).values():
                         for key, value in changes.counts().items():
                             totals[key] = totals.get(key, 0) + value

@@ -208,7 +208,7 @@ def recompute(patient_id: int | None, everyone: bool) -> None:
     started = time.monotonic()
     totals = {"patients": 0, "added": 0, "updated": 0, "reactivated": 0, "cancelled": 0}
     for batch in patients_in_batches(ids):
-        for changes in recompute_timelines(batch).values():
+        for changes in recompute_timelines(batch, utcnow()).values():
             for key, count in changes.counts().items():
                 totals[key] += count
             totals["patients"] += 1

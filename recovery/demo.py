@@ -191,7 +191,7 @@ def seed(
         db.session.add(patient)
         add_to_care_team(patient, clinician, coordinator)
         db.session.flush()
-        recompute_timeline(patient)
+        recompute_timeline(patient, now)
         _complete_past_events(rng, patient, today, now)
         _seed_symptoms(rng, patient, max(0, min(day, 60)), now)
         _seed_odi(rng, patient, today, now)

@@ -75,7 +75,7 @@ def create_patient(body: dict[str, Any]) -> dict[str, Any]:
     """Enrol a patient: builds their timeline and emails them an invitation."""
     require_roles(*STAFF_ROLES)
     try:
-        patient = enrol_patient(body, current_user)
+        patient = enrol_patient(body, current_user, utcnow())
     except PatientError as error:
         db.session.rollback()
         _refuse(error)
@@ -156,7 +156,7 @@ def update_patient(patient_id: int, body: dict[str, Any]) -> Any:
     patient = get_patient_for(current_user, patient_id, "api_view_patient")
     claim(patient, patient_etag(patient))
     try:
-        change_patient(patient, body)
+        change_patient(patient, body, utcnow())
     except PatientError as error:
         db.session.rollback()
         _refuse(error)

@@ -141,7 +141,7 @@ def calendar(patient_id: int) -> Response:
     patient = get_patient_for(current_user, patient_id, "api_calendar")
     db.session.commit()
     return Response(
-        timeline_calendar(patient),
+        timeline_calendar(patient, utcnow()),
         mimetype="text/calendar",
         headers={"Content-Disposition": 'attachment; filename="recovery.ics"'},
     )

@@ -19,9 +19,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from recovery.audit.services import (
-    audit_values,
     record,
-    record_many,
     record_patients,
 )
 from recovery.auth.models import STAFF_ROLES, User
@@ -162,18 +160,14 @@ def feed(token: str) -> Response:
         abort(404)
     now = utcnow()
     items = schedule_items(user, ScheduleFilter(weeks=MAX_WEEKS), now)
-    record_many(
-        [
-            audit_values(
-                "read_schedule_feed",
-                actor=user,
-                target="clinician",
-                details={"patient_ids": sorted({i.patient_id for i in items})},
-            )
-        ]
+    record(
+        "read_schedule_feed",
+        actor=user,
+        target="clinician",
+        details={"patient_ids": sorted({i.patient_id for i in items})},
     )
     db.session.commit()
-    body = schedule_calendar(items, current_app.config["CLINIC_TIMEZONE"])
+    body = schedule_calendar(items, current_app.config["CLINIC_TIMEZONE"], now)
     return Response(
         body,
         mimetype="text/calendar",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from icalendar import Calendar, Event
 from sqlalchemy import select
@@ -12,12 +12,11 @@ from sqlalchemy import select
 from recovery.auth.models import User
 from recovery.clinician.services import ScheduleItem
 from recovery.extensions import db
-from recovery.orm import utcnow
 from recovery.patients.models import Patient
 from recovery.timeline.texts import event_text_filter
 
 
-def timeline_calendar(patient: Patient) -> bytes:
+def timeline_calendar(patient: Patient, now: datetime) -> bytes:
     """One all-day VEVENT per timeline event; cancelled ones say so.
 
     Calendar apps may ignore alarms in subscribed feeds, so the feed carries none:
@@ -27,7 +26,7 @@ def timeline_calendar(patient: Patient) -> bytes:
     calendar.add("prodid", "-//Recovery//Recovery timeline//EN")
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", "My recovery")
-    stamp = utcnow()
+    stamp = now
     for event in patient.events:
         item = Event()
         item.add("uid", f"recovery-{patient.id}-{event.key}@recovery")
@@ -74,7 +73,9 @@ def patient_for_calendar_token(raw: str) -> Patient | None:
     )
 
 
-def schedule_calendar(items: list[ScheduleItem], clinic_zone: str) -> bytes:
+def schedule_calendar(
+    items: list[ScheduleItem], clinic_zone: str, now: datetime
+) -> bytes:
     """A clinician's schedule: one all-day VEVENT per follow-up item.
 
     Items are due on calendar days of the patient's own calendar, so they are
@@ -87,7 +88,7 @@ def schedule_calendar(items: list[ScheduleItem], clinic_zone: str) -> bytes:
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", "Recovery follow-up schedule")
     calendar.add("x-wr-timezone", clinic_zone)
-    stamp = utcnow()
+    stamp = now
     for item in items:
         entry = Event()
         entry.add("uid", f"recovery-schedule-{item.event_id}@recovery")

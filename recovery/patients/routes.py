@@ -152,7 +152,7 @@ def new() -> Response | tuple[str, int]:
         try:
             # The API's own schema: the page and POST /patients validate alike.
             data = PatientIn().load(enrolment_body(request.form))
-            patient = enrol_patient(data, current_user)
+            patient = enrol_patient(data, current_user, utcnow())
         except ValidationError as error:
             errors = plain_words(flatten_fields(error.messages))
             # Name a taken email or MRN now too, not after the other fixes.
@@ -291,7 +291,7 @@ def change_phone(patient_id: int) -> Response | tuple[str, int]:
         page = _render_patient("patients/detail.html", patient, phone_form=form)
         db.session.commit()
         return page, 400
-    change_patient(patient, {"phone": form.phone.data or ""})
+    change_patient(patient, {"phone": form.phone.data or ""}, utcnow())
     db.session.commit()
     flash(_("Phone number saved."), "success")
     return redirect(url_for("patients.detail", patient_id=patient_id))

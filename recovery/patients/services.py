@@ -238,22 +238,24 @@ def update_patient(patient: Patient, data: dict[str, Any]) -> dict[str, dict[str
     return {"before": before, "after": after}
 
 
-def enrol_patient(data: dict[str, Any], creator: User) -> Patient:
+def enrol_patient(data: dict[str, Any], creator: User, now: datetime) -> Patient:
     """Create the patient, build their timeline and audit it; the caller commits."""
     patient = create_patient(data, creator)
-    recompute_timeline(patient)
+    recompute_timeline(patient, now)
     record("create_patient", patient_id=patient.id, details={"mrn": patient.mrn})
     return patient
 
 
-def change_patient(patient: Patient, data: dict[str, Any]) -> TimelineChanges | None:
+def change_patient(
+    patient: Patient, data: dict[str, Any], now: datetime
+) -> TimelineChanges | None:
     """Apply changes, audit before/after, and recompute when the plan moved."""
     changed = update_patient(patient, data)
     if not changed["after"]:
         return None
     record("update_patient", patient_id=patient.id, details=changed)
     if TIMELINE_FIELDS & changed["after"].keys():
-        return recompute_timeline(patient)
+        return recompute_timeline(patient, now)
     return None
 
 
@@ -292,4 +294,4 @@ def start_episode(
             "cancelled_open_items": closed,
         },
     )
-    return recompute_timeline(patient)
+    return recompute_timeline(patient, now)

@@ -132,7 +132,7 @@ def feed(token: str) -> Response:
         abort(404)
     record("read_calendar_feed", patient_id=patient.id, target="feed")
     db.session.commit()
-    return Response(timeline_calendar(patient), mimetype="text/calendar")
+    return Response(timeline_calendar(patient, utcnow()), mimetype="text/calendar")
 
 
 @bp.route("/<int:patient_id>/events/<int:event_id>/complete", methods=["POST"])
@@ -246,7 +246,7 @@ def plan(patient_id: int) -> Response | tuple[str, int]:
         team_field.data = team_field.data or 0  # 0: "None yet"
     if form.validate_on_submit():
         try:
-            changes = change_patient(patient, form.changes())
+            changes = change_patient(patient, form.changes(), utcnow())
         except PatientError as error:
             db.session.rollback()
             _show_refusal(form, error)

@@ -175,12 +175,14 @@ def _current(row: Any, column: str) -> Any:
 _LIST_COLUMNS = frozenset({"allowed", "not_allowed", "reminder_rules"})
 
 
-def recompute_timeline(patient: Patient) -> TimelineChanges:
+def recompute_timeline(patient: Patient, now: datetime) -> TimelineChanges:
     """Bring one patient's stored timeline in line with their plan and protocol."""
-    return recompute_timelines([patient])[patient.id]
+    return recompute_timelines([patient], now)[patient.id]
 
 
-def recompute_timelines(patients: Sequence[Patient]) -> dict[int, TimelineChanges]:
+def recompute_timelines(
+    patients: Sequence[Patient], now: datetime
+) -> dict[int, TimelineChanges]:
     """Recompute several timelines in the caller's transaction, diffing by key.
 
     Adds new events, updates moved or reworded ones, reactivates those the plan
@@ -272,16 +274,14 @@ def recompute_timelines(patients: Sequence[Patient]) -> dict[int, TimelineChange
         db.session.execute(
             update(table)
             .where(table.c.id == bindparam("event_id"))
-            .values(
-                {**{c: bindparam(f"new_{c}") for c in columns}, "updated_at": utcnow()}
-            ),
+            .values({**{c: bindparam(f"new_{c}") for c in columns}, "updated_at": now}),
             batch,
         )
     for start in range(0, len(cancels), 500):
         db.session.execute(
             update(table)
             .where(table.c.id.in_(cancels[start : start + 500]))
-            .values(status="cancelled", updated_at=utcnow())
+            .values(status="cancelled", updated_at=now)
         )
     record_many(audits)
     _forget_loaded_events(set(ids))
@@ -290,7 +290,7 @@ def recompute_timelines(patients: Sequence[Patient]) -> dict[int, TimelineChange
     bump_versions(p.id for p in patients if not results[p.id].is_empty)
     # Reminders follow the timeline in the same transaction.
     changed = [p for p in patients if not results[p.id].is_empty]
-    replan_reminders(changed, utcnow(), _events_after(changed, stored, planned_by))
+    replan_reminders(changed, now, _events_after(changed, stored, planned_by))
     return results
 
 

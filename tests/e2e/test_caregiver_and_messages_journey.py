@@ -40,7 +40,7 @@ def clinic(app, make_user, make_patient):
         surgery_date=days_ago(10),
     )
     with app.app_context():
-        recompute_timeline(db.session.get(Patient, patient.patient_id))
+        recompute_timeline(db.session.get(Patient, patient.patient_id), utcnow())
         db.session.commit()
     return coordinator, patient
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.patients.models import Patient
 from recovery.timeline.services import recompute_timeline
 from tests.e2e.conftest import days_ago, page_width
@@ -19,7 +20,7 @@ def patient(app, make_user, make_patient):
         make_user("coordinator"), name="Tess Tap", surgery_date=days_ago(10)
     )
     with app.app_context():
-        recompute_timeline(db.session.get(Patient, account.patient_id))
+        recompute_timeline(db.session.get(Patient, account.patient_id), utcnow())
         db.session.commit()
     return account
 

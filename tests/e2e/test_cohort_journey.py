@@ -42,7 +42,7 @@ def clinic(app, make_user, make_patient):
     )
     with app.test_request_context():
         for account in (ray, quiet, early):
-            recompute_timeline(db.session.get(Patient, account.patient_id))
+            recompute_timeline(db.session.get(Patient, account.patient_id), utcnow())
         for account, message in (
             (ray, "Temperature 38.7 °C"),
             (early, "Wound redness"),

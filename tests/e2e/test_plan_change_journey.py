@@ -32,7 +32,7 @@ def radiation_patient(app, make_user, make_patient):
         radiation_weeks=2,
     )
     with app.app_context():
-        recompute_timeline(db.session.get(Patient, patient.patient_id))
+        recompute_timeline(db.session.get(Patient, patient.patient_id), utcnow())
         db.session.commit()
     return clinician, patient, today
 

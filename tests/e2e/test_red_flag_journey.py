@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.patients.models import Patient
 from recovery.timeline.services import recompute_timeline
 from tests.e2e.conftest import days_ago, page_width
@@ -27,7 +28,7 @@ def clinic(app, make_user, make_patient):
         surgery_date=days_ago(10),
     )
     with app.app_context():
-        recompute_timeline(db.session.get(Patient, patient.patient_id))
+        recompute_timeline(db.session.get(Patient, patient.patient_id), utcnow())
         db.session.commit()
     return coordinator, patient
 

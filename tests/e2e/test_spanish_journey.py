@@ -11,6 +11,7 @@ import pytest
 
 from recovery.auth.models import User
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.patients.models import Patient
 from recovery.timeline.services import recompute_timeline
 from tests.e2e.conftest import days_ago, page_width
@@ -49,7 +50,7 @@ def patients(app, make_user, make_patient):
         )
         with app.app_context():
             db.session.get(User, account.id).language = language
-            recompute_timeline(db.session.get(Patient, account.patient_id))
+            recompute_timeline(db.session.get(Patient, account.patient_id), utcnow())
             db.session.commit()
         accounts[language] = account
     return accounts

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
 from recovery.extensions import db, limiter
+from recovery.orm import utcnow
 from recovery.patients.models import Patient
 from recovery.timeline.services import recompute_timeline
 from tests.conftest import bearer_headers
@@ -32,7 +33,7 @@ def staff_headers(app, client, make_user, make_patient):
     for n in range(3):
         account = make_patient(clinician, surgery_date=date(2026, 11, 2 + n))
         with app.test_request_context():
-            recompute_timeline(db.session.get(Patient, account.patient_id))
+            recompute_timeline(db.session.get(Patient, account.patient_id), utcnow())
             db.session.commit()
     limiter.enabled = False  # fuzzing is not abuse; limits have their own test
     yield bearer_headers(client, admin)

@@ -162,7 +162,7 @@ def clinic(app, make_user, make_patient):
     now = utcnow()
     with app.test_request_context():
         for account in (patient, other):
-            recompute_timeline(db.session.get(Patient, account.patient_id))
+            recompute_timeline(db.session.get(Patient, account.patient_id), utcnow())
         record = db.session.get(Patient, patient.patient_id)
         # An urgent check-in, a note, a saved view and a token: so that the
         # acknowledge, note, saved-view and revoke forms are on the pages.

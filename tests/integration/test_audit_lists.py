@@ -32,7 +32,7 @@ def clinic(app, make_user, make_patient):
     stranger = make_patient(make_user("coordinator"), surgery_date=date(2026, 11, 12))
     with app.test_request_context():
         for account in (mine, flagged, stranger):
-            recompute_timeline(db.session.get(Patient, account.patient_id))
+            recompute_timeline(db.session.get(Patient, account.patient_id), utcnow())
         record = db.session.get(Patient, flagged.patient_id)
         record_check_in(
             record,

@@ -23,6 +23,7 @@ from recovery.auth.models import User
 from recovery.auth.services import make_link_token
 from recovery.extensions import db
 from recovery.interop.ical import issue_calendar_token
+from recovery.orm import utcnow
 from recovery.patients.models import Patient
 from recovery.timeline.services import recompute_timeline
 from tests.conftest import Browser, bearer_headers
@@ -42,7 +43,7 @@ def team(app, make_user, make_patient):
     patient = make_patient(clinician, surgery_date=date(2026, 11, 19))
     with app.test_request_context():
         record = db.session.get(Patient, patient.patient_id)
-        recompute_timeline(record)
+        recompute_timeline(record, utcnow())
         feed = issue_calendar_token(record)
         db.session.commit()
     return {"clinician": clinician, "patient": patient, "feed": feed}

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import event, func, select, update
 
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.patients.models import Patient
 from recovery.symptoms.models import Alert, SymptomLog
 from recovery.timeline.models import TimelineEvent
@@ -27,7 +28,7 @@ INSTANT = datetime(2026, 11, 26, 15, tzinfo=UTC)
 def build_timeline(app, patient_id: int, done_before: date | None = None) -> None:
     """Build the stored timeline; optionally mark everything ended before a day done."""
     with app.test_request_context():
-        recompute_timeline(db.session.get(Patient, patient_id))
+        recompute_timeline(db.session.get(Patient, patient_id), utcnow())
         if done_before is not None:
             db.session.execute(
                 update(TimelineEvent)

@@ -33,6 +33,7 @@ from recovery.domain.cohort import (
 )
 from recovery.domain.plan import post_op_day
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.patients.models import Patient
 from recovery.patients.services import start_episode
 from recovery.symptoms.models import SymptomLog
@@ -88,7 +89,7 @@ def clinic(app, make_user, make_patient):
         patients.append(account.patient_id)
     with app.test_request_context():
         for patient_id in patients:
-            recompute_timeline(db.session.get(Patient, patient_id))
+            recompute_timeline(db.session.get(Patient, patient_id), utcnow())
         db.session.commit()
         # A cancelled visit asks nothing before it.
         visit = db.session.scalars(

@@ -43,7 +43,7 @@ def spanish_patient(app, make_patient, clinician):
     account = make_patient(clinician, name="Rosa Díaz", phone="+1 312 555 0101")
     speaks(app, account, "es")
     with app.test_request_context():
-        recompute_timeline(db.session.get(Patient, account.patient_id))
+        recompute_timeline(db.session.get(Patient, account.patient_id), utcnow())
         db.session.commit()
     return account
 
@@ -52,7 +52,7 @@ def spanish_patient(app, make_patient, clinician):
 def english_patient(app, make_patient, clinician):
     account = make_patient(clinician, name="Ann Smith")
     with app.test_request_context():
-        recompute_timeline(db.session.get(Patient, account.patient_id))
+        recompute_timeline(db.session.get(Patient, account.patient_id), utcnow())
         db.session.commit()
     return account
 

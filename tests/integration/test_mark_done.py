@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from recovery.audit.models import AuditEvent
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.patients.models import Patient
 from recovery.timeline.models import TimelineEvent
 from recovery.timeline.services import recompute_timeline
@@ -37,7 +38,7 @@ def clinic(app, make_user, make_patient):
     later = make_patient(clinician, surgery_date=date(2026, 10, 15))
     with app.test_request_context():
         for account in (early, later):
-            recompute_timeline(db.session.get(Patient, account.patient_id))
+            recompute_timeline(db.session.get(Patient, account.patient_id), utcnow())
         db.session.commit()
     return {"clinician": clinician, "early": early, "later": later}
 

@@ -47,7 +47,7 @@ def enrol(app, make_user, make_patient):
         with app.app_context():
             patient = db.session.get(Patient, account.patient_id)
             patient.user.language = language
-            recompute_timeline(patient)
+            recompute_timeline(patient, utcnow())
             db.session.commit()
         browser = Browser(app.test_client())
         browser.login(account)

@@ -75,7 +75,7 @@ def radiation_patient(app, make_user, make_patient):
         time_machine.travel("2026-10-19 12:00 +0000", tick=False),
         app.test_request_context(),
     ):
-        recompute_timeline(db.session.get(Patient, account.patient_id))
+        recompute_timeline(db.session.get(Patient, account.patient_id), utcnow())
         db.session.commit()
     return account, coordinator
 

@@ -10,6 +10,7 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.symptoms.models import Alert, QuestionnaireResponse, SymptomLog
 from recovery.timeline.models import TimelineEvent
 from recovery.timeline.services import recompute_timeline
@@ -34,7 +35,7 @@ def team(make_user, make_patient, app, today):
         from recovery.patients.models import Patient
 
         for pid in (patient.patient_id, other.patient_id):
-            recompute_timeline(db.session.get(Patient, pid))
+            recompute_timeline(db.session.get(Patient, pid), utcnow())
         db.session.commit()
     return {
         "coordinator": coordinator,

@@ -11,6 +11,7 @@ import time_machine
 from sqlalchemy import select
 
 from recovery.extensions import db
+from recovery.orm import utcnow
 from recovery.patients.models import Patient
 from recovery.timeline.models import TimelineEvent
 from recovery.timeline.services import recompute_timeline
@@ -21,7 +22,7 @@ SURGERY = date(2026, 8, 3)  # a Monday
 
 def build(app, patient_id: int) -> None:
     with app.test_request_context():
-        recompute_timeline(db.session.get(Patient, patient_id))
+        recompute_timeline(db.session.get(Patient, patient_id), utcnow())
         db.session.commit()
 
 

@@ -45,7 +45,7 @@ def team(app, make_user, make_patient):
         clinician_id=clinician.id,
     )
     with app.app_context():
-        recompute_timeline(db.session.get(Patient, patient.patient_id))
+        recompute_timeline(db.session.get(Patient, patient.patient_id), utcnow())
         db.session.commit()
     return {"coordinator": coordinator, "clinician": clinician, "patient": patient}
 
