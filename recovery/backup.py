@@ -16,7 +16,7 @@ from sqlalchemy import Date, DateTime, Table, Time, func, insert, select, text
 from sqlalchemy.types import TypeDecorator
 
 from recovery.extensions import db
-from recovery.orm import json_value, utcnow
+from recovery.orm import json_value
 
 FORMAT = "recovery-backup/1"
 BATCH = 1000
@@ -37,7 +37,7 @@ def _tables() -> list[Table]:
 
 
 def export_archive(
-    out: IO[str], progress: Callable[[str, int], None] | None = None
+    out: IO[str], now: datetime, progress: Callable[[str, int], None] | None = None
 ) -> dict[str, int]:
     """Write the archive, streaming rows table by table; returns rows per table.
 
@@ -46,7 +46,7 @@ def export_archive(
     out.write("{")
     out.write(f'"format": {json.dumps(FORMAT)}, ')
     out.write(f'"revision": {json.dumps(_revision())}, ')
-    out.write(f'"exported_at": {json.dumps(utcnow().isoformat())}, ')
+    out.write(f'"exported_at": {json.dumps(now.isoformat())}, ')
     out.write('"tables": {')
     for n, table in enumerate(_tables()):
         out.write(("" if n == 0 else ", ") + json.dumps(table.name) + ": [")

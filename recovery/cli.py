@@ -246,7 +246,9 @@ def export_command(archive: str) -> None:
 
     started = time.monotonic()
     with open(archive, "w", encoding="utf-8") as out:
-        counts = export_archive(out, lambda table, rows: _progress(f"{table}: {rows}"))
+        counts = export_archive(
+            out, utcnow(), lambda table, rows: _progress(f"{table}: {rows}")
+        )
     click.echo(
         f"Exported {sum(counts.values())} rows from {len(counts)} tables to "
         f"{archive} in {time.monotonic() - started:.1f} s "

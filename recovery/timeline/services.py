@@ -48,7 +48,7 @@ from recovery.domain.timeline import (
 )
 from recovery.extensions import db
 from recovery.i18n import current_language, stored_text, text_in, word
-from recovery.orm import json_list, json_value, utcnow
+from recovery.orm import json_list, json_value
 from recovery.patients.models import Patient, bump_versions
 from recovery.reminders.planning import KnownEvents, replan_reminders
 from recovery.reminders.planning import horizon as reminder_horizon
@@ -290,7 +290,7 @@ def recompute_timelines(
     bump_versions(p.id for p in patients if not results[p.id].is_empty)
     # Reminders follow the timeline in the same transaction.
     changed = [p for p in patients if not results[p.id].is_empty]
-    replan_reminders(changed, now, _events_after(changed, stored, planned_by))
+    replan_reminders(changed, now, _events_after(changed, stored, planned_by, now))
     return results
 
 
@@ -311,9 +311,10 @@ def _events_after(
     patients: Sequence[Patient],
     stored: dict[int, dict[str, Any]],
     planned_by: dict[int, list[PlannedEvent]],
+    now: datetime,
 ) -> KnownEvents:
     """Each changed patient's events as they now stand, for the reminder planner."""
-    first, last = event_window(utcnow(), reminder_horizon())
+    first, last = event_window(now, reminder_horizon())
     added = [
         (p.id, event.key)
         for p in patients
@@ -332,7 +333,6 @@ def _events_after(
             )
         }
     known: KnownEvents = {}
-    first, last = event_window(utcnow(), reminder_horizon())
     for patient in patients:
         rows = stored[patient.id]
         events = []
