@@ -25,6 +25,7 @@ from recovery.extensions import db, limiter
 from recovery.orm import utcnow
 from recovery.patients.models import Patient
 from recovery.patients.services import add_to_care_team
+from recovery.timeline.services import recompute_timeline
 
 PASSWORD = "correct horse battery"
 
@@ -193,8 +194,9 @@ def make_patient(app: Flask) -> Callable[..., Account]:
     """Enrol a patient with a login, followed by the given staff accounts."""
     counter = iter(range(1, 10_000))
 
-    def make(*care_team: Account, **fields) -> Account:
-        with app.app_context():
+    def make(*care_team: Account, timeline: bool = False, **fields) -> Account:
+        """`timeline=True` builds the patient's timeline as enrolment does."""
+        with app.test_request_context():
             n = next(counter)
             user = User(
                 name=fields.pop("name", f"Patient {n}"),
@@ -218,6 +220,9 @@ def make_patient(app: Flask) -> Callable[..., Account]:
             db.session.add(patient)
             staff = [db.session.get(User, member.id) for member in care_team]
             add_to_care_team(patient, *staff)
+            if timeline:
+                db.session.flush()
+                recompute_timeline(patient, utcnow())
             db.session.commit()
             return Account(user.id, user.email, "patient", patient_id=patient.id)
 

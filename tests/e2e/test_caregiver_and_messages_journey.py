@@ -16,10 +16,8 @@ from recovery.extensions import db
 from recovery.messages.models import Message
 from recovery.notify.channels import default_channels
 from recovery.orm import utcnow
-from recovery.patients.models import Patient
 from recovery.reminders.dispatch import dispatch_due
 from recovery.symptoms.models import Alert
-from recovery.timeline.services import recompute_timeline
 from tests.e2e.conftest import days_ago, page_width
 
 pytestmark = pytest.mark.e2e
@@ -38,10 +36,8 @@ def clinic(app, make_user, make_patient):
         make_user("clinician"),
         name="Paula Patient",
         surgery_date=days_ago(10),
+        timeline=True,
     )
-    with app.app_context():
-        recompute_timeline(db.session.get(Patient, patient.patient_id), utcnow())
-        db.session.commit()
     return coordinator, patient
 
 

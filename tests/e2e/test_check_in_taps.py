@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from recovery.extensions import db
-from recovery.orm import utcnow
-from recovery.patients.models import Patient
-from recovery.timeline.services import recompute_timeline
 from tests.e2e.conftest import days_ago, page_width
 from tests.e2e.test_red_flag_journey import PHONE, log_in
 
@@ -16,13 +12,12 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def patient(app, make_user, make_patient):
-    account = make_patient(
-        make_user("coordinator"), name="Tess Tap", surgery_date=days_ago(10)
+    return make_patient(
+        make_user("coordinator"),
+        name="Tess Tap",
+        surgery_date=days_ago(10),
+        timeline=True,
     )
-    with app.app_context():
-        recompute_timeline(db.session.get(Patient, account.patient_id), utcnow())
-        db.session.commit()
-    return account
 
 
 def test_a_usual_check_in_takes_at_most_four_taps_and_no_typing(

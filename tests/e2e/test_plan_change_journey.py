@@ -12,7 +12,6 @@ from recovery.extensions import db
 from recovery.orm import utcnow
 from recovery.patients.models import Patient
 from recovery.reminders.models import Reminder
-from recovery.timeline.services import recompute_timeline
 from recovery.zones import local_today
 
 pytestmark = pytest.mark.e2e
@@ -30,10 +29,8 @@ def radiation_patient(app, make_user, make_patient):
         radiation_planned=True,
         radiation_start_day=10,
         radiation_weeks=2,
+        timeline=True,
     )
-    with app.app_context():
-        recompute_timeline(db.session.get(Patient, patient.patient_id), utcnow())
-        db.session.commit()
     return clinician, patient, today
 
 

@@ -7,10 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from recovery.extensions import db
-from recovery.orm import utcnow
-from recovery.patients.models import Patient
-from recovery.timeline.services import recompute_timeline
 from tests.e2e.conftest import days_ago, page_width
 
 pytestmark = pytest.mark.e2e
@@ -26,10 +22,8 @@ def clinic(app, make_user, make_patient):
         make_user("clinician"),
         name="Rita Redflag",
         surgery_date=days_ago(10),
+        timeline=True,
     )
-    with app.app_context():
-        recompute_timeline(db.session.get(Patient, patient.patient_id), utcnow())
-        db.session.commit()
     return coordinator, patient
 
 

@@ -15,10 +15,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
-from recovery.extensions import db, limiter
-from recovery.orm import utcnow
-from recovery.patients.models import Patient
-from recovery.timeline.services import recompute_timeline
+from recovery.extensions import limiter
 from tests.conftest import bearer_headers
 
 # Revoking the caller's own token would end the run's authentication.
@@ -31,10 +28,7 @@ def staff_headers(app, client, make_user, make_patient):
     admin = make_user("admin")
     clinician = make_user("clinician")
     for n in range(3):
-        account = make_patient(clinician, surgery_date=date(2026, 11, 2 + n))
-        with app.test_request_context():
-            recompute_timeline(db.session.get(Patient, account.patient_id), utcnow())
-            db.session.commit()
+        make_patient(clinician, surgery_date=date(2026, 11, 2 + n), timeline=True)
     limiter.enabled = False  # fuzzing is not abuse; limits have their own test
     yield bearer_headers(client, admin)
     limiter.enabled = True

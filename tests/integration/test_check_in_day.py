@@ -9,21 +9,14 @@ import pytest
 from sqlalchemy import func, select
 
 from recovery.extensions import db
-from recovery.orm import utcnow
-from recovery.patients.models import Patient
 from recovery.symptoms.models import Alert, SymptomLog
 from recovery.timeline.models import TimelineEvent
-from recovery.timeline.services import recompute_timeline
 
 pytestmark = pytest.mark.travel("2026-11-26 15:00 +0000")
 
 
 def enrol(app, make_user, make_patient, surgery: date):
-    account = make_patient(make_user("coordinator"), surgery_date=surgery)
-    with app.app_context():
-        recompute_timeline(db.session.get(Patient, account.patient_id), utcnow())
-        db.session.commit()
-    return account
+    return make_patient(make_user("coordinator"), surgery_date=surgery, timeline=True)
 
 
 def logs(app) -> list[SymptomLog]:

@@ -12,21 +12,16 @@ from sqlalchemy import func, select
 from recovery.audit.models import AuditEvent
 from recovery.auth.models import User
 from recovery.extensions import db
-from recovery.orm import utcnow
-from recovery.patients.models import Patient
 from recovery.symptoms.models import Alert, SymptomLog
-from recovery.timeline.services import recompute_timeline
 
 pytestmark = pytest.mark.travel("2026-11-26 15:00 +0000")
 
 
 @pytest.fixture
 def patient(app, make_user, make_patient):
-    account = make_patient(make_user("coordinator"), surgery_date=date(2026, 11, 20))
-    with app.app_context():
-        recompute_timeline(db.session.get(Patient, account.patient_id), utcnow())
-        db.session.commit()
-    return account
+    return make_patient(
+        make_user("coordinator"), surgery_date=date(2026, 11, 20), timeline=True
+    )
 
 
 def logs(app) -> list[SymptomLog]:

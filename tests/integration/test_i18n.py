@@ -50,11 +50,7 @@ def spanish_patient(app, make_patient, clinician):
 
 @pytest.fixture
 def english_patient(app, make_patient, clinician):
-    account = make_patient(clinician, name="Ann Smith")
-    with app.test_request_context():
-        recompute_timeline(db.session.get(Patient, account.patient_id), utcnow())
-        db.session.commit()
-    return account
+    return make_patient(clinician, name="Ann Smith", timeline=True)
 
 
 def page(browser, path: str) -> str:

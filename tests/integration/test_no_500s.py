@@ -15,11 +15,9 @@ from sqlalchemy import func, select
 from recovery.audit.models import AuditEvent
 from recovery.auth.models import User
 from recovery.extensions import db
-from recovery.orm import utcnow
 from recovery.patients.models import Patient
 from recovery.symptoms.models import SymptomLog
 from recovery.timeline.models import TimelineEvent
-from recovery.timeline.services import recompute_timeline
 from tests.conftest import Browser, bearer_headers
 
 TODAY = "2026-11-26 15:00 +0000"
@@ -35,10 +33,7 @@ def _travel():
 @pytest.fixture
 def team(app, make_user, make_patient):
     clinician = make_user("clinician")
-    patient = make_patient(clinician, surgery_date=date(2026, 11, 19))
-    with app.test_request_context():
-        recompute_timeline(db.session.get(Patient, patient.patient_id), utcnow())
-        db.session.commit()
+    patient = make_patient(clinician, surgery_date=date(2026, 11, 19), timeline=True)
     return {"clinician": clinician, "patient": patient, "admin": make_user("admin")}
 
 

@@ -20,7 +20,6 @@ from recovery.reminders.dispatch import dispatch_due, load_messages
 from recovery.reminders.models import Reminder
 from recovery.symptoms.models import Alert, SymptomLog
 from recovery.symptoms.services import raise_missed_check_in_alerts, red_flag_rules
-from recovery.timeline.services import recompute_timeline
 from tests.conftest import Browser, bearer_headers
 
 NOW = "2026-11-26 15:00 +0000"
@@ -43,10 +42,8 @@ def team(app, make_user, make_patient):
         phone="+1 773 555 0142",
         coordinator_id=coordinator.id,
         clinician_id=clinician.id,
+        timeline=True,
     )
-    with app.app_context():
-        recompute_timeline(db.session.get(Patient, patient.patient_id), utcnow())
-        db.session.commit()
     return {"coordinator": coordinator, "clinician": clinician, "patient": patient}
 
 
