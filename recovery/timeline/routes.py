@@ -83,6 +83,24 @@ def _event_or_404(patient: Patient, event_id: int) -> TimelineEvent:
     return event
 
 
+def _posted_event(patient_id: int, event_id: int) -> tuple[Patient, TimelineEvent]:
+    """The event a Done or Undo button posts about, once its token is checked."""
+    if not CompleteForm().validate_on_submit():
+        abort(400)
+    patient = get_patient_for(current_user, patient_id, "view_timeline")
+    return patient, _event_or_404(patient, event_id)
+
+
+def _back(patient: Patient) -> Response:
+    """Back to the page the button was on, else the person's own view of it."""
+    fallback = (
+        url_for("patients.home")
+        if current_user.role in ("patient", "caregiver")
+        else url_for("patients.detail", patient_id=patient.id)
+    )
+    return redirect(safe_next(request.args.get("next")) or fallback)
+
+
 @bp.route("/me")
 @roles_required("patient", "caregiver")
 def mine() -> str:
@@ -139,11 +157,7 @@ def feed(token: str) -> Response:
 @roles_required(*ROLES)
 def complete(patient_id: int, event_id: int) -> Response:
     """Mark one event done, then go back to the page the button was on."""
-    form = CompleteForm()
-    if not form.validate_on_submit():
-        abort(400)
-    patient = get_patient_for(current_user, patient_id, "view_timeline")
-    event = _event_or_404(patient, event_id)
+    patient, event = _posted_event(patient_id, event_id)
     try:
         complete_event(event, current_user, utcnow())
     except CompletionRefused as error:
@@ -162,23 +176,14 @@ def complete(patient_id: int, event_id: int) -> Response:
             "success",
         )
     db.session.commit()
-    fallback = (
-        url_for("patients.home")
-        if current_user.role in ("patient", "caregiver")
-        else url_for("patients.detail", patient_id=patient.id)
-    )
-    return redirect(safe_next(request.args.get("next")) or fallback)
+    return _back(patient)
 
 
 @bp.route("/<int:patient_id>/events/<int:event_id>/undo", methods=["POST"])
 @roles_required("patient", *STAFF_ROLES)
 def undo(patient_id: int, event_id: int) -> Response:
     """Take back one's own "Done" within a few minutes, then go back."""
-    form = CompleteForm()
-    if not form.validate_on_submit():
-        abort(400)
-    patient = get_patient_for(current_user, patient_id, "view_timeline")
-    event = _event_or_404(patient, event_id)
+    patient, event = _posted_event(patient_id, event_id)
     try:
         undo_completion(event, current_user, utcnow())
     except TimelineError as error:
@@ -192,12 +197,7 @@ def undo(patient_id: int, event_id: int) -> Response:
             "success",
         )
     db.session.commit()
-    fallback = (
-        url_for("patients.home")
-        if current_user.role == "patient"
-        else url_for("patients.detail", patient_id=patient.id)
-    )
-    return redirect(safe_next(request.args.get("next")) or fallback)
+    return _back(patient)
 
 
 @bp.route("/<int:patient_id>/events/<int:event_id>/edit", methods=["GET", "POST"])
