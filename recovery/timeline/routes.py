@@ -180,7 +180,7 @@ def complete(patient_id: int, event_id: int) -> Response:
 
 
 @bp.route("/<int:patient_id>/events/<int:event_id>/undo", methods=["POST"])
-@roles_required("patient", *STAFF_ROLES)
+@roles_required(*ROLES)  # whoever may mark done may take back their own
 def undo(patient_id: int, event_id: int) -> Response:
     """Take back one's own "Done" within a few minutes, then go back."""
     patient, event = _posted_event(patient_id, event_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -17,6 +17,7 @@ from recovery.patients.models import Patient
 from recovery.reminders.models import Reminder
 from recovery.reminders.planning import replan_reminders
 from recovery.symptoms.models import Alert, SymptomLog
+from recovery.timeline.models import TimelineEvent
 from tests.conftest import PASSWORD, Browser, bearer_headers, csrf_from
 from tests.integration.caregiving import add_caregiver
 from tests.integration.test_cohort import build_timeline
@@ -297,3 +298,42 @@ def test_a_caregiver_may_not_do_what_is_the_patients_own(app, clinic):
         assert browser.client.get(url).status_code == 403, url
     timeline = browser.client.get("/timeline/me").get_data(as_text=True)
     assert "calendar address" not in timeline
+
+
+@pytest.mark.travel(NOW)
+def test_a_caregiver_takes_back_their_own_done_within_minutes(
+    app, make_user, make_patient
+):
+    # Day 7 after surgery: the pain review is due today, and patients (or those who
+    # help them) mark it done themselves.
+    patient = make_patient(
+        make_user("coordinator"), surgery_date=date(2026, 11, 19), timeline=True
+    )
+    carer = add_caregiver(app, patient)
+    with app.app_context():
+        event_id = db.session.scalar(
+            select(TimelineEvent.id).where(
+                TimelineEvent.patient_id == patient.patient_id,
+                TimelineEvent.key == "pain_review:0",
+            )
+        )
+    base = f"/timeline/{patient.patient_id}/events/{event_id}"
+    browser = Browser(app.test_client())
+    browser.login(carer)
+    done = browser.submit(f"{base}/complete", {}, form_url="/timeline/me")
+    assert done.headers["Location"] == "/patients/me"
+    assert "Undo done: Pain-management review" in browser.client.get(
+        "/timeline/me"
+    ).get_data(as_text=True)
+    undone = browser.submit(
+        f"{base}/undo", {}, form_url="/timeline/me", follow_redirects=True
+    )
+    assert undone.status_code == 200
+    assert "is open again" in undone.get_data(as_text=True)
+    with app.app_context():
+        event = db.session.get(TimelineEvent, event_id)
+        assert event.status != "done" and event.completed_by_id is None
+        actions = db.session.scalars(
+            select(AuditEvent.action).where(AuditEvent.actor_id == carer.id)
+        ).all()
+    assert "complete_event" in actions and "undo_complete_event" in actions
