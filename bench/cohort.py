@@ -2,6 +2,7 @@
 
 Run: .venv/bin/python bench/cohort.py [--patients N] [--logs-per-patient N]
                                      [--postgres URL | --no-postgres] [--samples N]
+                                     [--sqlite FILE] [--reuse]
 
 For SQLite (a file) and PostgreSQL, builds a clinic (timelines from the real
 protocols, a check-in history, some open alerts), then times through Flask's test
@@ -247,6 +248,34 @@ def build_clinic(app, patients: int, logs_per_patient: int) -> dict[str, int]:
         }
 
 
+def find_clinic(app) -> dict[str, int] | None:
+    """The ids of a clinic that build_clinic left in this database, if any."""
+    from sqlalchemy import inspect, text
+
+    from recovery.extensions import db
+
+    with app.app_context():
+        if not inspect(db.engine).has_table("symptom_logs"):
+            return None
+        ids = dict(
+            db.session.execute(
+                text(
+                    "SELECT email, id FROM users WHERE email IN "
+                    "('admin@bench.example.org', 'c0@bench.example.org', "
+                    "'c10@bench.example.org')"
+                )
+            ).all()
+        )
+        if len(ids) < 3:
+            return None
+        return {
+            "admin": ids["admin@bench.example.org"],
+            "coordinator": ids["c0@bench.example.org"],
+            "clinician": ids["c10@bench.example.org"],
+            "logs": db.session.scalar(text("SELECT count(*) FROM symptom_logs")),
+        }
+
+
 def timings(fn: Callable[[], object], samples: int) -> tuple[float, float]:
     """Median and 95th percentile, in milliseconds, after one warm-up call."""
     fn()
@@ -260,7 +289,9 @@ def timings(fn: Callable[[], object], samples: int) -> tuple[float, float]:
     return statistics.median(seconds) * 1000, p95 * 1000
 
 
-def run(url: str, patients: int, logs_per_patient: int, samples: int) -> bool:
+def run(
+    url: str, patients: int, logs_per_patient: int, samples: int, reuse: bool
+) -> bool:
     """Build the clinic on one database, then time the dashboard. True if met."""
     import time_machine
 
@@ -273,14 +304,24 @@ def run(url: str, patients: int, logs_per_patient: int, samples: int) -> bool:
     )
     app.add_url_rule("/bench-bare", "bench_bare", lambda: "ok")
     started = time.perf_counter()
-    ids = build_clinic(app, patients, logs_per_patient)
+    # Building 1,000,000 check-ins takes minutes: --reuse times the clinic a
+    # previous run left (migrated to the current head first).
+    found = find_clinic(app) if reuse else None
+    if found is None:
+        ids = build_clinic(app, patients, logs_per_patient)
+    else:
+        from flask_migrate import upgrade
+
+        ids = found
+        with app.app_context():
+            upgrade()
     with app.app_context():
         from recovery.extensions import db
 
         dialect = db.engine.dialect.name
     print(
         f"\n{dialect}: {patients:,} patients, {ids['logs']:,} symptom logs "
-        f"(built in {time.perf_counter() - started:.0f} s)"
+        + ("(reused)" if found else f"(built in {time.perf_counter() - started:.0f} s)")
     )
     met = True
     with time_machine.travel(NOW, tick=True):
@@ -392,13 +433,20 @@ def main() -> None:
         ),
     )
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--sqlite", help="the SQLite file (default: a new one)")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="time the clinic already in the databases, if one is there",
+    )
     args = parser.parse_args()
-    folder = tempfile.mkdtemp(prefix="recovery-bench-")
-    urls = [f"sqlite:///{folder}/cohort.db"]
+    sqlite = args.sqlite or f"{tempfile.mkdtemp(prefix='recovery-bench-')}/cohort.db"
+    urls = [f"sqlite:///{os.path.abspath(sqlite)}"]
     if not args.no_postgres:
         urls.append(args.postgres)
     results = [
-        run(url, args.patients, args.logs_per_patient, args.samples) for url in urls
+        run(url, args.patients, args.logs_per_patient, args.samples, args.reuse)
+        for url in urls
     ]
     print("\ncohort targets:", "met" if all(results) else "NOT met")
 

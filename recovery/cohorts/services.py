@@ -9,6 +9,7 @@ recovery.domain.timeline (phase_on, status_on); tests hold the two together.
 from __future__ import annotations
 
 import io
+import json
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Date,
     Integer,
     Select,
+    Text,
     and_,
     case,
     cast,
@@ -425,6 +427,10 @@ def _csv_chunks(cohort: Cohort, ids: Sequence[int], chunk: int) -> Iterator[str]
 # -- Summary charts --------------------------------------------------------
 
 
+# The days summarised: SUMMARY_WEEKS from the day of surgery.
+SUMMARY_DAYS = 7 * SUMMARY_WEEKS
+
+
 def _days(later: Any, earlier: Any) -> ColumnElement[int]:
     """Whole days from `earlier` to `later` (two SQL dates)."""
     if db.engine.dialect.name == "sqlite":
@@ -432,11 +438,37 @@ def _days(later: Any, earlier: Any) -> ColumnElement[int]:
     return cast(later - earlier, Integer)
 
 
-def _log_date() -> ColumnElement[date]:
-    """The UTC calendar date of a check-in."""
+def _check_in_day() -> ColumnElement[int]:
+    """Days from the surgery date to a check-in's UTC date, for a check-in made
+    from the surgery date's UTC midnight on."""
     if db.engine.dialect.name == "sqlite":
-        return func.date(SymptomLog.recorded_at)
-    return cast(func.timezone("UTC", SymptomLog.recorded_at), Date)
+        # The julian day of the instant's 'start of day', not of its date():
+        # formatting a date per check-in cost 0.13 s more at 1,000,000
+        # (bench/cohort.py). Not julianday(instant) alone: it rounds to the
+        # millisecond, so 23:59:59.9999 would fall on the next day.
+        start = func.julianday(SymptomLog.recorded_at, "start of day")
+        return cast(start - func.julianday(Patient.surgery_date), Integer)
+    utc_date = cast(func.timezone("UTC", SymptomLog.recorded_at), Date)
+    return _days(utc_date, Patient.surgery_date)
+
+
+def _plus_days(day: Any, days: Any) -> ColumnElement[Any]:
+    """The SQL date `days` days after the date `day`.
+
+    Compared with a stored instant, it stands for its midnight UTC: SQLite keeps
+    instants as 'YYYY-MM-DD HH:MM:SS...' in UTC, and PostgreSQL's sessions are
+    in UTC (recovery/engine.py). The instant's column keeps its index that way.
+    """
+    if db.engine.dialect.name == "sqlite":
+        return func.date(day, func.printf("%+d days", days))
+    return cast(day + days, Date)
+
+
+def _json_array(value: Any) -> ColumnElement[str]:
+    """A group's values as one JSON array, as text."""
+    if db.engine.dialect.name == "sqlite":
+        return func.json_group_array(value)
+    return cast(func.json_agg(value), Text)
 
 
 @dataclass(frozen=True)
@@ -454,9 +486,13 @@ class Summary:
 def cohort_summary(user: User, cohort_filter: CohortFilter, now: datetime) -> Summary:
     """Patients per phase, back pain by post-op week, adherence by week.
 
-    Counted by the database (GROUP BY), not by reading check-ins into Python: the
-    admin's charts over 10,000 patients and 1,000,000 check-ins stay under 1 s
-    (issue 21's floor; bench/cohort.py prints the figure).
+    One row per patient comes back: their surgery, the days of the visits a
+    check-in is asked before, and their check-ins of the weeks summarised, read
+    once from an index; the rules of recovery.domain (asked_days, pain_spread,
+    adherence_of) count them. Grouping the check-ins in SQL instead (by week and
+    score, by patient and day, and by the days before visits) took 3.1 s on
+    PostgreSQL and 5 s on SQLite at 10,000 patients and 1,000,000 check-ins,
+    over issue 21's floor of 1 s (bench/cohort.py prints the figure).
     """
     cohort = Cohort(user, cohort_filter, now)
     where = cohort.conditions()
@@ -467,80 +503,51 @@ def cohort_summary(user: User, cohort_filter: CohortFilter, now: datetime) -> Su
         ).all()
     )
     protocols = current_app.extensions["protocols"]
-    log_day = _days(_log_date(), Patient.surgery_date)
-    # Only weeks that are over count: this week's check-ins are not all in yet.
-    weeks_over = _days(cohort.day(), Patient.surgery_date) // 7
-    in_summary = (
-        *where,
-        log_day >= 0,
-        log_day < 7 * SUMMARY_WEEKS,
-        log_day // 7 < weeks_over,
-    )
-    logs = (
-        select(
-            SymptomLog.patient_id.label("patient_id"),
-            SymptomLog.back_pain.label("pain"),
-            log_day.label("day"),
-            (log_day // 7).label("week"),
-        )
-        .join(Patient, Patient.id == SymptomLog.patient_id)
-        .join(User, User.id == Patient.user_id)
-        .where(*in_summary)
-        .subquery()
-    )
-    pain = pain_spread(
+    visits = dict(
         db.session.execute(
-            select(logs.c.week, logs.c.pain, func.count()).group_by(
-                logs.c.week, logs.c.pain
-            )
+            _visit_days(protocols).join(User, User.id == Patient.user_id).where(*where)
         ).all()
     )
-    # Adherence: the days each patient checked in against the days they were asked
-    # (recovery.domain.checkins, the definition the reminders use). The days made
-    # are counted here in SQL, the days asked per patient below.
-    pain_patients, made = _days_by_week(in_summary, protocols)
-    surgeries = db.session.execute(
-        select(Patient.id, Patient.surgery_date, Patient.procedure, User.timezone)
+    rows = db.session.execute(
+        select(
+            Patient.id,
+            Patient.surgery_date,
+            Patient.procedure,
+            User.timezone,
+            _check_ins(cohort),
+        )
         .join(User, User.id == Patient.user_id)
         .where(*where)
     ).all()
-    kinds = {k for p in protocols.values() for k in p.check_in.before_kinds}
-    before: dict[int, list[tuple[str, int]]] = {}
-    event_day = _days(TimelineEvent.start_date, Patient.surgery_date)
-    members = select(Patient.id).join(User, User.id == Patient.user_id).where(*where)
-    for patient_id, kind, day in db.session.execute(
-        select(TimelineEvent.patient_id, TimelineEvent.kind, event_day)
-        .join(Patient, Patient.id == TimelineEvent.patient_id)
-        .where(
-            TimelineEvent.patient_id.in_(members),
-            TimelineEvent.episode == Patient.episode,
-            TimelineEvent.status != "cancelled",
-            TimelineEvent.kind.in_(sorted(kinds)),
-            event_day < 7 * SUMMARY_WEEKS + 7,
-        )
-    ):
-        before.setdefault(patient_id, []).append((kind, int(day)))
-    # Patients by (days asked, weeks over): most share their protocol's days.
-    asked: dict[tuple[str, tuple[int, ...]], frozenset[int]] = {}
+    asked: dict[tuple[str, str | None], frozenset[int]] = {}
     patients: Counter[tuple[frozenset[int], int]] = Counter()
-    for patient_id, surgery, procedure, zone in surgeries:
-        cadence = protocols[procedure].check_in
-        starts = tuple(
-            sorted(
-                d for k, d in before.get(patient_id, ()) if k in cadence.before_kinds
-            )
-        )
-        if (procedure, starts) not in asked:
-            asked[procedure, starts] = asked_days(cadence, starts)
-        patients[
-            asked[procedure, starts], post_op_day(surgery, cohort.today_of(zone)) // 7
-        ] += 1
+    scores: Counter[int] = Counter()
+    week_patients: Counter[int] = Counter()
+    made: Counter[int] = Counter()
+    for patient_id, surgery, procedure, zone, checkins in rows:
+        # Most patients share their protocol's visit days: each set of days
+        # asked is worked out once.
+        key = procedure, visits.get(patient_id)
+        if key not in asked:
+            starts = json.loads(key[1]) if key[1] else ()
+            asked[key] = asked_days(protocols[procedure].check_in, starts)
+        patients[asked[key], post_op_day(surgery, cohort.today_of(zone)) // 7] += 1
+        codes = json.loads(checkins) if checkins else ()
+        scores.update(codes)
+        days_made = {code % SUMMARY_DAYS for code in codes}
+        week_patients.update({day // 7 for day in days_made})
+        # Only days of weeks that are over came back, as adherence counts them.
+        made.update(day // 7 for day in days_made & asked[key])
+    pain: Counter[tuple[int, int]] = Counter()
+    for code, count in scores.items():
+        score, day = divmod(code, SUMMARY_DAYS)
+        pain[day // 7, score] += count
     return Summary(
-        patients=len(surgeries),
+        patients=len(rows),
         phases=[(phase, per_phase.get(phase, 0)) for phase in PHASES],
-        pain=pain,
+        pain=pain_spread((week, score, n) for (week, score), n in pain.items()),
         adherence=adherence_of(patients, made),
-        pain_patients=pain_patients,
+        pain_patients=dict(week_patients),
     )
 
 
@@ -561,129 +568,66 @@ def save_cohort(user: User, name: str, query: str) -> bool:
     return False
 
 
-def _cadence(field: str, protocols: dict[str, Any]) -> ColumnElement[int]:
-    """One number of the patient's check-in cadence, by procedure."""
-    return case(
-        {name: getattr(p.check_in, field) for name, p in protocols.items()},
-        value=Patient.procedure,
-    )
+def _visit_days(protocols: dict[str, Any]) -> Select[tuple[int, str]]:
+    """Per patient, the post-operative days of the visits and scans of the current
+    episode that their protocol asks a check-in before (cancelled ones ask
+    nothing), as a JSON array.
 
-
-def _days_by_week(
-    in_summary: tuple[Any, ...], protocols: dict[str, Any]
-) -> tuple[dict[int, int], dict[int, int]]:
-    """Per post-operative week: the patients with a check-in, and the days with a
-    check-in that was asked.
-
-    recovery.domain.checkins.asked_days in SQL (test_cohort_summary.py holds the
-    two together), in two disjoint counts: the protocol's daily and weekly days,
-    counted with the patients in one pass over the check-ins; and the other days
-    before a visit or scan of the current episode, found from those items through
-    the check-ins' index (a correlated EXISTS per check-in took 20 s on
-    PostgreSQL at 1,000,000).
+    Apart from the check-ins' query: as a subquery there, PostgreSQL's estimate
+    of the whole went over its JIT threshold, and compiling cost 50 ms a view.
     """
-    daily, weekly = (
-        _cadence("daily_until", protocols),
-        _cadence("weekly_until", protocols),
-    )
-
-    def regular(day: Any) -> ColumnElement[bool]:
-        return or_(
-            day <= daily,
-            and_(day >= daily + 7, day <= weekly, (day - daily) % 7 == 0),
-        )
-
-    log_day = _days(_log_date(), Patient.surgery_date)
-    days = (
-        select(
-            SymptomLog.patient_id.label("patient_id"),
-            log_day.label("day"),
-            (log_day // 7).label("week"),
-            case((regular(log_day), 1), else_=0).label("asked"),
-        )
-        .join(Patient, Patient.id == SymptomLog.patient_id)
-        .join(User, User.id == Patient.user_id)
-        .where(*in_summary)
-        .distinct()
-        .subquery()
-    )
-    patients: dict[int, int] = {}
-    made: Counter[int] = Counter()
-    for week, n, asked in db.session.execute(
-        select(
-            days.c.week, func.count(distinct(days.c.patient_id)), func.sum(days.c.asked)
-        ).group_by(days.c.week)
-    ):
-        patients[int(week)] = int(n)
-        made[int(week)] += int(asked)
-    before = _before_visits(protocols, in_summary, regular).distinct().subquery()
-    for week, n in db.session.execute(
-        select(before.c.week, func.count()).group_by(before.c.week)
-    ):
-        made[int(week)] += int(n)
-    return patients, dict(made)
-
-
-def _before_visits(
-    protocols: dict[str, Any], in_summary: tuple[Any, ...], regular: Any
-) -> Select[Any]:
-    """(patient, day, week) of check-ins on the days before a visit or scan that
-    the daily and weekly cadence does not already ask. Joined by a range of the
-    items' or the check-ins' index: a join on the patient alone read every
-    item of the patient per check-in (minutes on PostgreSQL)."""
-    event, log = TimelineEvent, SymptomLog
-    log_day = _days(_log_date(), Patient.surgery_date)
-    before = _cadence("days_before", protocols)
-    # A constant bound too, so that the index range has both ends.
-    widest = max(p.check_in.days_before for p in protocols.values())
-    kind = or_(
+    event = TimelineEvent
+    # One test per distinct list of kinds, not per protocol (most share theirs):
+    # it runs on each of 260,000 items (0.13 s -> 0.09 s of SQLite's time).
+    procedures: dict[tuple[str, ...], list[str]] = {}
+    for name, protocol in protocols.items():
+        kinds = tuple(sorted(protocol.check_in.before_kinds))
+        procedures.setdefault(kinds, []).append(name)
+    asks_before = or_(
         *(
-            and_(Patient.procedure == name, event.kind.in_(p.check_in.before_kinds))
-            for name, p in protocols.items()
+            and_(Patient.procedure.in_(names), event.kind.in_(kinds))
+            for kinds, names in procedures.items()
         )
     )
     return (
-        select(log.patient_id, log_day.label("day"), (log_day // 7).label("week"))
-        .select_from(log)
-        .join(Patient, Patient.id == log.patient_id)
-        .join(User, User.id == Patient.user_id)
+        select(Patient.id, _json_array(_days(event.start_date, Patient.surgery_date)))
         .join(
             event,
             and_(
-                event.patient_id == log.patient_id,
-                # The item is 1 to days_before days after the check-in's day:
-                # a range of the (patient_id, start_date) index per check-in
-                # (PostgreSQL's plan), or of (patient_id, recorded_at) per item
-                # (SQLite's), whichever side the database starts from.
-                event.start_date > _log_date(),
-                event.start_date <= _plus_days(_log_date(), widest),
-                event.start_date <= _plus_days(_log_date(), before),
-                log.recorded_at >= _utc_midnight(event.start_date, widest),
-                log.recorded_at < _utc_midnight(event.start_date, 0),
+                event.patient_id == Patient.id,
+                # A range of the (patient_id, start_date) index.
+                event.start_date < _plus_days(Patient.surgery_date, SUMMARY_DAYS + 7),
             ),
         )
         .where(
-            *in_summary,
             event.episode == Patient.episode,
             event.status != "cancelled",
-            kind,
-            ~regular(log_day),
+            asks_before,
         )
+        .group_by(Patient.id)
     )
 
 
-def _plus_days(day: Any, days: Any) -> ColumnElement[Any]:
-    """A SQL date `days` days after the date `day`."""
-    if db.engine.dialect.name == "sqlite":
-        return func.date(day, func.printf("+%d days", days))
-    return cast(day + days, Date)
+def _check_ins(cohort: Cohort) -> ColumnElement[str | None]:
+    """The patient's check-ins made in a summarised week that is over (this
+    week's are not all in yet), as a JSON array of one number each: back pain *
+    SUMMARY_DAYS + the post-operative day, which is under SUMMARY_DAYS.
 
-
-def _utc_midnight(day: Any, days_before: int) -> ColumnElement[Any]:
-    """The start of the UTC day `days_before` days before the date `day`, to
-    compare with a stored instant (its index stays usable)."""
-    if db.engine.dialect.name == "sqlite":
-        # Instants are stored as 'YYYY-MM-DD HH:MM:SS...' in UTC: a date compares.
-        return func.date(day, f"-{days_before} days")
-    # The session's timezone is UTC (recovery/engine.py): a date is its midnight.
-    return cast(day - days_before, Date)
+    A range of the check-ins' index, which holds the score: no table row, no
+    sort. One number rather than a pair per check-in halves the arrays to build
+    and decode (about 0.6 s -> 0.35 s on PostgreSQL at 1,000,000 check-ins,
+    bench/cohort.py).
+    """
+    weeks_over = _days(cohort.day(), Patient.surgery_date) // 7
+    # One upper bound, so that it bounds the index range: SQLite tests a second
+    # one on every check-in (0.42 s -> 0.25 s of its time without).
+    weeks = case((weeks_over > SUMMARY_WEEKS, SUMMARY_WEEKS), else_=weeks_over)
+    return (
+        select(_json_array(SymptomLog.back_pain * SUMMARY_DAYS + _check_in_day()))
+        .where(
+            SymptomLog.patient_id == Patient.id,
+            SymptomLog.recorded_at >= _plus_days(Patient.surgery_date, 0),
+            SymptomLog.recorded_at < _plus_days(Patient.surgery_date, 7 * weeks),
+        )
+        .scalar_subquery()
+    )

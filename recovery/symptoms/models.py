@@ -22,7 +22,18 @@ class SymptomLog(db.Model):
 
     __tablename__ = "symptom_logs"
     __table_args__ = (
-        Index("ix_symptom_logs_patient_recorded", "patient_id", "recorded_at"),
+        # A patient's check-ins in time order, ties by id (how the latest score
+        # is read), holding the back pain score too: the cohort summary reads
+        # the first 26 weeks of 1,000,000 check-ins from the index alone, no
+        # table row (SQLite 0.5 s -> 0.25 s, PostgreSQL 0.48 s -> 0.32 s;
+        # bench/cohort.py).
+        Index(
+            "ix_symptom_logs_patient_recorded_pain",
+            "patient_id",
+            "recorded_at",
+            "id",
+            "back_pain",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
