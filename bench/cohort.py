@@ -428,9 +428,9 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=40)
     parser.add_argument(
         "--postgres",
-        default=os.environ.get(
-            "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-        ),
+        default=os.environ.get("BENCH_POSTGRES_URL"),
+        help="PostgreSQL URL (its schema is dropped); default: a database of its "
+        "own, recovery_bench, on 127.0.0.1",
     )
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--sqlite", help="the SQLite file (default: a new one)")
@@ -443,7 +443,9 @@ def main() -> None:
     sqlite = args.sqlite or f"{tempfile.mkdtemp(prefix='recovery-bench-')}/cohort.db"
     urls = [f"sqlite:///{os.path.abspath(sqlite)}"]
     if not args.no_postgres:
-        urls.append(args.postgres)
+        from bench.load import create_database
+
+        urls.append(args.postgres or create_database("recovery_bench"))
     results = [
         run(url, args.patients, args.logs_per_patient, args.samples, args.reuse)
         for url in urls
