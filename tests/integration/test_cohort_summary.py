@@ -259,7 +259,7 @@ def test_a_check_in_at_the_last_instant_of_a_utc_day_counts_on_that_day(
     )
     with app.test_request_context():
         patient = db.session.get(Patient, account.patient_id)
-        recompute_timeline(patient)
+        recompute_timeline(patient, utcnow())
         midnight = datetime.combine(patient.surgery_date, datetime.min.time(), UTC)
         db.session.add(
             SymptomLog(
