@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, exists, false, func, insert, select
+from sqlalchemy import exists, insert, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from recovery.audit.services import record
@@ -78,19 +78,6 @@ def open_conversation(patient: Patient) -> Conversation | None:
         .order_by(Conversation.id.desc())
         .limit(1)
     )
-
-
-def has_unread_reply(patient: Patient) -> ColumnElement[bool]:
-    """Whether the care team wrote since the patient's side last opened the open
-    conversation: SQL, for a query that asks more at once (the home page)."""
-    unread = (
-        select(Conversation.unread_by_patient)
-        .where(Conversation.patient_id == patient.id, Conversation.status == "open")
-        .order_by(Conversation.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    return func.coalesce(unread, false())
 
 
 class MessageError(ValueError):
