@@ -71,7 +71,7 @@ def json_loads(text: str | bytes) -> Any:
     copied, so no caller can change what another reads. Measured again for issue
     21 (callgrind, bench clinic, once the home page made 6 queries): without it
     the home page runs 4 % more instructions (41.0 M against 39.3 M a request),
-    and its throughput is already short of half of /account's.
+    and its throughput floor (half of /account's) has no such margin to spare.
     """
     if len(text) <= 1024 and text[:1] in ("[", b"["):
         values = json_list(text)
