@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date, format_datetime
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import force_locale, get_locale
@@ -82,9 +83,9 @@ def language_of(code: str | None) -> Iterator[None]:
         yield
 
 
-def _pattern(style: str) -> str:
+def _pattern(style: str, locale: Locale | None) -> str:
     patterns = DATE_PATTERNS[style]
-    return patterns.get(current_language(), patterns["en"])
+    return patterns.get(locale.language if locale is not None else "en", patterns["en"])
 
 
 def format_day(value: date | datetime | None, style: str = "date") -> str:
@@ -93,7 +94,8 @@ def format_day(value: date | datetime | None, style: str = "date") -> str:
         return ""
     if isinstance(value, datetime):
         value = value.date()
-    return format_date(value, _pattern(style), locale=get_locale())
+    locale = get_locale()  # once: a page formats a dozen dates
+    return format_date(value, _pattern(style, locale), locale=locale)
 
 
 def local_time(
@@ -103,8 +105,9 @@ def local_time(
     if instant is None:
         return ""
     zone = ZoneInfo(timezone or "UTC")
+    locale = get_locale()
     return format_datetime(
-        instant.astimezone(zone), _pattern(style), tzinfo=zone, locale=get_locale()
+        instant.astimezone(zone), _pattern(style, locale), tzinfo=zone, locale=locale
     )
 
 

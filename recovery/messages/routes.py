@@ -265,14 +265,6 @@ def message_time(value: datetime) -> str:
 
 
 @bp.app_template_global()
-def unread_reply(patient: Patient) -> bool:
-    """For the patient's home page: the care team wrote since the patient's side
-    last opened the conversation."""
-    conversation = open_conversation(patient)
-    return bool(conversation and conversation.unread_by_patient)
-
-
-@bp.app_template_global()
 def message_author(message: Any, patient: Patient) -> str:
     """Who wrote a message, as the thread shows it."""
     if message.author is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -50,6 +51,7 @@ from recovery.patients.services import (
     change_patient,
     duplicates,
     enrol_patient,
+    home_state,
 )
 from recovery.roles import roles_required
 from recovery.symptoms.services import (
@@ -78,7 +80,24 @@ bp = Blueprint("patients", __name__, url_prefix="/patients")
 def home() -> str:
     """The patient's own page."""
     patient = own_patient(current_user, "view_home")
-    page = _render_patient("patients/home.html", patient)
+    now = utcnow()
+    today = local_today(patient.user.timezone, now)
+    # One query for the page's yes/no questions; the urgent alerts themselves
+    # are read only when there are some.
+    state = home_state(patient, today, now)
+    page = _render_patient(
+        "patients/home.html",
+        patient,
+        now,
+        today,
+        checked_in=state.checked_in,
+        unread_reply=state.unread_reply,
+        banner=urgent_banner(patient, now) if state.urgent else [],
+        check_in_asked=check_in_asked_on(patient, today),
+        odi_due=due_questionnaire(patient, today),
+        advice=urgent_advice(patient),
+        signs=urgent_signs_for_reader(),
+    )
     db.session.commit()
     return page
 
@@ -275,7 +294,7 @@ def enrolment_body(form: MultiDict[str, str]) -> dict[str, Any]:
 def detail(patient_id: int) -> str:
     """One patient's record, for their care team."""
     patient = get_patient_for(current_user, patient_id, "view_patient")
-    page = _render_patient("patients/detail.html", patient)
+    page = _render_detail(patient)
     db.session.commit()
     return page
 
@@ -288,7 +307,7 @@ def change_phone(patient_id: int) -> Response | tuple[str, int]:
     form = PhoneForm()
     if not form.validate_on_submit():
         # The page again, the number as typed and the reason beside it.
-        page = _render_patient("patients/detail.html", patient, phone_form=form)
+        page = _render_detail(patient, form)
         db.session.commit()
         return page, 400
     change_patient(patient, {"phone": form.phone.data or ""}, utcnow())
@@ -297,36 +316,39 @@ def change_phone(patient_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("patients.detail", patient_id=patient_id))
 
 
-def _render_patient(
-    template: str, patient: Patient, phone_form: PhoneForm | None = None
-) -> str:
-    """The page on the patient's own today; the view commits after it."""
+def _render_detail(patient: Patient, phone_form: PhoneForm | None = None) -> str:
+    """The staff view of the record: its alerts, check-ins and notes too."""
     now = utcnow()
     today = local_today(patient.user.timezone, now)
-    staff_view = template == "patients/detail.html"
+    return _render_patient(
+        "patients/detail.html",
+        patient,
+        now,
+        today,
+        checked_in=checked_in_on(patient, today),
+        trend=trend_data(patient),
+        alerts=patient_alerts(patient),
+        notes=patient_notes(patient),
+        note_form=NoteForm(),
+        phone_form=phone_form or PhoneForm(phone=patient.phone),
+        note_window=EDIT_WINDOW,
+    )
+
+
+def _render_patient(
+    template: str, patient: Patient, now: datetime, today: date, **page: Any
+) -> str:
+    """A page of the record on the patient's own today; the view commits after it."""
     return render_template(
         template,
         patient=patient,
         day=post_op_day(patient.surgery_date, today),
         today=today,
+        now=now,
         phase=PHASE_NAMES[phase_of(patient, today)],
         view=timeline_view(patient, today, current_language()),
         complete_form=CompleteForm(),
-        checked_in=checked_in_on(patient, today),
-        check_in_asked=check_in_asked_on(patient, today),
-        odi_due=due_questionnaire(patient, today),
-        trend=trend_data(patient) if staff_view else None,
-        alerts=patient_alerts(patient) if staff_view else [],
-        notes=patient_notes(patient) if staff_view else [],
-        note_form=NoteForm() if staff_view else None,
-        phone_form=(phone_form or PhoneForm(phone=patient.phone))
-        if staff_view
-        else None,
-        now=now,
-        note_window=EDIT_WINDOW,
-        banner=[] if staff_view else urgent_banner(patient, now),
-        advice=urgent_advice(patient),
-        signs=urgent_signs_for_reader(),
+        **page,
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from flask_babel import gettext as _
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Exists, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from recovery.audit.services import record
@@ -301,25 +301,34 @@ def alerts_of_check_in(log: SymptomLog) -> list[Alert]:
     )
 
 
+def _in_urgent_banner(patient: Patient, now: datetime) -> ColumnElement[bool]:
+    since = now - timedelta(days=1)
+    return and_(
+        Alert.patient_id == patient.id,
+        Alert.severity == "urgent",
+        or_(
+            Alert.status == "open",
+            (Alert.status == "acknowledged") & (Alert.acknowledged_at >= since),
+        ),
+    )
+
+
 def urgent_banner(patient: Patient, now: datetime) -> list[Alert]:
     """The patient's urgent alerts to keep in sight on their home page: every one
     still open, and those acknowledged in the last day (to say who did, when)."""
-    since = now - timedelta(days=1)
     return list(
         db.session.scalars(
             select(Alert)
-            .where(
-                Alert.patient_id == patient.id,
-                Alert.severity == "urgent",
-                or_(
-                    Alert.status == "open",
-                    (Alert.status == "acknowledged") & (Alert.acknowledged_at >= since),
-                ),
-            )
+            .where(_in_urgent_banner(patient, now))
             .order_by(Alert.status != "open", Alert.id.desc())
             .limit(10)
         )
     )
+
+
+def has_urgent_banner(patient: Patient, now: datetime) -> Exists:
+    """EXISTS: an alert for urgent_banner (for a query that asks more at once)."""
+    return exists().where(_in_urgent_banner(patient, now))
 
 
 def symptom_logs(
@@ -340,17 +349,16 @@ def symptom_logs(
 
 def checked_in_on(patient: Patient, day: date) -> bool:
     """Whether the patient sent a check-in on this day of their own calendar."""
+    return bool(db.session.scalar(select(has_checked_in_on(patient, day))))
+
+
+def has_checked_in_on(patient: Patient, day: date) -> Exists:
+    """EXISTS: a check-in on this day of the patient's calendar (checked_in_on)."""
     start, end = local_day_bounds(patient.user.timezone, day)
-    return bool(
-        db.session.scalar(
-            select(
-                exists().where(
-                    SymptomLog.patient_id == patient.id,
-                    SymptomLog.recorded_at >= start,
-                    SymptomLog.recorded_at < end,
-                )
-            )
-        )
+    return exists().where(
+        SymptomLog.patient_id == patient.id,
+        SymptomLog.recorded_at >= start,
+        SymptomLog.recorded_at < end,
     )
 
 
