@@ -159,6 +159,13 @@ class _SentMarker:
     PostgreSQL the lines do not wait for the disk (synchronous_commit off): a
     database crash could forget the last ones, which means a repeated reminder,
     never a lost one.
+
+    Measured against the plain way (an SQLAlchemy connection, INSERT and commit
+    per message, synchronous_commit on), bench/reminders.py on a quiet machine,
+    one dispatcher: PostgreSQL 3,280-3,546 sent/s against 872-1,267, SQLite
+    7,404-7,522 against 5,595-6,024 (50,000 and 100,000 due). The plain way
+    falls to about APScheduler's own rate on PostgreSQL; this one is needed to
+    come near issue 21's floor of 5x (2.7-4.1x today, see the closing note).
     """
 
     def __init__(self, token: str, now: datetime) -> None:
