@@ -25,7 +25,6 @@ from recovery.domain.languages import SOURCE_LANGUAGE
 from recovery.domain.plan import Plan
 from recovery.domain.protocol import Education, Protocol, load_protocols
 from recovery.domain.questionnaire import load_odi
-from recovery.domain.reminders import ReminderEvent, event_window
 from recovery.domain.timeline import (
     FINAL_STATUSES,
     OPEN_STATUSES,
@@ -50,8 +49,7 @@ from recovery.extensions import db
 from recovery.i18n import current_language, stored_text, text_in, word
 from recovery.orm import json_list, json_value
 from recovery.patients.models import Patient, bump_versions
-from recovery.reminders.planning import KnownEvents, replan_reminders
-from recovery.reminders.planning import horizon as reminder_horizon
+from recovery.reminders.planning import replan_reminders
 from recovery.timeline import texts
 from recovery.timeline.models import RADIATION_SESSION_SQL, TimelineEvent
 from recovery.zones import local_today
@@ -207,7 +205,6 @@ def recompute_timelines(
     cancels: list[int] = []
     audits: list[dict[str, Any]] = []
     results: dict[int, TimelineChanges] = {}
-    planned_by: dict[int, list[PlannedEvent]] = {}
     for patient in patients:
         protocol = protocol_for(patient)
         rows = stored[patient.id]
@@ -228,7 +225,7 @@ def recompute_timelines(
                 )
                 for r in rows.values()
             ),
-            planned_by.setdefault(patient.id, planned_events(patient, protocol)),
+            planned_events(patient, protocol),
         )
         results[patient.id] = changes
         for event in changes.added:
@@ -290,7 +287,7 @@ def recompute_timelines(
     bump_versions(p.id for p in patients if not results[p.id].is_empty)
     # Reminders follow the timeline in the same transaction.
     changed = [p for p in patients if not results[p.id].is_empty]
-    replan_reminders(changed, now, _events_after(changed, stored, planned_by, now))
+    replan_reminders(changed, now)
     return results
 
 
@@ -305,89 +302,6 @@ def planned_events(patient: Patient, protocol: Protocol) -> list[PlannedEvent]:
         return events
     prefix = f"e{patient.episode}/"
     return [event._replace(key=prefix + event.key) for event in events]
-
-
-def _events_after(
-    patients: Sequence[Patient],
-    stored: dict[int, dict[str, Any]],
-    planned_by: dict[int, list[PlannedEvent]],
-    now: datetime,
-) -> KnownEvents:
-    """Each changed patient's events as they now stand, for the reminder planner."""
-    first, last = event_window(now, reminder_horizon())
-    added = [
-        (p.id, event.key)
-        for p in patients
-        for event in planned_by[p.id]
-        if event.key not in stored[p.id] and first <= event.start_date <= last
-    ]
-    new_ids: dict[tuple[int, str], int] = {}
-    if added:
-        wanted = {pid for pid, _ in added}
-        new_ids = {
-            (row.patient_id, row.key): row.id
-            for row in db.session.execute(
-                select(
-                    TimelineEvent.id, TimelineEvent.patient_id, TimelineEvent.key
-                ).where(TimelineEvent.patient_id.in_(wanted))
-            )
-        }
-    known: KnownEvents = {}
-    for patient in patients:
-        rows = stored[patient.id]
-        events = []
-        for event in planned_by[patient.id]:
-            if not first <= event.start_date <= last:
-                continue  # no reminder of it falls in the horizon
-            row = rows.get(event.key)
-            if row is None:
-                status, event_id = "upcoming", new_ids[(patient.id, event.key)]
-            elif row.overridden or row.status == "done":
-                # Untouched by recompute: its stored dates and status stand.
-                status, event_id = row.status, row.id
-                event = event._replace(start_date=row.start_date, title=row.title)
-            else:
-                status = (
-                    "upcoming" if row.status in ("missed", "cancelled") else row.status
-                )
-                event_id = row.id
-            events.append(
-                (
-                    event_id,
-                    ReminderEvent(
-                        event.key,
-                        event.kind,
-                        event.title,
-                        event.start_date,
-                        status,
-                        event.reminders,
-                    ),
-                )
-            )
-        planned_keys = {event.key for event in planned_by[patient.id]}
-        for key, row in rows.items():
-            # A clinician's event the plan no longer has: it stays, with its reminders.
-            if (
-                key not in planned_keys
-                and row.overridden
-                and row.status != "cancelled"
-                and first <= row.start_date <= last
-            ):
-                events.append(
-                    (
-                        row.id,
-                        ReminderEvent(
-                            key,
-                            row.kind,
-                            row.title,
-                            row.start_date,
-                            row.status,
-                            json_list(row.reminder_rules),
-                        ),
-                    )
-                )
-        known[patient.id] = events
-    return known
 
 
 def _forget_loaded_events(patient_ids: set[int]) -> None:
