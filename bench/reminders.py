@@ -3,13 +3,13 @@
 Run: .venv/bin/python bench/reminders.py [--sizes 50000 100000] [--postgres URL]
 
 For each N and database: N due reminders sent by `dispatch_due` (one dispatcher, as the
-scheduler runs it; `--workers N` for more side by side) through a null channel, beside
-the same N sent the way APScheduler offers on its own (one date job per reminder in a
-SQLAlchemyJobStore on the same database, run by a BackgroundScheduler). Floor: at least
-5x APScheduler's figure at each N (issue 21), and flat as N grows. The null channel
-stands for an outside service, so each message is journaled as sent before the next (a
-dispatcher killed mid-batch repeats at most one); a second line gives the in-app
-channel, whose delivery is the row itself. Also prints the planner's rate.
+scheduler runs it) through a null channel, beside the same N sent the way APScheduler
+offers on its own (one date job per reminder in a SQLAlchemyJobStore on the same
+database, run by a BackgroundScheduler). Floor: at least 5x APScheduler's figure at each
+N (issue 21), and flat as N grows. The null channel stands for an outside service, so
+each message is journaled as sent before the next (a dispatcher killed mid-batch repeats
+at most one); a second line gives the in-app channel, whose delivery is the row itself.
+Also prints the planner's rate.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def bench_planner() -> None:
     report("reminders", "planner", rate, "reminders/s", "(none)", None)
 
 
-def dispatch_rate(url: str, n: int, workers: int, in_app: bool = False) -> float:
+def dispatch_rate(url: str, n: int, in_app: bool = False) -> float:
     """Reminders per second through dispatch_due with a null channel.
 
     The null channel stands for an outside service (email) that costs nothing:
@@ -137,9 +137,7 @@ def dispatch_rate(url: str, n: int, workers: int, in_app: bool = False) -> float
         db.session.commit()
         null = InAppChannel() if in_app else NullChannel()
         began = time.perf_counter()
-        result = dispatch_due(
-            {"in_app": null, "email": null}, now, batch=500, workers=workers
-        )
+        result = dispatch_due({"in_app": null, "email": null}, now, batch=500)
         elapsed = time.perf_counter() - began
         assert result.sent == n, result
         db.session.remove()
@@ -203,12 +201,6 @@ def main() -> None:
         help="PostgreSQL URL (its schema is dropped); '' to skip; default: a "
         "database of its own, recovery_bench, on 127.0.0.1",
     )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=1,
-        help="dispatchers side by side (dispatch_due(workers=N)); the scheduler runs 1",
-    )
     args = parser.parse_args()
     if args.postgres is None:
         from bench.load import create_database
@@ -224,8 +216,8 @@ def main() -> None:
     )
     for name, url in databases:
         for n in args.sizes:
-            ours = dispatch_rate(url, n, args.workers)
-            inbox = dispatch_rate(url, n, args.workers, in_app=True)
+            ours = dispatch_rate(url, n)
+            inbox = dispatch_rate(url, n, in_app=True)
             theirs = apscheduler_rate(url, n)
             ratio = ours / theirs
             verdict = "met" if ratio >= FLOOR else "NOT met"

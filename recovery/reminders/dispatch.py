@@ -11,7 +11,6 @@ over.
 from __future__ import annotations
 
 import secrets
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -367,43 +366,16 @@ def _send_each(
 
 
 def dispatch_due(
-    channels: Mapping[str, Channel],
-    now: datetime,
-    batch: int = 200,
-    workers: int = 1,
+    channels: Mapping[str, Channel], now: datetime, batch: int = 200
 ) -> DispatchResult:
     """One pass: expire the long overdue, then claim and send until nothing is due.
 
-    With several workers, each is a dispatcher of its own (its own session and
-    claims), as several scheduler processes would be: sending is mostly waiting on
-    the mail server or the database, so they overlap.
+    Several dispatchers may run at once (several scheduler processes): each
+    claims its own rows, so none sends a reminder another has claimed.
     """
     result = DispatchResult(expired=expire_overdue(now))
     drop_stale_lines()
-    if workers <= 1:
-        _dispatch_loop(channels, now, batch, result)
-        return result
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    results = [DispatchResult() for _ in range(workers)]
-
-    def work(mine: DispatchResult) -> None:
-        with app.app_context():
-            try:
-                _dispatch_loop(channels, now, batch, mine)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=work, args=(r,)) for r in results]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for part in results:
-        result.sent += part.sent
-        result.retried += part.retried
-        result.failed += part.failed
-        result.skipped += part.skipped
-        result.errors.extend(part.errors)
+    _dispatch_loop(channels, now, batch, result)
     return result
 
 

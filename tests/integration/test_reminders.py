@@ -550,14 +550,27 @@ def test_preferences_page_validates_and_replans(app, radiation_patient):
     )
 
 
-def test_dispatch_with_several_workers_sends_each_once(app, make_user):
+def test_several_dispatchers_at_once_send_each_reminder_once(app, make_user):
+    # As several scheduler processes would: each its own session and claims.
     user = make_user("clinician")
     now = datetime(2026, 11, 26, 12, tzinfo=UTC)
     add_due(app, user, 300, now)
-    with app.app_context():
-        channel = Counting()
-        result = dispatch_due(both(channel), now, batch=20, workers=3)
-    assert result.sent == 300
+    channel = Counting()
+    sent: list[int] = []
+
+    def dispatcher() -> None:
+        with app.app_context():
+            try:
+                sent.append(dispatch_due(both(channel), now, batch=20).sent)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=dispatcher) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(sent) == 300 and len(sent) == 3
     assert len(channel.sent) == 300 and set(channel.sent.values()) == {1}
 
 
