@@ -6,9 +6,10 @@ catalogues under recovery/translations (pybabel, see the Makefile).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -149,12 +150,62 @@ BAND_WORDS = {
 }
 
 
+# The plan's codes (recovery/domain/plan.py), as the plan summary names them.
+PROCEDURE_WORDS = {
+    "biopsy": _l("Biopsy"),
+    "minimally_invasive_removal": _l("Minimally invasive removal"),
+    "partial_laminectomy": _l("Partial laminectomy"),
+    "full_laminectomy": _l("Full laminectomy"),
+    "open_resection": _l("Open resection"),
+}
+LOCATION_WORDS = {
+    "intramedullary": _l("Intramedullary"),
+    "intradural_extramedullary": _l("Intradural extramedullary"),
+    "epidural": _l("Epidural"),
+}
+MALIGNANCY_WORDS = {
+    "benign": _l("benign"),
+    "malignant": _l("malignant"),
+    "unknown": _l("unknown"),
+}
+ORIGIN_WORDS = {
+    "primary": _l("primary"),
+    "metastatic": _l("metastatic"),
+    "unknown": _l("origin unknown"),
+}
+WORD_TABLES = {
+    "status": STATUS_WORDS,
+    "role": ROLE_WORDS,
+    "band": BAND_WORDS,
+    "procedure": PROCEDURE_WORDS,
+    "location": LOCATION_WORDS,
+    "malignancy": MALIGNANCY_WORDS,
+    "origin": ORIGIN_WORDS,
+}
+# A procedure or location a clinic's protocol adds reads as words until translated.
+_SPELLED_OUT = frozenset({"procedure", "location"})
+
+
 def word(code: str | None, table: str = "status") -> str:
-    """A code of the app ("due", "clinician") in the page's language."""
+    """A code of the app ("due", "clinician") in the page's language.
+
+    Only the word shown is looked up in the catalogue.
+    """
     if code is None:
         return ""
-    words = {"status": STATUS_WORDS, "role": ROLE_WORDS, "band": BAND_WORDS}[table]
-    return str(words.get(code, code))
+    return str(_word(code, table))
+
+
+def labelled(codes: Iterable[str], table: str) -> list[tuple[str, Any]]:
+    """A select's choices: each code with its word, translated when rendered."""
+    return [(code, _word(code, table)) for code in codes]
+
+
+def _word(code: str, table: str) -> Any:
+    found = WORD_TABLES[table].get(code)
+    if found is not None:
+        return found
+    return code.replace("_", " ").capitalize() if table in _SPELLED_OUT else code
 
 
 # Protocol texts: here, not in the timeline feature, because pages (timeline),

@@ -38,6 +38,7 @@ from recovery.domain.cohort import weekly_chart
 from recovery.domain.plan import MALIGNANCIES, PROCEDURES, TUMOR_LOCATIONS
 from recovery.errors import flatten_fields
 from recovery.extensions import db
+from recovery.i18n import labelled
 from recovery.orm import utcnow
 from recovery.patients.services import active_staff
 from recovery.reminders.services import reminders_needing_attention
@@ -76,15 +77,11 @@ def _choices() -> dict[str, Any]:
     clinicians, _ = active_staff()
     return {
         "phases": PHASE_NAMES,
-        "procedures": _labelled(PROCEDURES),
-        "locations": _labelled(TUMOR_LOCATIONS),
-        "malignancies": _labelled(MALIGNANCIES),
+        "procedures": labelled(PROCEDURES, "procedure"),
+        "locations": labelled(TUMOR_LOCATIONS, "location"),
+        "malignancies": labelled(MALIGNANCIES, "malignancy"),
         "clinicians": clinicians,
     }
-
-
-def _labelled(values: tuple[str, ...]) -> list[tuple[str, str]]:
-    return [(value, value.replace("_", " ").capitalize()) for value in values]
 
 
 @bp.app_template_filter("phase_label")

@@ -35,6 +35,7 @@ from recovery.domain.plan import (
     TUMOR_LOCATIONS,
     surgery_date_problem,
 )
+from recovery.i18n import labelled
 from recovery.validation import BoundedIntegerField, in_date_range
 
 
@@ -125,8 +126,8 @@ class PlanForm(FlaskForm):
                 raise ValidationError(problem)
 
 
-def _choices(values: tuple[str, ...]) -> list[SelectChoice]:
-    return [SelectChoice(v, v.replace("_", " ").capitalize()) for v in values]
+def _choices(values: tuple[str, ...], table: str) -> list[SelectChoice]:
+    return [SelectChoice(code, label) for code, label in labelled(values, table)]
 
 
 class ChangePlanForm(PlanForm):
@@ -136,11 +137,11 @@ class ChangePlanForm(PlanForm):
 
     procedure = SelectField(
         _l("Procedure"),
-        choices=_choices(PROCEDURES),
+        choices=_choices(PROCEDURES, "procedure"),
     )
     tumor_location = SelectField(
         _l("Tumor location"),
-        choices=_choices(TUMOR_LOCATIONS),
+        choices=_choices(TUMOR_LOCATIONS, "location"),
     )
     tumor_type = StringField(
         _l("Tumor type"),
@@ -148,9 +149,9 @@ class ChangePlanForm(PlanForm):
     )
     malignancy = SelectField(
         _l("Malignancy"),
-        choices=_choices(MALIGNANCIES),
+        choices=_choices(MALIGNANCIES, "malignancy"),
     )
-    origin = SelectField(_l("Origin"), choices=_choices(ORIGINS))
+    origin = SelectField(_l("Origin"), choices=_choices(ORIGINS, "origin"))
     clinician_id = SelectField(_l("Clinician"), coerce=int, validate_choice=True)
     coordinator_id = SelectField(_l("Coordinator"), coerce=int, validate_choice=True)
 
@@ -243,7 +244,7 @@ class RecurrenceForm(PlanForm):
     )
     procedure = SelectField(
         _l("Procedure of the new surgery"),
-        choices=[SelectChoice(p, p.replace("_", " ").capitalize()) for p in PROCEDURES],
+        choices=_choices(PROCEDURES, "procedure"),
         validators=[InputRequired(_l("Choose the procedure."))],
     )
     submit = SubmitField(_l("Start the new episode"))

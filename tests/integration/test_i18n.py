@@ -463,6 +463,15 @@ STAFF_PAGES = {
         "of your patients: overdue, then the next",
         "de sus pacientes: atrasados",
     ),
+    # The filter's labels, its choices and the table's headers.
+    "/cohorts/": ("Surgery from", "Cirugía desde"),
+    "/cohorts/?procedure=open_resection": (
+        ">Open resection</option>",
+        ">Resección abierta</option>",
+    ),
+    "/cohorts/?sort=name": (">Last check-in", ">Último control"),
+    # The plan form's choices.
+    "/timeline/{pid}/plan?": (">Intramedullary</option>", ">Intramedular</option>"),
 }
 
 
