@@ -35,7 +35,7 @@ from recovery.domain.reminders import (
 )
 from recovery.extensions import db
 from recovery.i18n import stored_text, text_in
-from recovery.notify.channels import Channel, Message, render_message
+from recovery.notify.channels import Channel, Message, render_messages
 from recovery.orm import json_list
 from recovery.patients.models import Patient
 from recovery.reminders.models import (
@@ -438,7 +438,7 @@ def load_messages(ids: Sequence[int]) -> list[Message]:
         .order_by(Reminder.send_at, Reminder.id)
     )
     public_url = current_app.config["PUBLIC_URL"]
-    return [render_message(_in_language(row), public_url) for row in rows]
+    return render_messages([_in_language(row) for row in rows], public_url)
 
 
 def _in_language(row: Any) -> Any:

@@ -52,6 +52,7 @@ def enrol(app, make_user, make_patient):
         browser = Browser(app.test_client())
         browser.login(account)
         browser.patient_id = account.patient_id  # type: ignore[attr-defined]
+        browser.user_id = account.id  # type: ignore[attr-defined]
         return browser
 
     return make
@@ -204,6 +205,39 @@ def test_a_reminder_names_the_event_in_the_persons_language(app, enrol):
             subjects[browser] = [m.subject for m in load_messages(ids)]
     assert any("Sesión de radioterapia 1 de 10" in s for s in subjects[spanish])
     assert any("Radiation session 1 of 10" in s for s in subjects[english])
+
+
+def test_one_batch_renders_each_message_in_its_readers_language(app, enrol):
+    spanish, english = enrol("es"), enrol("en")
+    with app.test_request_context():
+        ids = db.session.scalars(
+            select(Reminder.id).where(
+                Reminder.event_id.in_(
+                    [
+                        event(app, b.patient_id, "radiation:0").id
+                        for b in (spanish, english)
+                    ]
+                )
+            )
+        ).all()
+        # Dispatch loads a batch of mixed languages at once, in send order.
+        messages = load_messages(ids)
+        order = db.session.execute(
+            select(Reminder.id, Reminder.user_id)
+            .where(Reminder.id.in_(ids))
+            .order_by(Reminder.send_at, Reminder.id)
+        ).all()
+    assert [m.reminder_id for m in messages] == [row.id for row in order]
+    for message, row in zip(messages, order, strict=True):
+        # In the app the event's title; by email, without details, a plain notice.
+        title, notice = (
+            ("Sesión de radioterapia 1 de 10", "Un recordatorio de Recovery")
+            if row.user_id == spanish.user_id
+            else ("Radiation session 1 of 10", "A reminder from Recovery")
+        )
+        expected = title if message.channel == "in_app" else notice
+        assert expected in message.subject, message
+    assert {m.language for m in messages} == {"es", "en"}
 
 
 def _protocols_without(tmp_path: Path, line: str) -> Path:
