@@ -6,7 +6,7 @@ catalogues under recovery/translations (pybabel, see the Makefile).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import format_date, format_datetime
 from flask import Flask, current_app, g, has_request_context, request
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale, get_locale, get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -122,6 +122,25 @@ def day_word(day: date, today: date) -> str:
     if 1 < ahead < 7:
         return format_day(day, "weekday")
     return format_day(day, "weekday_short")
+
+
+def N_(text: str) -> str:
+    """Marks a msgid for the catalogue where it is kept, to be translated where
+    it is shown (Babel extracts N_ by default)."""
+    return text
+
+
+def bound_gettext() -> Callable[..., str]:
+    """gettext bound to the current language's catalogue, for code that
+    translates many strings in one language: Flask-Babel finds the catalogue
+    again on every call (a sixth of dispatch's time, bench/reminders.py)."""
+    translate = get_translations().ugettext
+
+    def gettext(text: str, **values: Any) -> str:
+        translated = translate(text)
+        return translated % values if values else translated
+
+    return gettext
 
 
 # Words of the app's own codes (statuses, roles), translated when shown.

@@ -1,12 +1,14 @@
 """What the models are built on: the declarative base with a constraint naming
-convention, the UTC column type, the JSON codec, json_value and the UTC clock."""
+convention, the UTC column type, the JSON codec, json_value, id lists and the UTC
+clock."""
 
 import json
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, MetaData
+from sqlalchemy import ColumnElement, DateTime, Dialect, MetaData, bindparam
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -89,6 +91,17 @@ def json_value(value: Any) -> Any:
     if isinstance(value, date | time):
         return value.isoformat()
     return value
+
+
+def among(column: Any, ids: Iterable[int]) -> ColumnElement[bool]:
+    """`column IN (ids)`, the ids written into the statement as numbers.
+
+    For the long id lists of batch work: psycopg reads a long statement's
+    placeholders again on every execution (3 ms for 500, three times per
+    dispatch batch: a tenth of dispatch's time on PostgreSQL, bench/reminders.py).
+    """
+    values = [int(value) for value in ids]  # numbers only: nothing else is spliced
+    return column.in_(bindparam(None, values, expanding=True, literal_execute=True))
 
 
 def utcnow() -> datetime:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from flask import current_app
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_mailman import EmailMultiAlternatives
 
-from recovery.i18n import format_day, language_of
+from recovery.i18n import N_, bound_gettext, format_day, language_of
 
 
 @dataclass(frozen=True)
@@ -92,19 +90,20 @@ def default_channels() -> dict[str, Channel]:
     return {"in_app": InAppChannel(), "email": EmailChannel()}
 
 
-# Subjects by rule, translated when a message is made, in its recipient's language.
+# Subjects by rule (msgids), translated when a message is made, in its recipient's
+# language.
 RULE_SUBJECTS = {
-    "check_in": _l("Time for your symptom check-in"),
-    "evening_before": _l("Tomorrow: %(title)s"),
-    "morning_of": _l("Today: %(title)s"),
-    "week_before": _l("In a week: %(title)s"),
-    "day_before": _l("Tomorrow: %(title)s"),
-    "when_due": _l("Due now: %(title)s"),
-    "again_after_2_days": _l("Still to do: %(title)s"),
-    "alert_urgent": _l("URGENT alert for a patient in your care team"),
-    "alert_warning": _l("A warning for a patient in your care team"),
-    "digest": _l("Your Recovery digest"),
-    "message": _l("New message in Recovery"),
+    "check_in": N_("Time for your symptom check-in"),
+    "evening_before": N_("Tomorrow: %(title)s"),
+    "morning_of": N_("Today: %(title)s"),
+    "week_before": N_("In a week: %(title)s"),
+    "day_before": N_("Tomorrow: %(title)s"),
+    "when_due": N_("Due now: %(title)s"),
+    "again_after_2_days": N_("Still to do: %(title)s"),
+    "alert_urgent": N_("URGENT alert for a patient in your care team"),
+    "alert_warning": N_("A warning for a patient in your care team"),
+    "digest": N_("Your Recovery digest"),
+    "message": N_("New message in Recovery"),
 }
 
 
@@ -121,13 +120,16 @@ def render_messages(rows: Sequence[Any], public_url: str) -> list[Message]:
     languages = {getattr(row, "language", None) or "" for row in rows}
     for language in sorted(languages):
         with language_of(language or None):
+            _ = bound_gettext()
             for row in rows:
                 if (getattr(row, "language", None) or "") == language:
-                    rendered[row.id] = _render_message(row, public_url, language)
+                    rendered[row.id] = _render_message(row, public_url, language, _)
     return [rendered[row.id] for row in rows]
 
 
-def _render_message(row: Any, public_url: str, language: str) -> Message:
+def _render_message(
+    row: Any, public_url: str, language: str, _: Callable[..., str]
+) -> Message:
     # Nothing to send for an event done or cancelled since, or a closed account.
     obsolete = not row.active or (
         row.event_status in ("done", "cancelled")
@@ -137,8 +139,9 @@ def _render_message(row: Any, public_url: str, language: str) -> Message:
     # gives them in the recipient's language, issue 20).
     title = row.title or ""
     link = ""
-    template = RULE_SUBJECTS.get(row.rule, _l("A reminder from Recovery"))
-    subject = str(template) % {"title": title}
+    subject = _(RULE_SUBJECTS.get(row.rule, "A reminder from Recovery")) % {
+        "title": title
+    }
     if row.rule == "digest":
         text = row.body or _("Open Recovery for today's overview.")
     elif row.rule == "message":
@@ -149,7 +152,7 @@ def _render_message(row: Any, public_url: str, language: str) -> Message:
         else:
             text = row.body
     elif row.rule.startswith("alert_"):
-        text = _alert_text(row)
+        text = _alert_text(row, _)
         if row.patient_id is not None:
             link = f"/patients/{row.patient_id}"
     elif row.rule == "check_in":
@@ -185,7 +188,7 @@ def _render_message(row: Any, public_url: str, language: str) -> Message:
     )
 
 
-def _alert_text(row: Any) -> str:
+def _alert_text(row: Any, _: Callable[..., str]) -> str:
     """An alert in the app: whom it is about, how to reach them, what they said."""
     who = (
         _("%(name)s (MRN %(mrn)s)", name=row.patient_name, mrn=row.patient_mrn)

@@ -36,7 +36,7 @@ from recovery.domain.reminders import (
 from recovery.extensions import db
 from recovery.i18n import stored_text, text_in
 from recovery.notify.channels import Channel, Message, render_messages
-from recovery.orm import json_list
+from recovery.orm import among, json_list
 from recovery.patients.models import Patient
 from recovery.reminders.models import (
     PENDING,
@@ -124,7 +124,7 @@ def claim(
         return token, None
     rows = db.session.execute(
         update(Reminder)
-        .where(Reminder.id.in_(ids), or_(pending, lapsed))
+        .where(among(Reminder.id, ids), or_(pending, lapsed))
         .values(
             status="sending",
             claim_token=token,
@@ -221,7 +221,7 @@ def fold_own(marker: _SentMarker) -> int:
         folded = db.session.execute(
             update(Reminder)
             .where(
-                Reminder.id.in_(marker.sent),
+                among(Reminder.id, marker.sent),
                 Reminder.claim_token == marker.token,
                 Reminder.status == "sending",
             )
@@ -434,7 +434,7 @@ def load_messages(ids: Sequence[int]) -> list[Message]:
         .outerjoin(Alert, Alert.id == Reminder.alert_id)
         .outerjoin(Patient, Patient.id == Alert.patient_id)
         .outerjoin(patient_user, patient_user.id == Patient.user_id)
-        .where(Reminder.id.in_(list(ids)))
+        .where(among(Reminder.id, ids))
         .order_by(Reminder.send_at, Reminder.id)
     )
     public_url = current_app.config["PUBLIC_URL"]
