@@ -23,7 +23,6 @@ from sqlalchemy import (
     and_,
     cast,
     delete,
-    or_,
     select,
     update,
 )
@@ -88,54 +87,64 @@ def claim(
 ) -> tuple[str, list[int] | None]:
     """Atomically take up to `limit` due reminders for this dispatcher.
 
-    Due means pending and due, or sending with a lapsed lease (a dispatcher died;
-    what it journaled as sent is recorded as sent here, not taken again).
-    PostgreSQL skips rows another dispatcher has locked; SQLite serialises writers,
-    and the status guard in the UPDATE keeps a row from being taken twice. Returns
-    None when nothing is due, an empty list when another dispatcher was faster.
+    Due means sending with a lapsed lease (a dispatcher died; what it journaled
+    as sent is recorded as sent here, not taken again), then pending and due.
+    Returns None when nothing is due, an empty list when another dispatcher was
+    faster.
     """
     held_for = lease() if held_for is None else held_for
     token = secrets.token_hex(8)
     pending = and_(PENDING, Reminder.send_at <= now)
     lapsed = and_(SENDING, Reminder.lease_until < now)
-    # Two lookups, each in its own small partial index, rather than one OR, which
-    # would scan the table on every batch and slow dispatch down as rows pile up.
-    ids: list[int] = []
-    for condition, order in (
-        (lapsed, Reminder.lease_until),
-        (pending, Reminder.send_at),
-    ):
-        if len(ids) >= limit:
-            break
-        found = db.session.scalars(
-            select(Reminder.id)
-            .where(condition)
-            .order_by(order, Reminder.id)
-            .limit(limit - len(ids))
-            .with_for_update(skip_locked=True)
-        ).all()
-        if condition is lapsed and found:
-            # A dead dispatcher's journaled messages went out: record, not resend.
-            sent = fold_journaled(found)
-            found = [rid for rid in found if rid not in sent]
-        ids += found
-    if not ids:
-        db.session.commit()
-        return token, None
-    rows = db.session.execute(
-        update(Reminder)
-        .where(among(Reminder.id, ids), or_(pending, lapsed))
-        .values(
-            status="sending",
-            claim_token=token,
-            lease_until=now + held_for,
-            attempts=Reminder.attempts + 1,
+    values = {
+        "status": "sending",
+        "claim_token": token,
+        "lease_until": now + held_for,
+        "attempts": Reminder.attempts + 1,
+    }
+
+    def take(which: Any, due: Any) -> list[int]:
+        # The guard repeats "due": of two dispatchers that chose the same rows,
+        # the second finds them taken once the first commits, on either database.
+        return list(
+            db.session.scalars(
+                update(Reminder)
+                .where(which, due)
+                .values(values)
+                .returning(Reminder.id),
+                execution_options={"synchronize_session": False},
+            )
         )
-        .returning(Reminder.id),
-        execution_options={"synchronize_session": False},
+
+    ids: list[int] = []
+    # Each lookup in its own small partial index: one OR would scan the table.
+    lapsed_ids = db.session.scalars(
+        select(Reminder.id)
+        .where(lapsed)
+        .order_by(Reminder.lease_until, Reminder.id)
+        .limit(limit)
     ).all()
+    if lapsed_ids:
+        sent = fold_journaled(lapsed_ids)
+        ids += take(
+            among(Reminder.id, [r for r in lapsed_ids if r not in sent]), lapsed
+        )
+    if len(ids) < limit:
+        # One statement chooses and takes: no id list goes back and forth.
+        chosen = (
+            select(Reminder.id)
+            .where(pending)
+            .order_by(Reminder.send_at, Reminder.id)
+            .limit(limit - len(ids))
+        )
+        ids += take(Reminder.id.in_(chosen.scalar_subquery()), pending)
+    nothing_due = (
+        not ids
+        and not lapsed_ids
+        and not db.session.scalar(select(select(Reminder.id).where(pending).exists()))
+    )
     db.session.commit()
-    return token, sorted(row.id for row in rows)
+    return token, None if nothing_due else sorted(ids)
 
 
 def _finish(rid: int, token: str, values: dict[str, Any]) -> None:
