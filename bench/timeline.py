@@ -4,7 +4,9 @@ Run: .venv/bin/python bench/timeline.py [--patients N] [--database-url URL]
 
 Prints figures with their targets, each as a ratio against a baseline measured in the
 same run. Targets (issue 3): >= 20,000 timelines built per second on one core, and a
-recompute of 10,000 stored patients in under 20 s on SQLite.
+recompute of 10,000 stored patients in under 20 s on SQLite; floor (issue 21): with
+every surgery moved, the recompute takes at most as long as the first build, on
+either database.
 """
 
 from __future__ import annotations
@@ -171,6 +173,8 @@ def bench_recompute(patients: int, database_url: str | None) -> None:
     # Scaled to 10,000 patients when a smaller clinic was asked for.
     scale = 10_000 / patients
     target = "met" if max(moved, same) * scale < 20 else "NOT met"
+    # Issue 21's floor: moving every surgery costs no more than the first build.
+    floor = "met" if moved <= first else "NOT met"
     print(f"recompute on {dialect}: {patients:,} patients, {events:,} events")
     print(f"  baseline, first build of every timeline: {first:6.1f} s  ({added})")
     print(
@@ -181,18 +185,25 @@ def bench_recompute(patients: int, database_url: str | None) -> None:
         f"  recompute, every surgery moved 7 days:   {moved:6.1f} s"
         f"  ({moved / first:.2f}x baseline; {changed})"
     )
-    print(
-        f"  target under 20 s for 10,000 patients: {target}"
-        + (f" (scaled x{scale:.1f} from {patients:,})" if patients != 10_000 else "")
-    )
+    print(f"  floor, every surgery moved <= 1.00x the first build: {floor}")
+    if dialect == "sqlite":  # issue 3's target was set on SQLite
+        print(
+            f"  target under 20 s for 10,000 patients: {target}"
+            + (
+                f" (scaled x{scale:.1f} from {patients:,})"
+                if patients != 10_000
+                else ""
+            )
+        )
     for label, seconds in (("unchanged", same), ("every surgery moved", moved)):
         report(
             "timeline",
             f"recompute {patients:,} patients, {label}, {dialect}",
             seconds,
             "s",
-            "< 20 s for 10,000",
-            seconds * scale < 20,
+            "<= the first build (issue 21)"
+            + ("; < 20 s for 10,000" if dialect == "sqlite" else ""),
+            seconds <= first and (dialect != "sqlite" or seconds * scale < 20),
             first,
             "first build of every timeline",
         )
