@@ -130,6 +130,20 @@ def N_(text: str) -> str:
     return text
 
 
+def catalogue() -> Any:
+    """The translations of the language in use, for templates.
+
+    Flask-Babel finds them again through several context lookups for each
+    string, and the patient's home page shows about sixty: kept on `g` with the
+    locale they are for, so a change of language (language_of) finds its own.
+    """
+    locale = get_locale()
+    kept = g.get("_catalogue")
+    if kept is None or kept[0] is not locale:
+        kept = g._catalogue = (locale, get_translations())
+    return kept[1]
+
+
 def bound_gettext() -> Callable[..., str]:
     """gettext bound to the current language's catalogue, for code that
     translates many strings in one language: Flask-Babel finds the catalogue
@@ -143,54 +157,54 @@ def bound_gettext() -> Callable[..., str]:
     return gettext
 
 
-# Words of the app's own codes (statuses, roles), translated when shown.
+# Words of the app's own codes (statuses, roles): msgids, translated when shown.
 STATUS_WORDS = {
-    "upcoming": _l("upcoming"),
-    "due": _l("due"),
-    "done": _l("done"),
-    "missed": _l("missed"),
-    "cancelled": _l("cancelled"),
+    "upcoming": N_("upcoming"),
+    "due": N_("due"),
+    "done": N_("done"),
+    "missed": N_("missed"),
+    "cancelled": N_("cancelled"),
 }
 ROLE_WORDS = {
-    "patient": _l("patient"),
-    "caregiver": _l("caregiver"),
-    "coordinator": _l("coordinator"),
-    "clinician": _l("clinician"),
-    "admin": _l("admin"),
+    "patient": N_("patient"),
+    "caregiver": N_("caregiver"),
+    "coordinator": N_("coordinator"),
+    "clinician": N_("clinician"),
+    "admin": N_("admin"),
 }
 
 # ODI disability bands (recovery/domain/scoring.py).
 BAND_WORDS = {
-    "minimal": _l("minimal"),
-    "moderate": _l("moderate"),
-    "severe": _l("severe"),
-    "crippling": _l("crippling"),
-    "bed-bound": _l("bed-bound"),
+    "minimal": N_("minimal"),
+    "moderate": N_("moderate"),
+    "severe": N_("severe"),
+    "crippling": N_("crippling"),
+    "bed-bound": N_("bed-bound"),
 }
 
 
 # The plan's codes (recovery/domain/plan.py), as the plan summary names them.
 PROCEDURE_WORDS = {
-    "biopsy": _l("Biopsy"),
-    "minimally_invasive_removal": _l("Minimally invasive removal"),
-    "partial_laminectomy": _l("Partial laminectomy"),
-    "full_laminectomy": _l("Full laminectomy"),
-    "open_resection": _l("Open resection"),
+    "biopsy": N_("Biopsy"),
+    "minimally_invasive_removal": N_("Minimally invasive removal"),
+    "partial_laminectomy": N_("Partial laminectomy"),
+    "full_laminectomy": N_("Full laminectomy"),
+    "open_resection": N_("Open resection"),
 }
 LOCATION_WORDS = {
-    "intramedullary": _l("Intramedullary"),
-    "intradural_extramedullary": _l("Intradural extramedullary"),
-    "epidural": _l("Epidural"),
+    "intramedullary": N_("Intramedullary"),
+    "intradural_extramedullary": N_("Intradural extramedullary"),
+    "epidural": N_("Epidural"),
 }
 MALIGNANCY_WORDS = {
-    "benign": _l("benign"),
-    "malignant": _l("malignant"),
-    "unknown": _l("unknown"),
+    "benign": N_("benign"),
+    "malignant": N_("malignant"),
+    "unknown": N_("unknown"),
 }
 ORIGIN_WORDS = {
-    "primary": _l("primary"),
-    "metastatic": _l("metastatic"),
-    "unknown": _l("origin unknown"),
+    "primary": N_("primary"),
+    "metastatic": N_("metastatic"),
+    "unknown": N_("origin unknown"),
 }
 WORD_TABLES = {
     "status": STATUS_WORDS,
@@ -201,29 +215,31 @@ WORD_TABLES = {
     "malignancy": MALIGNANCY_WORDS,
     "origin": ORIGIN_WORDS,
 }
-# A procedure or location a clinic's protocol adds reads as words until translated.
 _SPELLED_OUT = frozenset({"procedure", "location"})
 
 
 def word(code: str | None, table: str = "status") -> str:
-    """A code of the app ("due", "clinician") in the page's language.
-
-    Only the word shown is looked up in the catalogue.
-    """
+    """A code of the app ("due", "clinician") in the page's language."""
     if code is None:
         return ""
-    return str(_word(code, table))
+    found = WORD_TABLES[table].get(code)
+    if found is None:
+        return _spelled(code, table)
+    return str(catalogue().ugettext(found))
 
 
 def labelled(codes: Iterable[str], table: str) -> list[tuple[str, Any]]:
     """A select's choices: each code with its word, translated when rendered."""
-    return [(code, _word(code, table)) for code in codes]
+    words = WORD_TABLES[table]
+    return [
+        (code, _l(words[code]) if code in words else _spelled(code, table))
+        for code in codes
+    ]
 
 
-def _word(code: str, table: str) -> Any:
-    found = WORD_TABLES[table].get(code)
-    if found is not None:
-        return found
+def _spelled(code: str, table: str) -> str:
+    # A procedure or location a clinic's protocol adds reads as words until
+    # translated; other codes as they are.
     return code.replace("_", " ").capitalize() if table in _SPELLED_OUT else code
 
 
@@ -257,6 +273,11 @@ def init_app(app: Flask) -> None:
     """Bind Flask-Babel with our selector; templates get `current_language` and
     the locale-aware date filters."""
     babel.init_app(app, locale_selector=select_language)
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda text: catalogue().ugettext(text),
+        ngettext=lambda one, many, n: catalogue().ungettext(one, many, n),
+        newstyle=True,
+    )
     # {% trans %} blocks may wrap over several lines: whitespace is folded.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.globals["current_language"] = current_language

@@ -11,6 +11,7 @@ from flask import (
     Response,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -84,7 +85,8 @@ def home() -> str:
     today = local_today(patient.user.timezone, now)
     # One query for the page's yes/no questions; the urgent alerts themselves
     # are read only when there are some.
-    state = home_state(patient, today, now)
+    state = home_state(patient, current_user, today, now)
+    g.unread_messages = state.unread_messages  # the header's count (inject_unread)
     page = _render_patient(
         "patients/home.html",
         patient,

@@ -17,6 +17,7 @@ from recovery.extensions import db
 from recovery.messages.models import Conversation
 from recovery.orm import json_value
 from recovery.patients.models import CareTeamMember, Patient, bump_versions
+from recovery.reminders.services import unread_count_of
 from recovery.symptoms.services import has_checked_in_on, has_urgent_banner
 from recovery.timeline.models import Episode
 from recovery.timeline.services import cancel_open_events, recompute_timeline
@@ -307,10 +308,11 @@ class HomeState:
     checked_in: bool  # a check-in today, on the patient's calendar
     unread_reply: bool  # the care team wrote since the thread was last opened
     urgent: bool  # urgent alerts to show in the banner (urgent_banner)
+    unread_messages: int  # the reader's unread in-app messages (the header's count)
 
 
-def home_state(patient: Patient, today: date, now: datetime) -> HomeState:
-    """The home page's questions, asked in one query instead of three."""
+def home_state(patient: Patient, reader: User, today: date, now: datetime) -> HomeState:
+    """The home page's questions, asked in one query instead of four."""
     # The open conversation, as messages.services.open_conversation finds it.
     unread_reply = (
         select(Conversation.unread_by_patient)
@@ -319,11 +321,12 @@ def home_state(patient: Patient, today: date, now: datetime) -> HomeState:
         .limit(1)
         .scalar_subquery()
     )
-    row = db.session.execute(
+    checked_in, reply, urgent, unread = db.session.execute(
         select(
             has_checked_in_on(patient, today),
             func.coalesce(unread_reply, false()),
             has_urgent_banner(patient, now),
+            unread_count_of(reader),
         )
     ).one()
-    return HomeState(*(bool(answer) for answer in row))
+    return HomeState(bool(checked_in), bool(reply), bool(urgent), int(unread or 0))

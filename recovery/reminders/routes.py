@@ -42,7 +42,13 @@ def inject_unread() -> dict[str, object]:
         and not g.get("database_down")
         and current_user.is_authenticated
     ):
-        return {"unread_messages": unread_count(current_user)}
+        # A view that asked already (the patient's home page) left it on g.
+        counted = g.get("unread_messages")
+        return {
+            "unread_messages": unread_count(current_user)
+            if counted is None
+            else counted
+        }
     return {"unread_messages": 0}
 
 

@@ -84,13 +84,16 @@ def mark_read(rows: Sequence[Reminder], now: datetime) -> None:
             row.read_at = now
 
 
+def unread_count_of(user: User) -> Any:
+    """The count of the person's unseen in-app messages, as a subquery."""
+    return (
+        select(func.count())
+        .select_from(Reminder)
+        .where(Reminder.user_id == user.id, IN_INBOX, Reminder.read_at.is_(None))
+        .scalar_subquery()
+    )
+
+
 def unread_count(user: User) -> int:
     """How many in-app messages the person has not seen."""
-    return int(
-        db.session.scalar(
-            select(func.count())
-            .select_from(Reminder)
-            .where(Reminder.user_id == user.id, IN_INBOX, Reminder.read_at.is_(None))
-        )
-        or 0
-    )
+    return int(db.session.scalar(select(unread_count_of(user))) or 0)

@@ -107,9 +107,9 @@ def test_every_patient_template_exists():
 def word_strings() -> dict[str, set[str]]:
     """msgid -> its table, for the code words pages show (recovery.i18n.word)."""
     return {
-        entry._args[0]: {f"word table {table!r}"}
+        msgid: {f"word table {table!r}"}
         for table, words in WORD_TABLES.items()
-        for entry in words.values()
+        for msgid in words.values()
     }
 
 
