@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import false, func, select
+from sqlalchemy import bindparam, false, func, select
 
 from recovery.audit.services import record
 from recovery.auth.models import User
@@ -15,12 +16,17 @@ from recovery.domain.plan import plan_problems
 from recovery.domain.timeline import TimelineChanges
 from recovery.extensions import db
 from recovery.messages.models import Conversation
-from recovery.orm import json_value
+from recovery.orm import UTCDateTime, json_value
 from recovery.patients.models import CareTeamMember, Patient, bump_versions
 from recovery.reminders.services import unread_count_of
-from recovery.symptoms.services import has_checked_in_on, has_urgent_banner
+from recovery.symptoms.services import (
+    banner_since,
+    has_checked_in_between,
+    has_urgent_banner,
+)
 from recovery.timeline.models import Episode
 from recovery.timeline.services import cancel_open_events, recompute_timeline
+from recovery.zones import local_day_bounds
 
 
 def add_to_care_team(patient: Patient, *users: User | None) -> None:
@@ -313,20 +319,40 @@ class HomeState:
 
 def home_state(patient: Patient, reader: User, today: date, now: datetime) -> HomeState:
     """The home page's questions, asked in one query instead of four."""
+    start, end = local_day_bounds(patient.user.timezone, today)
+    checked_in, reply, urgent, unread = db.session.execute(
+        _home_questions(),
+        {
+            "patient_id": patient.id,
+            "day_start": start,
+            "day_end": end,
+            "since": banner_since(now),
+            "reader_id": reader.id,
+        },
+    ).one()
+    return HomeState(bool(checked_in), bool(reply), bool(urgent), int(unread or 0))
+
+
+@lru_cache(maxsize=1)
+def _home_questions() -> Any:
+    # Built once, with parameters: building and keying it again for every page
+    # took as long as asking it (0.45 of 0.96 ms, the home page's floor).
+    patient_id = bindparam("patient_id")
     # The open conversation, as messages.services.open_conversation finds it.
     unread_reply = (
         select(Conversation.unread_by_patient)
-        .where(Conversation.patient_id == patient.id, Conversation.status == "open")
+        .where(Conversation.patient_id == patient_id, Conversation.status == "open")
         .order_by(Conversation.id.desc())
         .limit(1)
         .scalar_subquery()
     )
-    checked_in, reply, urgent, unread = db.session.execute(
-        select(
-            has_checked_in_on(patient, today),
-            func.coalesce(unread_reply, false()),
-            has_urgent_banner(patient, now),
-            unread_count_of(reader),
-        )
-    ).one()
-    return HomeState(bool(checked_in), bool(reply), bool(urgent), int(unread or 0))
+    return select(
+        has_checked_in_between(
+            patient_id,
+            bindparam("day_start", type_=UTCDateTime()),
+            bindparam("day_end", type_=UTCDateTime()),
+        ),
+        func.coalesce(unread_reply, false()),
+        has_urgent_banner(patient_id, bindparam("since", type_=UTCDateTime())),
+        unread_count_of(bindparam("reader_id")),
+    )

@@ -84,16 +84,17 @@ def mark_read(rows: Sequence[Reminder], now: datetime) -> None:
             row.read_at = now
 
 
-def unread_count_of(user: User) -> Any:
-    """The count of the person's unseen in-app messages, as a subquery."""
+def unread_count_of(user_id: Any) -> Any:
+    """The count of a person's unseen in-app messages, as a subquery (the id a
+    value or a bound parameter)."""
     return (
         select(func.count())
         .select_from(Reminder)
-        .where(Reminder.user_id == user.id, IN_INBOX, Reminder.read_at.is_(None))
+        .where(Reminder.user_id == user_id, IN_INBOX, Reminder.read_at.is_(None))
         .scalar_subquery()
     )
 
 
 def unread_count(user: User) -> int:
     """How many in-app messages the person has not seen."""
-    return int(db.session.scalar(select(unread_count_of(user))) or 0)
+    return int(db.session.scalar(select(unread_count_of(user.id))) or 0)

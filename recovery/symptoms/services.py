@@ -301,10 +301,10 @@ def alerts_of_check_in(log: SymptomLog) -> list[Alert]:
     )
 
 
-def _in_urgent_banner(patient: Patient, now: datetime) -> ColumnElement[bool]:
-    since = now - timedelta(days=1)
+def _in_urgent_banner(patient_id: Any, since: Any) -> ColumnElement[bool]:
+    # Values, or bound parameters for a statement built once (home_state).
     return and_(
-        Alert.patient_id == patient.id,
+        Alert.patient_id == patient_id,
         Alert.severity == "urgent",
         or_(
             Alert.status == "open",
@@ -319,16 +319,22 @@ def urgent_banner(patient: Patient, now: datetime) -> list[Alert]:
     return list(
         db.session.scalars(
             select(Alert)
-            .where(_in_urgent_banner(patient, now))
+            .where(_in_urgent_banner(patient.id, banner_since(now)))
             .order_by(Alert.status != "open", Alert.id.desc())
             .limit(10)
         )
     )
 
 
-def has_urgent_banner(patient: Patient, now: datetime) -> Exists:
-    """EXISTS: an alert for urgent_banner (for a query that asks more at once)."""
-    return exists().where(_in_urgent_banner(patient, now))
+def banner_since(now: datetime) -> datetime:
+    """Acknowledged urgent alerts stay in the banner for a day."""
+    return now - timedelta(days=1)
+
+
+def has_urgent_banner(patient_id: Any, since: Any) -> Exists:
+    """EXISTS: an alert for urgent_banner (for a query that asks more at once);
+    `since` is banner_since(now)."""
+    return exists().where(_in_urgent_banner(patient_id, since))
 
 
 def symptom_logs(
@@ -349,14 +355,17 @@ def symptom_logs(
 
 def checked_in_on(patient: Patient, day: date) -> bool:
     """Whether the patient sent a check-in on this day of their own calendar."""
-    return bool(db.session.scalar(select(has_checked_in_on(patient, day))))
-
-
-def has_checked_in_on(patient: Patient, day: date) -> Exists:
-    """EXISTS: a check-in on this day of the patient's calendar (checked_in_on)."""
     start, end = local_day_bounds(patient.user.timezone, day)
+    return bool(
+        db.session.scalar(select(has_checked_in_between(patient.id, start, end)))
+    )
+
+
+def has_checked_in_between(patient_id: Any, start: Any, end: Any) -> Exists:
+    """EXISTS: a check-in from `start` to before `end` (a day of the patient's
+    calendar: local_day_bounds); values or bound parameters."""
     return exists().where(
-        SymptomLog.patient_id == patient.id,
+        SymptomLog.patient_id == patient_id,
         SymptomLog.recorded_at >= start,
         SymptomLog.recorded_at < end,
     )
