@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from flask import abort
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, bindparam, exists, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from recovery.audit.services import record
@@ -131,13 +132,20 @@ def own_patient(user: Any, action: str) -> Patient:
         return get_patient_for(user, chosen_patient_id(user), action)
     # Their own record through the account's link: nothing to check, so one
     # query for the record and its care team (every page of a record shows it).
-    patient = db.session.scalar(
-        select(Patient)
-        .where(Patient.user_id == user.id)
-        .options(joinedload(Patient.care_team).joinedload(CareTeamMember.user))
-        .execution_options(populate_existing=True)
-    )
+    patient = db.session.scalar(_own_record(), {"user_id": user.id})
     if patient is None:
         abort(404)
     record(action, patient_id=patient.id)
     return patient
+
+
+@lru_cache(maxsize=1)
+def _own_record() -> Any:
+    # Built once: its loader options took longer to build and key on every page
+    # than the query took to run (the patient home page's floor, issue 21).
+    return (
+        select(Patient)
+        .where(Patient.user_id == bindparam("user_id"))
+        .options(joinedload(Patient.care_team).joinedload(CareTeamMember.user))
+        .execution_options(populate_existing=True)
+    )
