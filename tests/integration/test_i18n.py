@@ -470,6 +470,7 @@ STAFF_PAGES = {
         ">Resección abierta</option>",
     ),
     "/cohorts/?sort=name": (">Last check-in", ">Último control"),
+    "/cohorts/?sort=-name": ("<td>never</td>", "<td>nunca</td>"),
     # The plan form's choices.
     "/timeline/{pid}/plan?": (">Intramedullary</option>", ">Intramedular</option>"),
 }
