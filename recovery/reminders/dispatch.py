@@ -126,9 +126,9 @@ def claim(
     ).all()
     if lapsed_ids:
         sent = fold_journaled(lapsed_ids)
-        ids += take(
-            among(Reminder.id, [r for r in lapsed_ids if r not in sent]), lapsed
-        )
+        retaken = [rid for rid in lapsed_ids if rid not in sent]
+        if retaken:
+            ids += take(among(Reminder.id, retaken), lapsed)
     if len(ids) < limit:
         # One statement chooses and takes: no id list goes back and forth.
         chosen = (
