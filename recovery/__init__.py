@@ -75,7 +75,14 @@ def register_extensions(app: APIFlask) -> None:
         importlib.import_module(module)
     from recovery import engine, i18n, logs, security, validation
     from recovery.auth import login
-    from recovery.extensions import csrf, db, limiter, mail, migrate
+    from recovery.extensions import (
+        csrf,
+        db,
+        init_failure_counter,
+        limiter,
+        mail,
+        migrate,
+    )
 
     db.init_app(app)
     engine.configure_engine(app)
@@ -84,6 +91,7 @@ def register_extensions(app: APIFlask) -> None:
     )
     csrf.init_app(app)
     limiter.init_app(app)
+    init_failure_counter(app)
     mail.init_app(app)
     login.init_app(app)
     security.init_app(app)

@@ -137,6 +137,7 @@ def _clean_database(app: Flask) -> Iterator[None]:
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(table.delete())
     limiter.reset()
+    app.extensions["failure_counter"].storage.reset()
     app.extensions["mailman"].outbox = []
 
 

@@ -49,7 +49,7 @@ from recovery.auth.services import (
     set_password,
     start_session,
 )
-from recovery.extensions import db, limiter
+from recovery.extensions import db, failure_counter, limiter
 from recovery.orm import utcnow
 
 bp = Blueprint("auth", __name__)
@@ -205,11 +205,11 @@ def check_second_factor(user: User, code: str) -> str | None:
         config["LOGIN_MAX_FAILURES"], config["LOGIN_LOCK_MINUTES"] * 60
     )
     key = f"{user.id}|{request.remote_addr}|{_fingerprint(user)}"
-    if not limiter.limiter.test(window, "code-failures", key):
+    if not failure_counter().test(window, "code-failures", key):
         return None
     how = twofactor.check(user, code, utcnow())
     if how is None:
-        limiter.limiter.hit(window, "code-failures", key)
+        failure_counter().hit(window, "code-failures", key)
         record("second_factor_refused", actor=user)
     elif how == "recovery":
         record("recovery_code_used", actor=user)

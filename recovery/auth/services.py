@@ -176,21 +176,22 @@ def authenticate(
     """
     from limits import RateLimitItemPerSecond
 
-    from recovery.extensions import limiter
+    from recovery.extensions import failure_counter
 
+    counter = failure_counter()
     wanted = normalise_email(email)
     user = find_user_by_email(wanted)
     window = RateLimitItemPerSecond(max_failures, max(1, int(lock_for.total_seconds())))
     key = _lock_key(wanted, client, user)
-    locked = not limiter.limiter.test(window, "login-failures", key)
+    locked = not counter.test(window, "login-failures", key)
     valid = _verify(user.password_hash if user is not None else None, password)
     if user is None or user.password_hash is None or not valid or locked:
         if not locked:
-            limiter.limiter.hit(window, "login-failures", key)
+            counter.hit(window, "login-failures", key)
         return LoginAttempt(None, "invalid")
     if not user.active:
         return LoginAttempt(None, "inactive")
-    limiter.limiter.clear(window, "login-failures", key)
+    counter.clear(window, "login-failures", key)
     user.last_login_at = now
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -90,6 +94,42 @@ def test_account_locks_after_five_failures_and_unlocks_after_the_lock(
         start.stop()
     with time_machine.travel("2026-11-26 09:16 +0000", tick=False):
         assert browser.login(account).status_code == 302
+
+
+def test_with_request_limits_turned_off_logins_work_and_guessing_still_locks(
+    make_user,
+):
+    """RATELIMIT_ENABLED=0 (a proxy limits requests instead) once made every
+    login a 500: the lock-out counter lived in Flask-Limiter, which then builds
+    no storage. The lock-out is not optional. A process of its own, as a server
+    started so would be (the limiter is one object per process)."""
+    account = make_user("clinician")
+    script = f"""
+import time_machine
+from recovery import create_app
+from tests.conftest import Browser
+
+app = create_app("testing", overrides={{"RATELIMIT_ENABLED": False}})
+with time_machine.travel("2026-11-26 09:00 +0000", tick=False):
+    mine, stranger = Browser(app.test_client()), Browser(app.test_client())
+    login = {{"email": {account.email!r}, "password": {account.password!r}}}
+    print("first", mine.submit("/login", login).status_code)
+    for _ in range(5):
+        stranger.submit("/login", {{**login, "password": "nope-nope"}})
+    locked = stranger.submit("/login", login)
+    print("locked", locked.status_code, "do not match" in locked.get_data(as_text=True))
+"""
+    done = subprocess.run(  # noqa: S603 (our own interpreter, our own script)
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "first 302" in done.stdout
+    assert "locked 200 True" in done.stdout
 
 
 def test_set_password_command_unlocks_an_account(app, browser, make_user, runner):
