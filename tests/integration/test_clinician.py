@@ -690,7 +690,8 @@ def test_a_long_schedule_comes_in_pages(app, browser, make_user, make_patient):
     )
     assert total > 100
     assert first.count('class="kind-') == 100
-    assert "Page 1 of 2" in first
+    # The count decides "item" or "items", not the page number.
+    assert f"Page 1 of 2 · {total} items, 100 a page" in first
     _, second = schedule(browser, "weeks=26&page=2")
     assert second.count('class="kind-') == total - 100
     ids = lambda html: set(re.findall(r'id="review-(\d+)"', html))  # noqa: E731

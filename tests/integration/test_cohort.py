@@ -358,6 +358,9 @@ def test_dashboard_page_filters_sorts_and_keeps_filters_in_links(browser, clinic
     table = html[html.index("<table") :]
     order = [table.index(n) for n in ("Sue Veillance", "Reha Bill", "Pre Op")]
     assert order == sorted(order)
+    # The pager counts patients: one page of several is still "patients".
+    shown = table[: table.index("</table>")].count("<tr>") - 1  # less the header
+    assert shown > 1 and f"Page 1 of 1 · {shown} patients" in html
     assert 'aria-sort="descending"' in table
 
 

@@ -18,7 +18,7 @@ from recovery.patients.models import Patient
 from recovery.reminders.dispatch import dispatch_due
 from recovery.symptoms.models import SymptomLog
 from recovery.timeline.services import recompute_timeline
-from tests.conftest import bearer_headers, csrf_from
+from tests.conftest import Browser, bearer_headers, csrf_from
 from tests.integration.test_cohort import ENROLMENT
 
 NOW = "2026-11-26 15:00 +0000"  # a Thursday; surgery on 10 November, day 16
@@ -100,6 +100,26 @@ def test_spanish_check_in_and_its_urgent_guidance(browser, spanish_patient):
     assert "Llame ahora a su equipo médico" in html
     assert "Llamar a su equipo médico: " in html
     assert "Hemos avisado a su equipo médico, pero no espere a que le llamen." in html
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_staff_read_an_alert_in_their_language(
+    app, browser, clinician, spanish_patient, language
+):
+    browser.login(spanish_patient)
+    browser.submit("/symptoms/check-in", {"back_pain": "4", "temperature": "38.6"})
+    speaks(app, clinician, language)
+    staff = Browser(app.test_client())
+    staff.login(clinician)
+    html = page(staff, f"/patients/{spanish_patient.patient_id}")
+    alert = html[html.index('class="alert-urgent"') :]
+    alert = alert[: alert.index("</article>")]
+    if language == "es":
+        assert "URGENTE" in alert and "Temperatura de 38.6 °C (fiebre)." in alert
+        assert "Temperature 38.6" not in alert
+    else:
+        assert "URGENT" in alert and "Temperature 38.6 °C (fever)." in alert
+        assert "Temperatura" not in alert
 
 
 def test_spanish_check_in_errors_are_in_spanish(browser, spanish_patient):
