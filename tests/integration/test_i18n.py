@@ -3,6 +3,7 @@ emails and reminders in Spanish for a Spanish-speaking patient; English unchange
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -445,6 +446,10 @@ def test_dates_are_spanish_in_the_spanish_history(browser, spanish_patient):
     html = page(browser, "/symptoms/history")
     assert "Mi dolor y mi recuperación" in html
     assert "37,5 °C" in html  # Spanish decimal comma
+    # The chart's own words come from the page, in Spanish (js/trends.js has none).
+    words = json.loads(html.split('id="chart-words">')[1].split("</script>")[0])
+    assert words["days"] == "Días después de la cirugía"
+    assert words["back"] == "Dolor de espalda (0-10)" and words["odi"] == "ODI (%)"
 
 
 @pytest.mark.parametrize("when", [date(2026, 11, 26)])

@@ -58,6 +58,7 @@ PATIENT_TEMPLATES = (
     "macros/patients.html",
     "macros/symptoms.html",
     "macros/forms.html",
+    "macros/charts.html",
     "macros/pager.html",
 )
 

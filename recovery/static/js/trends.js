@@ -2,6 +2,8 @@
 // numbers are in the table below each chart, for screen readers and without JS.
 (function () {
   "use strict";
+  // The words, in the page's language (templates/macros/charts.html).
+  var words = JSON.parse(document.getElementById("chart-words").textContent);
 
   // Day 0 (surgery) as a line and the radiation period as a band.
   var markers = {
@@ -15,7 +17,7 @@
         ctx.fillStyle = "rgba(255, 193, 7, 0.18)";
         ctx.fillRect(left, area.top, right - left, area.bottom - area.top);
         ctx.fillStyle = "#8a6d00";
-        ctx.fillText("radiation", left + 4, area.top + 12);
+        ctx.fillText(words.radiation, left + 4, area.top + 12);
       }
       var zero = x.getPixelForValue(0);
       if (zero >= area.left && zero <= area.right) {
@@ -26,7 +28,7 @@
         ctx.lineTo(zero, area.bottom);
         ctx.stroke();
         ctx.fillStyle = "#b71c1c";
-        ctx.fillText("surgery", zero + 4, area.bottom - 6);
+        ctx.fillText(words.surgery, zero + 4, area.bottom - 6);
       }
       ctx.restore();
     }
@@ -46,7 +48,6 @@
     var data = JSON.parse(document.getElementById(canvas.dataset.source).textContent);
     var series = canvas.dataset.series.split(",");
     var colours = { back: "#1565c0", leg: "#6a1b9a", odi: "#2e7d32" };
-    var labels = { back: "Back pain (0-10)", leg: "Leg pain (0-10)", odi: "ODI (%)" };
     var points = [].concat.apply([], series.map(function (name) { return data[name]; }));
     var range = dayRange(points);
     new Chart(canvas, {
@@ -54,7 +55,7 @@
       data: {
         datasets: series.map(function (name) {
           return {
-            label: labels[name], data: data[name], borderColor: colours[name],
+            label: words[name], data: data[name], borderColor: colours[name],
             backgroundColor: colours[name], pointRadius: data[name].length > 1 ? 2 : 4,
             tension: 0
           };
@@ -68,7 +69,7 @@
           x: {
             type: "linear", min: range.min, max: range.max,
             ticks: { precision: 0, stepSize: range.max - range.min <= 14 ? 1 : undefined },
-            title: { display: true, text: "Days after surgery" }
+            title: { display: true, text: words.days }
           },
           y: {
             beginAtZero: true, max: series[0] === "odi" ? 100 : 10,
