@@ -5,7 +5,10 @@ enough for a finger."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from recovery.auth.models import User
+from recovery.extensions import db
 from tests.e2e.conftest import page_width
 from tests.e2e.pages import PAGES, PATIENT, log_in, seed_demo
 from tests.e2e.test_accessibility import serious_violations
@@ -103,3 +106,28 @@ def test_every_main_page_fits_a_desktop_too(live_server, chromium, demo_ids, ema
             wider[path] = width
     context.close()
     assert wider == {}
+
+
+@pytest.mark.parametrize(
+    "email", ["coordinator2@demo.example.org", "clinician@demo.example.org"]
+)
+def test_staff_pages_in_spanish_fit_a_phone(live_server, chromium, app, email):
+    """Spanish words run longer ("Dolor de espalda / pierna"): the staff's pages
+    still fit 390 px when the reader chose Spanish."""
+    ids = seed_demo(app)
+    with app.app_context():
+        db.session.scalar(select(User).where(User.email == email)).language = "es"
+        db.session.commit()
+    context = chromium.new_context(viewport=PHONE)
+    page = context.new_page()
+    log_in(page, live_server, email)
+    wider = {}
+    for path in PAGES[email]:
+        response = page.goto(live_server + path.format(**ids))
+        assert response.status < 400, (path, response.status)
+        assert page.locator("html").get_attribute("lang") == "es", path
+        width = page_width(page)
+        if width > PHONE["width"]:
+            wider[path] = width
+    context.close()
+    assert wider == {}, "Spanish pages wider than the phone (px)"
