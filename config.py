@@ -77,7 +77,7 @@ class Config:
 
     # Login protection: a per-address rate limit and a per-account lock.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    RATELIMIT_ENABLED = True
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "20 per minute")
     # The API, per token (or per logged-in browser, or per address without either).
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "300 per minute")
