@@ -89,8 +89,8 @@ def claim(
 
     Due means sending with a lapsed lease (a dispatcher died; what it journaled
     as sent is recorded as sent here, not taken again), then pending and due.
-    Returns None when nothing is due, an empty list when another dispatcher was
-    faster.
+    Returns None when nothing is due for this dispatcher, an empty list when it
+    only recorded a dead dispatcher's sends (there may be more).
     """
     held_for = lease() if held_for is None else held_for
     token = secrets.token_hex(8)
@@ -118,11 +118,14 @@ def claim(
 
     ids: list[int] = []
     # Each lookup in its own small partial index: one OR would scan the table.
+    # PostgreSQL skips rows another transaction holds (a dispatcher, a re-plan)
+    # rather than waiting on them, which could deadlock; SQLite has one writer.
     lapsed_ids = db.session.scalars(
         select(Reminder.id)
         .where(lapsed)
         .order_by(Reminder.lease_until, Reminder.id)
         .limit(limit)
+        .with_for_update(skip_locked=True)
     ).all()
     if lapsed_ids:
         sent = fold_journaled(lapsed_ids)
@@ -136,15 +139,13 @@ def claim(
             .where(pending)
             .order_by(Reminder.send_at, Reminder.id)
             .limit(limit - len(ids))
+            .with_for_update(skip_locked=True)
         )
         ids += take(Reminder.id.in_(chosen.scalar_subquery()), pending)
-    nothing_due = (
-        not ids
-        and not lapsed_ids
-        and not db.session.scalar(select(select(Reminder.id).where(pending).exists()))
-    )
     db.session.commit()
-    return token, None if nothing_due else sorted(ids)
+    # Nothing taken and nothing folded: nothing is due that another transaction
+    # does not hold; the pass ends (the next run finds what they release).
+    return token, None if not ids and not lapsed_ids else sorted(ids)
 
 
 def _finish(rid: int, token: str, values: dict[str, Any]) -> None:
@@ -254,7 +255,8 @@ def fold_journaled(ids: Sequence[int]) -> set[int]:
 
     Only a line written under the reminder's current claim counts: one from an
     earlier claim that lapsed and was taken over is stale (the new holder sends and
-    journals again). The caller holds the rows' locks and commits.
+    journals again). The caller commits; rows are updated in id order, so two
+    dispatchers folding the same lapsed claims wait for each other, never deadlock.
     """
     line = ReminderDelivery
     lines = db.session.execute(
@@ -267,6 +269,7 @@ def fold_journaled(ids: Sequence[int]) -> set[int]:
             ),
         )
         .where(line.reminder_id.in_(list(ids)), Reminder.status == "sending")
+        .order_by(line.reminder_id)
     ).all()
     if not lines:
         return set()
