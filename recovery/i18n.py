@@ -164,6 +164,9 @@ STATUS_WORDS = {
     "done": N_("done"),
     "missed": N_("missed"),
     "cancelled": N_("cancelled"),
+    # A reminder's, on the coordinators' dashboard.
+    "failed": N_("failed"),
+    "expired": N_("expired"),
 }
 ROLE_WORDS = {
     "patient": N_("patient"),
@@ -206,8 +209,10 @@ ORIGIN_WORDS = {
     "metastatic": N_("metastatic"),
     "unknown": N_("origin unknown"),
 }
+CHANNEL_WORDS = {"email": N_("email"), "in_app": N_("in the app")}
 WORD_TABLES = {
     "status": STATUS_WORDS,
+    "channel": CHANNEL_WORDS,
     "role": ROLE_WORDS,
     "band": BAND_WORDS,
     "procedure": PROCEDURE_WORDS,
@@ -276,6 +281,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda text: catalogue().ugettext(text),
         ngettext=lambda one, many, n: catalogue().ungettext(one, many, n),
+        pgettext=lambda context, text: catalogue().upgettext(context, text),
+        npgettext=lambda context, one, many, n: catalogue().unpgettext(
+            context, one, many, n
+        ),
         newstyle=True,
     )
     # {% trans %} blocks may wrap over several lines: whitespace is folded.
