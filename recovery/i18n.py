@@ -148,7 +148,7 @@ def bound_gettext() -> Callable[..., str]:
     """gettext bound to the current language's catalogue, for code that
     translates many strings in one language: Flask-Babel finds the catalogue
     again on every call (a sixth of dispatch's time, bench/reminders.py)."""
-    translate = get_translations().ugettext
+    translate = catalogue().ugettext
 
     def gettext(text: str, **values: Any) -> str:
         translated = translate(text)

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Select,
+    String,
+    Text,
+    false,
+    func,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from recovery.extensions import db
@@ -100,3 +111,21 @@ class MessageAttachment(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     message: Mapped[Message] = relationship(back_populates="attachments")
+
+
+def open_of(patient_id: Any) -> Select[Any]:
+    """A patient's open conversation: the newest open one (the id a value or a
+    bound parameter, for a statement built once)."""
+    return (
+        select(Conversation)
+        .where(Conversation.patient_id == patient_id, Conversation.status == "open")
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    )
+
+
+def has_unread_reply(patient_id: Any) -> ColumnElement[bool]:
+    """Whether the care team wrote since the patient's side last opened the open
+    conversation: SQL, for a query that asks more at once (the home page)."""
+    unread = open_of(patient_id).with_only_columns(Conversation.unread_by_patient)
+    return func.coalesce(unread.scalar_subquery(), false())

@@ -25,7 +25,7 @@ from recovery.domain.messages import UrgentSign, guidance, urgent_signs
 from recovery.domain.symptoms import Finding
 from recovery.extensions import db
 from recovery.i18n import current_language
-from recovery.messages.models import Conversation, Message, MessageAttachment
+from recovery.messages.models import Conversation, Message, MessageAttachment, open_of
 from recovery.messages.photos import CleanPhoto, remove_photo, store_photo
 from recovery.patients.contact import Advice, urgent_advice
 from recovery.patients.models import CareTeamMember, Patient
@@ -72,12 +72,7 @@ def patient_messages(patient: Patient) -> list[Message]:
 
 def open_conversation(patient: Patient) -> Conversation | None:
     """The patient's open conversation, if any."""
-    return db.session.scalar(
-        select(Conversation)
-        .where(Conversation.patient_id == patient.id, Conversation.status == "open")
-        .order_by(Conversation.id.desc())
-        .limit(1)
-    )
+    return db.session.scalar(open_of(patient.id))
 
 
 class MessageError(ValueError):
