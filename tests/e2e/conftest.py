@@ -30,6 +30,28 @@ def page_width(page) -> int:
 
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+SHOTS = Path(__file__).resolve().parents[2] / "test-results"
+
+
+def snap(page, name: str) -> None:
+    """A full-page PNG of `page` in test-results/, for a person to look at.
+
+    Chromium now and then refuses one capture ("Unable to capture screenshot",
+    seen in CI on a tab whose context had just lost the foreground) and takes the
+    same picture when asked again: the tab is brought to the front and asked up to
+    three times, so a browser hiccup does not fail a journey whose assertions passed."""
+    from playwright.sync_api import Error
+
+    SHOTS.mkdir(exist_ok=True)
+    for attempt in range(3):
+        page.bring_to_front()
+        try:
+            page.screenshot(path=str(SHOTS / name), full_page=True)
+            return
+        except Error as error:
+            if "Unable to capture screenshot" not in str(error) or attempt == 2:
+                raise
+            page.wait_for_timeout(200)
 
 
 @pytest.fixture(scope="session")

@@ -18,10 +18,9 @@ from recovery.notify.channels import default_channels
 from recovery.orm import utcnow
 from recovery.reminders.dispatch import dispatch_due
 from recovery.symptoms.models import Alert
-from tests.e2e.conftest import days_ago, page_width
+from tests.e2e.conftest import days_ago, page_width, snap
 
 pytestmark = pytest.mark.e2e
-SHOTS = Path(__file__).resolve().parents[2] / "test-results"
 PHONE = {"width": 390, "height": 844}
 DESK = {"width": 1280, "height": 900}
 PASSWORD = "a long and happy recovery"
@@ -60,7 +59,7 @@ def shoot(chromium, base, name, path, login=None, fits=True):
             log_in(page, base, *login)
             page.wait_for_url(lambda url: "/login" not in url)
         page.goto(base + path)
-        page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
+        snap(page, f"{name}-{label}.png")
         # Nothing wider than the screen: no sideways scrolling on a phone.
         width = page_width(page)
         assert not fits or width <= viewport["width"], (name, label, width)
@@ -73,7 +72,6 @@ def test_a_caregiver_is_invited_checks_in_and_is_revoked(
     from playwright.sync_api import expect
 
     coordinator, patient = clinic
-    SHOTS.mkdir(exist_ok=True)
     phone = chromium.new_context(viewport=PHONE)
     page = phone.new_page()
     log_in(page, live_server, patient.email, patient.password)
@@ -91,14 +89,14 @@ def test_a_caregiver_is_invited_checks_in_and_is_revoked(
     carer = carer_context.new_page()
     carer.goto(live_server + link)
     expect(carer.get_by_role("heading", name="Help Paula Patient")).to_be_visible()
-    carer.screenshot(path=str(SHOTS / "caregiver-accept-390.png"), full_page=True)
+    snap(carer, "caregiver-accept-390.png")
     carer.get_by_label("New password", exact=True).fill(PASSWORD)
     carer.get_by_label("Repeat the new password").fill(PASSWORD)
     carer.get_by_role("button", name="Accept and continue").click()
     expect(
         carer.get_by_role("heading", name="Paula Patient's recovery")
     ).to_be_visible()
-    carer.screenshot(path=str(SHOTS / "caregiver-home-390.png"), full_page=True)
+    snap(carer, "caregiver-home-390.png")
 
     carer.get_by_role("button", name="Check in now").click()
     carer.get_by_role("group", name=re.compile("^Back pain")).get_by_label(
@@ -118,14 +116,12 @@ def test_a_caregiver_is_invited_checks_in_and_is_revoked(
     staff.goto(f"{live_server}/patients/{patient.patient_id}")
     expect(staff.get_by_text("sent by Carla Carer (caregiver)")).to_be_visible()
     expect(staff.get_by_role("heading", name="Caregivers")).to_be_visible()
-    staff.screenshot(
-        path=str(SHOTS / "staff-record-caregivers-1280.png"), full_page=True
-    )
+    snap(staff, "staff-record-caregivers-1280.png")
     desk.close()
 
     page.reload()
     expect(page.get_by_text("Can see your recovery")).to_be_visible()
-    page.screenshot(path=str(SHOTS / "caregivers-mine-active-390.png"), full_page=True)
+    snap(page, "caregivers-mine-active-390.png")
     page.get_by_role("button", name="Stop access for Carla Carer").click()
     expect(
         page.get_by_text("Carla Carer can no longer see your recovery.")
@@ -133,7 +129,7 @@ def test_a_caregiver_is_invited_checks_in_and_is_revoked(
 
     carer.goto(f"{live_server}/patients/me")
     expect(carer.get_by_text("You do not help anyone")).to_be_visible()
-    carer.screenshot(path=str(SHOTS / "caregiver-choose-390.png"), full_page=True)
+    snap(carer, "caregiver-choose-390.png")
     carer_context.close()
     phone.close()
 
@@ -166,12 +162,11 @@ def test_a_message_with_urgent_words_a_bad_file_a_photo_and_a_reply(
 
     monkeypatch.setitem(app.config, "MESSAGE_UPLOAD_DIR", str(tmp_path / "uploads"))
     coordinator, patient = clinic
-    SHOTS.mkdir(exist_ok=True)
     phone = chromium.new_context(viewport=PHONE)
     page = phone.new_page()
     log_in(page, live_server, patient.email, patient.password)
     page.get_by_role("link", name="Write to my care team").click()
-    page.screenshot(path=str(SHOTS / "messages-mine-390.png"), full_page=True)
+    snap(page, "messages-mine-390.png")
 
     # A file that is not a photo: refused, the text kept, nothing sent.
     bad = tmp_path / "notes.jpg"
@@ -181,7 +176,7 @@ def test_a_message_with_urgent_words_a_bad_file_a_photo_and_a_reply(
     page.get_by_role("button", name="Send my message").click()
     expect(page.get_by_text("This file is not a photo we can read.")).to_be_visible()
     expect(page.get_by_label("Your message")).to_have_value("Here is my wound")
-    page.screenshot(path=str(SHOTS / "messages-bad-file-390.png"), full_page=True)
+    snap(page, "messages-bad-file-390.png")
 
     # Urgent words: the guidance first, then the message goes and an alert opens.
     page.get_by_label("Your message").fill(
@@ -195,7 +190,7 @@ def test_a_message_with_urgent_words_a_bad_file_a_photo_and_a_reply(
     expect(guidance).to_contain_text("Messages are read during clinic hours.")
     expect(guidance).to_contain_text(app.config["CLINIC_PHONE"])
     expect(guidance).to_contain_text("Your photo is kept")
-    page.screenshot(path=str(SHOTS / "messages-urgent-390.png"), full_page=True)
+    snap(page, "messages-urgent-390.png")
     page.get_by_role("button", name="Send my message anyway").click()
     expect(page.get_by_text("Your message is sent.")).to_be_visible()
     photo = page.locator("img.wound-photo")
@@ -207,7 +202,7 @@ def test_a_message_with_urgent_words_a_bad_file_a_photo_and_a_reply(
         " return i.complete && i.naturalWidth > 0; }"
     )
     assert photo.evaluate("i => i.naturalWidth") == 1200
-    page.screenshot(path=str(SHOTS / "messages-sent-390.png"), full_page=True)
+    snap(page, "messages-sent-390.png")
     with app.app_context():
         message = db.session.scalar(select(Message))
         assert db.session.get(Alert, message.alert_id).severity == "urgent"
@@ -220,13 +215,13 @@ def test_a_message_with_urgent_words_a_bad_file_a_photo_and_a_reply(
     expect(staff.locator("article.alert-urgent")).to_contain_text("Named in a message:")
     staff.get_by_role("link", name="Patient messages").click()  # on the cohort page
     expect(staff.get_by_text("unread", exact=True)).to_be_visible()
-    staff.screenshot(path=str(SHOTS / "messages-queue-1280.png"), full_page=True)
+    snap(staff, "messages-queue-1280.png")
     staff.get_by_role("link", name="Paula Patient").click()
     expect(staff.get_by_text("urgent alert raised")).to_be_visible()
     staff.get_by_label("Your message").fill("We are calling you now.")
     staff.get_by_role("button", name="Send reply").click()
     expect(staff.get_by_text("Your reply to Paula Patient is sent.")).to_be_visible()
-    staff.screenshot(path=str(SHOTS / "messages-conversation-1280.png"), full_page=True)
+    snap(staff, "messages-conversation-1280.png")
     desk.close()
 
     with app.app_context():

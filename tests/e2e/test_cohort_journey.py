@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -13,9 +12,9 @@ from recovery.patients.models import Patient
 from recovery.symptoms.models import Alert
 from recovery.timeline.services import recompute_timeline
 from recovery.zones import local_today
+from tests.e2e.conftest import snap
 
 pytestmark = pytest.mark.e2e
-SHOTS = Path(__file__).resolve().parents[2] / "test-results"
 
 
 @pytest.fixture
@@ -63,7 +62,6 @@ def clinic(app, make_user, make_patient):
 def test_filter_to_radiation_with_alerts_then_acknowledge(live_server, page, clinic):
     from playwright.sync_api import expect
 
-    SHOTS.mkdir(exist_ok=True)
     page.goto(f"{live_server}/login")
     page.get_by_label("Email").fill(clinic.email)
     page.get_by_label("Password", exact=True).fill(clinic.password)
@@ -80,7 +78,7 @@ def test_filter_to_radiation_with_alerts_then_acknowledge(live_server, page, cli
     expect(table.locator("tr")).to_have_count(1)
     expect(table).to_contain_text("Ray Diation")
     expect(table).to_contain_text("Radiation")
-    page.screenshot(path=str(SHOTS / "cohort-filtered.png"), full_page=True)
+    snap(page, "cohort-filtered.png")
 
     table.get_by_role("link", name="Ray Diation").click()
     expect(page.get_by_role("heading", name="Ray Diation", level=1)).to_be_visible()

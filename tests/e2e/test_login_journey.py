@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -11,10 +10,9 @@ from recovery import demo
 from recovery.extensions import db
 from recovery.orm import utcnow
 from recovery.zones import local_today
+from tests.e2e.conftest import snap
 
 pytestmark = pytest.mark.e2e
-SHOTS = Path(__file__).resolve().parents[2] / "test-results"
-SHOTS.mkdir(exist_ok=True)
 
 
 @pytest.fixture
@@ -38,7 +36,7 @@ def test_demo_clinician_logs_in_and_lands_on_their_page(live_server, page, demo_
     expect(page.get_by_role("heading", name="Follow-up schedule")).to_be_visible()
     items = page.locator("table.schedule tbody tr")
     expect(items.first).to_be_visible()
-    page.screenshot(path=str(SHOTS / "clinician-landing.png"), full_page=True)
+    snap(page, "clinician-landing.png")
     scheduled = set(items.locator("td:nth-child(2) a").all_inner_texts())
 
     page.get_by_role("link", name="All your patients").click()

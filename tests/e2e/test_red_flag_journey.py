@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import days_ago, page_width
+from tests.e2e.conftest import days_ago, page_width, snap
 
 pytestmark = pytest.mark.e2e
-SHOTS = Path(__file__).resolve().parents[2] / "test-results"
 PHONE = {"width": 390, "height": 844}
 
 
@@ -38,17 +36,16 @@ def test_bladder_incontinence_reaches_the_coordinator(live_server, chromium, cli
     from playwright.sync_api import expect
 
     coordinator, patient = clinic
-    SHOTS.mkdir(exist_ok=True)
     phone = chromium.new_context(viewport=PHONE)
     page = phone.new_page()
     log_in(page, live_server, patient)
     expect(page).to_have_url(f"{live_server}/patients/me")
     expect(page.get_by_text("Not done yet today.")).to_be_visible()
-    page.screenshot(path=str(SHOTS / "patient-home-390.png"), full_page=True)
+    snap(page, "patient-home-390.png")
 
     page.get_by_role("button", name="Check in now").click()
     expect(page.get_by_role("heading", name="How are you today?")).to_be_visible()
-    page.screenshot(path=str(SHOTS / "check-in-390.png"), full_page=True)
+    snap(page, "check-in-390.png")
     page.get_by_role("group", name=re.compile("^Back pain")).get_by_label(
         "6", exact=True
     ).check()
@@ -64,7 +61,7 @@ def test_bladder_incontinence_reaches_the_coordinator(live_server, chromium, cli
     expect(urgent.get_by_role("link", name="Emergency: 911")).to_have_attribute(
         "href", "tel:911"
     )
-    page.screenshot(path=str(SHOTS / "urgent-390.png"), full_page=True)
+    snap(page, "urgent-390.png")
     # Home keeps the banner until someone on the team has acted.
     page.get_by_text("Back to my page").click()
     banner = page.get_by_role("alert")
@@ -73,7 +70,7 @@ def test_bladder_incontinence_reaches_the_coordinator(live_server, chromium, cli
     )
     expect(banner.get_by_role("link", name="Emergency: 911")).to_be_visible()
     assert page_width(page) <= PHONE["width"]
-    page.screenshot(path=str(SHOTS / "urgent-banner-390.png"), full_page=True)
+    snap(page, "urgent-banner-390.png")
 
     desk = chromium.new_context()
     staff = desk.new_page()

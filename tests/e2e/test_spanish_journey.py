@@ -5,7 +5,6 @@ an English-speaking patient's pages stay as they were."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -14,11 +13,10 @@ from recovery.extensions import db
 from recovery.orm import utcnow
 from recovery.patients.models import Patient
 from recovery.timeline.services import recompute_timeline
-from tests.e2e.conftest import days_ago, page_width
+from tests.e2e.conftest import days_ago, page_width, snap
 from tests.e2e.test_accessibility import serious_violations
 
 pytestmark = pytest.mark.e2e
-SHOTS = Path(__file__).resolve().parents[2] / "test-results"
 PHONE = {"width": 390, "height": 844}
 # What sticks out past the right edge, to name it when a page is too wide.
 WIDE_JS = """
@@ -72,7 +70,7 @@ def check_page(page, shot: str | None = None) -> None:
     )
     assert serious_violations(page) == [], page.url
     if shot:
-        page.screenshot(path=str(SHOTS / shot), full_page=True)
+        snap(page, shot)
 
 
 def test_a_spanish_patient_checks_in_with_a_red_flag_in_spanish(
@@ -80,7 +78,6 @@ def test_a_spanish_patient_checks_in_with_a_red_flag_in_spanish(
 ):
     from playwright.sync_api import expect
 
-    SHOTS.mkdir(exist_ok=True)
     context = chromium.new_context(
         viewport=PHONE,
         bypass_csp=True,
