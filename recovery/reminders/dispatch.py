@@ -1,7 +1,8 @@
 """Reminder dispatch: due rows claimed and sent once, whatever the number of
 dispatchers.
 
-Dispatch owns its transactions: it claims a batch, then journals each reminder right
+Dispatch owns its transactions: it claims a batch (the next one is claimed and
+loaded in a second thread while this one is sent), then journals each reminder right
 after sending it (one committed line in `reminder_deliveries`), so a dispatcher
 killed mid-batch repeats at most the one message it was sending. A batch's lines are
 folded into `reminders` when it ends; a dead dispatcher's, when its claims are taken
@@ -12,12 +13,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import (
     Text,
     and_,
@@ -182,9 +184,9 @@ class _SentMarker:
     one dispatcher: PostgreSQL 3,280-3,546 sent/s against 872-1,267, SQLite
     7,404-7,522 against 5,595-6,024 (50,000 and 100,000 due). The plain way
     falls to about APScheduler's own rate on PostgreSQL. With the batch work
-    trimmed since, this line is most of what is left on PostgreSQL: about 100 us
-    a message, where a bare SELECT 1 round trip takes 70 us on this machine
-    (PostgreSQL 5,081-5,197 sent/s, 4.0-4.1x APScheduler; SQLite 5.9-7.3x).
+    trimmed since and done in a second thread (`_dispatch_loop`), this line is
+    most of what is left on PostgreSQL: 85-100 us a message, where a bare
+    SELECT 1 round trip takes 70-90 us on this machine.
     """
 
     def __init__(self, token: str, now: datetime) -> None:
@@ -326,7 +328,7 @@ def drop_stale_lines() -> int:
 
 def send_claimed(
     token: str,
-    ids: Sequence[int],
+    messages: Sequence[Message],
     channels: Mapping[str, Channel],
     now: datetime,
     result: DispatchResult,
@@ -337,7 +339,7 @@ def send_claimed(
     """
     marker = _SentMarker(token, now)
     try:
-        _send_each(token, ids, channels, now, result, marker)
+        _send_each(token, messages, channels, now, result, marker)
     finally:
         marker.close()
         fold_own(marker)
@@ -345,13 +347,13 @@ def send_claimed(
 
 def _send_each(
     token: str,
-    ids: Sequence[int],
+    messages: Sequence[Message],
     channels: Mapping[str, Channel],
     now: datetime,
     result: DispatchResult,
     marker: _SentMarker,
 ) -> None:
-    for message in load_messages(ids):
+    for message in messages:
         channel = channels.get(message.channel)
         try:
             if message.obsolete:
@@ -401,15 +403,63 @@ def dispatch_due(
     return result
 
 
+Claimed = tuple[str, list[Message]]
+
+
 def _dispatch_loop(
     channels: Mapping[str, Channel], now: datetime, batch: int, result: DispatchResult
 ) -> None:
-    while True:
+    """Sends each batch while a second thread claims and loads the next.
+
+    Sending waits on the database once a message (its journal line), and the
+    batch work (claim, load, render) fills those waits. On PostgreSQL one thread
+    doing both sent 5,990-6,120 a second, 4.6-4.7x APScheduler, under issue
+    21's 5x floor; overlapped, 7,960-8,590, 6.5-7.0x (bench/reminders.py, 50,000
+    and 100,000 due). SQLite, whose journal waits are short, stays where it was
+    (6.3-7.3x). At most one batch is claimed ahead; if sending stops with an
+    error, it goes back to the queue at once rather than after its lease.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatch") as ahead:
+        upcoming = ahead.submit(_claim_batch, app, now, batch)
+        while (claimed := upcoming.result()) is not None:
+            upcoming = ahead.submit(_claim_batch, app, now, batch)
+            try:
+                send_claimed(claimed[0], claimed[1], channels, now, result)
+            except BaseException:
+                _release(upcoming)
+                raise
+
+
+def _claim_batch(app: Flask, now: datetime, batch: int) -> Claimed | None:
+    """The next batch, claimed and ready to send; None when nothing is due.
+    Runs in the look-ahead thread, with an app context (and session) of its own."""
+    with app.app_context():
         token, ids = claim(now, batch, lease())
-        if ids is None:
-            return
-        if ids:
-            send_claimed(token, ids, channels, now, result)
+        return None if ids is None else (token, load_messages(ids))
+
+
+def _release(upcoming: Future[Claimed | None]) -> None:
+    """A batch claimed ahead of a send that failed goes back to the queue."""
+    try:
+        claimed = upcoming.result()
+    except Exception:  # the send's own error is the one to raise
+        return
+    if claimed is None:
+        return
+    db.session.rollback()
+    db.session.execute(
+        update(Reminder)
+        .where(SENDING, Reminder.claim_token == claimed[0])
+        .values(
+            status="pending",
+            claim_token=None,
+            lease_until=None,
+            attempts=Reminder.attempts - 1,
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.commit()
 
 
 def load_messages(ids: Sequence[int]) -> list[Message]:

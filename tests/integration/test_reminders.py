@@ -22,6 +22,7 @@ from recovery.reminders.dispatch import (
     DispatchResult,
     claim,
     dispatch_due,
+    load_messages,
     send_claimed,
 )
 from recovery.reminders.models import Reminder, ReminderDelivery
@@ -396,7 +397,9 @@ def test_a_dispatcher_killed_mid_batch_loses_nothing_and_repeats_only_the_in_fli
         with monkeypatch.context() as killed:
             killed.setattr(reminder_dispatch, "fold_own", lambda marker: 0)
             with pytest.raises(SystemExit):
-                send_claimed(token, ids, both(dying), now, DispatchResult())
+                send_claimed(
+                    token, load_messages(ids), both(dying), now, DispatchResult()
+                )
         db.session.rollback()
         # Before the lease ends nobody else takes the rows...
         assert dispatch_due(both(Counting()), now + timedelta(minutes=1)).sent == 0
@@ -413,6 +416,34 @@ def test_a_dispatcher_killed_mid_batch_loses_nothing_and_repeats_only_the_in_fli
     assert [rid for rid, count in total.items() if count > 1] == [
         ids[10]
     ]  # the in-flight one
+
+
+def test_a_batch_claimed_ahead_goes_back_to_the_queue_when_sending_stops(
+    app, make_user
+):
+    """Dispatch claims the next batch while it sends one: when sending stops with
+    an error, that batch is not left to wait out a lease."""
+    user = make_user("clinician")
+    now = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    add_due(app, user, 30, now)
+    dying = Counting(die_on=5)
+    with app.app_context():
+        with pytest.raises(SystemExit):
+            dispatch_due(both(dying), now, batch=10)
+        db.session.rollback()
+        rows = db.session.execute(select(Reminder.status, Reminder.attempts)).all()
+        # The first batch: four journaled and sent; the one in flight and the rest
+        # keep their claim (a killed dispatcher's). The batch ahead, and the one
+        # after it, are due again, their attempt not counted.
+        assert Counter(status for status, _ in rows) == {
+            "sent": 4,
+            "sending": 6,
+            "pending": 20,
+        }
+        assert {n for status, n in rows if status == "pending"} == {0}
+        rescuer = Counting()
+        assert dispatch_due(both(rescuer), now, batch=10).sent == 20
+        assert not set(rescuer.sent) & set(dying.sent)
 
 
 def test_a_journal_line_from_a_lapsed_claim_taken_over_does_not_count(
