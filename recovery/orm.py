@@ -1,6 +1,6 @@
 """What the models are built on: the declarative base with a constraint naming
-convention, the UTC column type, the JSON codec, json_value, id lists and the UTC
-clock."""
+convention, the UTC column type, the JSON codec, json_value, id lists, allowed
+values and the UTC clock."""
 
 import json
 from collections.abc import Iterable
@@ -8,7 +8,14 @@ from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, Dialect, MetaData, bindparam
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    DateTime,
+    Dialect,
+    MetaData,
+    bindparam,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -102,6 +109,13 @@ def among(column: Any, ids: Iterable[int]) -> ColumnElement[bool]:
     """
     values = [int(value) for value in ids]  # numbers only: nothing else is spliced
     return column.in_(bindparam(None, values, expanding=True, literal_execute=True))
+
+
+def one_of(column: str, values: Iterable[str]) -> CheckConstraint:
+    """The database refuses any value of `column` not in `values`, the one list
+    the code knows them by (named after the column)."""
+    allowed = ", ".join(f"'{value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=column)
 
 
 def utcnow() -> datetime:

@@ -62,9 +62,10 @@ def invite(patient_id: int, body: dict[str, Any]) -> dict[str, Any]:
     require_roles("patient")
     patient = get_patient_for(current_user, patient_id, "api_view_caregivers")
     try:
-        link = invite_caregiver(patient, body["email"], body["name"], utcnow())
+        with db.session.begin_nested():  # undone alone: the audit row stays
+            link = invite_caregiver(patient, body["email"], body["name"], utcnow())
     except CaregiverError as error:
-        db.session.rollback()
+        db.session.commit()
         status = 409 if error.conflict else 422
         abort(status, error.message, detail={error.field: [error.message]})
     db.session.commit()

@@ -93,15 +93,16 @@ def post_odi(patient_id: int, body: dict[str, Any]) -> dict[str, Any]:
     patient = get_patient_for(current_user, patient_id, "api_view_symptoms")
     now = utcnow()
     try:
-        outcome = submit_odi(
-            patient,
-            body["answers"],
-            current_user,
-            now,
-            local_today(patient.user.timezone, now),
-        )
+        with db.session.begin_nested():  # undone alone: the audit row stays
+            outcome = submit_odi(
+                patient,
+                body["answers"],
+                current_user,
+                now,
+                local_today(patient.user.timezone, now),
+            )
     except QuestionnaireError as error:
-        db.session.rollback()
+        db.session.commit()
         abort(422, str(error), detail={"answers": [str(error)]})
     db.session.commit()
     return {

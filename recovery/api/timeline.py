@@ -12,6 +12,7 @@ from flask_login import current_user
 from recovery.api import auth, bp, require_roles
 from recovery.api.conditional import claim, not_modified, tagged, timeline_etag
 from recovery.api.schemas import EventOut, EventPatch, TimelineOut
+from recovery.auth.models import SCHEDULE_EDITORS
 from recovery.extensions import db
 from recovery.interop.fhir import patient_bundle
 from recovery.interop.ical import timeline_calendar
@@ -110,7 +111,7 @@ def edit_event(patient_id: int, event_id: int, body: dict[str, Any]) -> Any:
 
     With If-Match (the timeline's ETag), a change since gives 412.
     """
-    require_roles("clinician", "admin")
+    require_roles(*SCHEDULE_EDITORS)
     patient = get_patient_for(current_user, patient_id, "api_view_timeline")
     event = _event_or_404(patient, event_id)
     claim(patient, timeline_etag(patient, _today(patient)))

@@ -7,7 +7,7 @@ from datetime import datetime, time
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import BigInteger, ForeignKey, String, Text
 from sqlalchemy.orm import (
     Mapped,
     WriteOnlyMapped,
@@ -17,12 +17,16 @@ from sqlalchemy.orm import (
 )
 
 from recovery.extensions import db
-from recovery.orm import TimestampMixin, utcnow
+from recovery.orm import TimestampMixin, one_of, utcnow
 
 if TYPE_CHECKING:
     from recovery.patients.models import Patient
 
 STAFF_ROLES = ("coordinator", "clinician", "admin")
+# Who may be named on a patient's care team (and writes notes on the record).
+CARE_TEAM_ROLES = ("coordinator", "clinician")
+# Who may change a patient's plan and follow-up schedule.
+SCHEDULE_EDITORS = ("clinician", "admin")
 ROLES = ("patient", "caregiver", *STAFF_ROLES)
 
 
@@ -35,12 +39,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     """Anyone who logs in: a patient, a caregiver or a member of staff."""
 
     __tablename__ = "users"
-    __table_args__ = (
-        CheckConstraint(
-            "role IN (" + ", ".join(f"'{role}'" for role in ROLES) + ")",
-            name="role",
-        ),
-    )
+    __table_args__ = (one_of("role", ROLES),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored lower-cased, so the unique constraint is case-insensitive.

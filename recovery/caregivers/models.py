@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from recovery.extensions import db
-from recovery.orm import TimestampMixin
+from recovery.orm import TimestampMixin, one_of
 
 if TYPE_CHECKING:
     from recovery.auth.models import User
@@ -24,7 +24,7 @@ class Caregiver(TimestampMixin, db.Model):
     __tablename__ = "caregivers"
     __table_args__ = (
         UniqueConstraint("patient_id", "user_id"),
-        CheckConstraint("status IN ('invited', 'active', 'revoked')", name="status"),
+        one_of("status", CAREGIVER_STATUSES),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

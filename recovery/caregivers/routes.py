@@ -62,11 +62,11 @@ def mine() -> Response | tuple[str, int]:
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            link = invite_caregiver(
-                patient, form.email.data or "", form.name.data or "", utcnow()
-            )
+            with db.session.begin_nested():  # undone alone: the audit row stays
+                link = invite_caregiver(
+                    patient, form.email.data or "", form.name.data or "", utcnow()
+                )
         except CaregiverError as error:
-            db.session.rollback()
             form.email.errors = [error.message]
         else:
             db.session.commit()

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
-    CheckConstraint,
     ColumnElement,
     ForeignKey,
     Index,
@@ -20,11 +19,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from recovery.extensions import db
-from recovery.orm import utcnow
+from recovery.orm import one_of, utcnow
 
 if TYPE_CHECKING:
     from recovery.auth.models import User
     from recovery.patients.models import Patient
+
+
+CONVERSATION_STATUSES = ("open", "closed")
 
 
 class Conversation(db.Model):
@@ -32,7 +34,7 @@ class Conversation(db.Model):
 
     __tablename__ = "conversations"
     __table_args__ = (
-        CheckConstraint("status IN ('open', 'closed')", name="status"),
+        one_of("status", CONVERSATION_STATUSES),
         # The staff queue: open ones, unread first, then the longest waiting.
         Index("ix_conversations_queue", "status", "unread_by_staff", "last_message_at"),
     )

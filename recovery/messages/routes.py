@@ -149,9 +149,9 @@ def mine() -> Response | tuple[str, int] | str:
             return page, 200
         if not form.photo.errors:
             try:
-                message = send_message(patient, current_user, body, utcnow(), photo)
+                with db.session.begin_nested():  # undone alone: the audit row stays
+                    message = send_message(patient, current_user, body, utcnow(), photo)
             except MessageError as error:
-                db.session.rollback()
                 form.body.errors = [error.message]
             else:
                 urgent = message.alert_id is not None
@@ -200,9 +200,9 @@ def conversation(patient_id: int) -> Response | tuple[str, int]:
     form = MessageForm()
     if form.validate_on_submit():
         try:
-            send_message(patient, current_user, form.body.data or "", utcnow())
+            with db.session.begin_nested():  # undone alone: the audit row stays
+                send_message(patient, current_user, form.body.data or "", utcnow())
         except MessageError as error:
-            db.session.rollback()
             form.body.errors = [error.message]
         else:
             db.session.commit()

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from recovery.auth.models import CARE_TEAM_ROLES
 from recovery.extensions import db
 from recovery.notes.forms import NoteForm
 from recovery.notes.models import ClinicalNote
@@ -16,7 +17,6 @@ from recovery.patients.models import Patient
 from recovery.roles import roles_required
 
 bp = Blueprint("notes", __name__, url_prefix="/patients")
-WRITERS = ("coordinator", "clinician")
 
 
 def _note_or_404(patient: Patient, note_id: int) -> ClinicalNote:
@@ -31,7 +31,7 @@ def _back(patient: Patient) -> Response:
 
 
 @bp.route("/<int:patient_id>/notes", methods=["POST"])
-@roles_required(*WRITERS)
+@roles_required(*CARE_TEAM_ROLES)
 def add(patient_id: int) -> Response:
     """A new note on the record."""
     patient = get_patient_for(current_user, patient_id, "view_notes")
@@ -49,7 +49,7 @@ def add(patient_id: int) -> Response:
 
 
 @bp.route("/<int:patient_id>/notes/<int:note_id>/correct", methods=["POST"])
-@roles_required(*WRITERS)
+@roles_required(*CARE_TEAM_ROLES)
 def correct(patient_id: int, note_id: int) -> Response:
     """Append a correction to a note (the original stays as written)."""
     patient = get_patient_for(current_user, patient_id, "view_notes")
@@ -72,7 +72,7 @@ def correct(patient_id: int, note_id: int) -> Response:
 
 
 @bp.route("/<int:patient_id>/notes/<int:note_id>/edit", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@roles_required(*CARE_TEAM_ROLES)
 def edit(patient_id: int, note_id: int) -> Response | tuple[str, int]:
     """The author fixes their note within 24 hours; the change is audited."""
     patient = get_patient_for(current_user, patient_id, "view_notes")

@@ -6,12 +6,20 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
-from recovery.domain.plan import BracePlan, Plan, RadiationPlan
+from recovery.domain.plan import (
+    MALIGNANCIES,
+    ORIGINS,
+    PROCEDURES,
+    TUMOR_LOCATIONS,
+    BracePlan,
+    Plan,
+    RadiationPlan,
+)
 from recovery.extensions import db
-from recovery.orm import TimestampMixin, utcnow
+from recovery.orm import TimestampMixin, one_of, utcnow
 
 if TYPE_CHECKING:
     from recovery.auth.models import User
@@ -24,22 +32,10 @@ class Patient(TimestampMixin, db.Model):
 
     __tablename__ = "patients"
     __table_args__ = (
-        CheckConstraint(
-            "procedure IN ('biopsy', 'minimally_invasive_removal', "
-            "'partial_laminectomy', 'full_laminectomy', 'open_resection')",
-            name="procedure",
-        ),
-        CheckConstraint(
-            "tumor_location IN ('intramedullary', 'intradural_extramedullary', "
-            "'epidural')",
-            name="tumor_location",
-        ),
-        CheckConstraint(
-            "malignancy IN ('benign', 'malignant', 'unknown')", name="malignancy"
-        ),
-        CheckConstraint(
-            "origin IN ('primary', 'metastatic', 'unknown')", name="origin"
-        ),
+        one_of("procedure", PROCEDURES),
+        one_of("tumor_location", TUMOR_LOCATIONS),
+        one_of("malignancy", MALIGNANCIES),
+        one_of("origin", ORIGINS),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import bindparam, select
 
 from recovery.audit.services import record
-from recovery.auth.models import User
+from recovery.auth.models import CARE_TEAM_ROLES, User
 from recovery.domain.plan import plan_problems
 from recovery.domain.timeline import TimelineChanges
 from recovery.extensions import db
@@ -141,7 +141,7 @@ def active_staff() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     """Active (clinicians, coordinators) as (id, name), by name: care team choices."""
     rows = db.session.execute(
         select(User.id, User.name, User.role)
-        .where(User.role.in_(("clinician", "coordinator")), User.active)
+        .where(User.role.in_(CARE_TEAM_ROLES), User.active)
         .order_by(User.name)
     ).all()
     return (

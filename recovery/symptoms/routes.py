@@ -238,9 +238,11 @@ def odi() -> Response | tuple[str, int]:
     refused = ""
     if form.validate_on_submit():
         try:
-            outcome = submit_odi(patient, form.answers(), current_user, utcnow(), today)
+            with db.session.begin_nested():  # undone alone: the audit row stays
+                outcome = submit_odi(
+                    patient, form.answers(), current_user, utcnow(), today
+                )
         except QuestionnaireError as error:
-            db.session.rollback()
             refused = str(error)
         else:
             db.session.commit()

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from recovery.audit.services import record
-from recovery.auth.models import ROLES, STAFF_ROLES
+from recovery.auth.models import ROLES, SCHEDULE_EDITORS, STAFF_ROLES
 from recovery.auth.routes import safe_next
 from recovery.auth.services import external_url
 from recovery.extensions import db
@@ -201,7 +201,7 @@ def undo(patient_id: int, event_id: int) -> Response:
 
 
 @bp.route("/<int:patient_id>/events/<int:event_id>/edit", methods=["GET", "POST"])
-@roles_required("clinician", "admin")
+@roles_required(*SCHEDULE_EDITORS)
 def edit_event(patient_id: int, event_id: int) -> Response | str:
     """Reschedule or reword one event; recompute will keep the change."""
     patient = get_patient_for(current_user, patient_id, "view_timeline")
@@ -234,7 +234,7 @@ def edit_event(patient_id: int, event_id: int) -> Response | str:
 
 
 @bp.route("/<int:patient_id>/plan", methods=["GET", "POST"])
-@roles_required("clinician", "admin")
+@roles_required(*SCHEDULE_EDITORS)
 def plan(patient_id: int) -> Response | tuple[str, int]:
     """Change surgery, tumor, care team, radiation or brace; the timeline follows."""
     patient = get_patient_for(current_user, patient_id, "view_patient")
@@ -246,9 +246,9 @@ def plan(patient_id: int) -> Response | tuple[str, int]:
         team_field.data = team_field.data or 0  # 0: "None yet"
     if form.validate_on_submit():
         try:
-            changes = change_patient(patient, form.changes(), utcnow())
+            with db.session.begin_nested():  # undone alone: the audit row stays
+                changes = change_patient(patient, form.changes(), utcnow())
         except PatientError as error:
-            db.session.rollback()
             _show_refusal(form, error)
             page = render_template("timeline/plan.html", patient=patient, form=form)
             db.session.commit()
@@ -283,7 +283,7 @@ def _show_refusal(form: ChangePlanForm, error: PatientError) -> None:
 
 
 @bp.route("/<int:patient_id>/events/<int:event_id>/review", methods=["POST"])
-@roles_required("clinician", "admin")
+@roles_required(*SCHEDULE_EDITORS)
 def review(patient_id: int, event_id: int) -> Response:
     """Sign off a follow-up item with a note; the care team sees who and when."""
     patient = get_patient_for(current_user, patient_id, "view_timeline")
@@ -307,7 +307,7 @@ def review(patient_id: int, event_id: int) -> Response:
 
 
 @bp.route("/<int:patient_id>/events/new", methods=["GET", "POST"])
-@roles_required("clinician", "admin")
+@roles_required(*SCHEDULE_EDITORS)
 def add_extra(patient_id: int) -> Response | tuple[str, int]:
     """Add an extra imaging or visit to the current episode."""
     patient = get_patient_for(current_user, patient_id, "view_timeline")
@@ -335,7 +335,7 @@ def add_extra(patient_id: int) -> Response | tuple[str, int]:
 
 
 @bp.route("/<int:patient_id>/recurrence", methods=["GET", "POST"])
-@roles_required("clinician", "admin")
+@roles_required(*SCHEDULE_EDITORS)
 def recurrence(patient_id: int) -> Response | tuple[str, int]:
     """Start a new episode (tumor regrowth); the old timeline stays readable."""
     patient = get_patient_for(current_user, patient_id, "view_patient")
@@ -347,9 +347,9 @@ def recurrence(patient_id: int) -> Response | tuple[str, int]:
         changes = form.changes()
         reason = changes.pop("reason")
         try:
-            start_episode(patient, changes, reason, current_user, utcnow())
+            with db.session.begin_nested():  # undone alone: the audit row stays
+                start_episode(patient, changes, reason, current_user, utcnow())
         except PatientError as error:
-            db.session.rollback()
             _show_refusal(form, error)
             page = render_template(
                 "timeline/recurrence.html", patient=patient, form=form

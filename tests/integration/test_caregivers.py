@@ -196,12 +196,35 @@ def test_a_refused_invitation_changes_nothing(app, browser, clinic, make_user, o
     page = response.get_data(as_text=True)
     assert "cannot be a caregiver" in page
     assert 'value="Doc"' in page  # what was typed is kept
+    # The refused change is undone; the page it showed is still in the trail.
+    assert views_of(app, patient.patient_id, "view_caregivers") == 2
     bad = invite(browser, "", "not an email")
     assert bad.status_code == 400
     assert "Enter their name." in bad.get_data(as_text=True)
+    client = app.test_client()  # the API, as an app would call it: no cookie
+    api = client.post(
+        f"/api/v1/patients/{patient.patient_id}/caregivers",
+        json={"name": "Doc", "email": staff.email},
+        headers=bearer_headers(client, patient),
+    )
+    assert api.status_code == 409
+    assert "email" in api.get_json()["error"]["fields"]
+    assert views_of(app, patient.patient_id, "api_view_caregivers") == 1
     with app.app_context():
         assert db.session.scalar(select(Caregiver.id)) is None
     assert outbox == []
+
+
+def views_of(app, patient_id: int, action: str) -> int:
+    """How many audit rows of this action the patient's record has."""
+    with app.app_context():
+        return len(
+            db.session.scalars(
+                select(AuditEvent.id).where(
+                    AuditEvent.patient_id == patient_id, AuditEvent.action == action
+                )
+            ).all()
+        )
 
 
 @pytest.mark.travel(NOW)
