@@ -16,13 +16,14 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Flask, current_app, render_template, request
+from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError as SchemaError
 from marshmallow import fields as schema_fields
 from marshmallow.validate import OneOf, Range, Regexp
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import DecimalField, IntegerField
-from wtforms.validators import ValidationError
+from wtforms.validators import Length, ValidationError
 
 # Dates of care, birth and audit filters: wide enough for any patient, narrow
 # enough that a day added or a calendar feed never overflows `date`.
@@ -35,6 +36,14 @@ DATE_MESSAGE = (
 # Ids are the database's INTEGER: anything outside is no id (not a 500 on
 # overflow); page numbers and other integers go no further either.
 MAX_ID = 2**31 - 1
+# The longest text of each kind of field: its column, its form and the API agree.
+EMAIL_MAX = 254  # the longest address SMTP carries (RFC 5321)
+NAME_MAX = 200  # a person's name, an event's title, a tumor type
+PHONE_MAX = 32
+LABEL_MAX = 100  # what an API token is for
+REASON_MAX = 500  # why a new episode starts
+NOTE_MAX = 1000  # a staff note: an alert acknowledged, an item reviewed
+INSTRUCTIONS_MAX = 5000
 MAX_DECIMAL = Decimal(10**9)
 INT_RE = re.compile(r"[+-]?[0-9]{1,10}")
 # A JSON body: at most this many bytes and this many levels of nesting.
@@ -137,6 +146,11 @@ def one_of(values: tuple[str, ...]) -> OneOf:
 
 
 # A phone number as people write it: digits, spaces, + ( ) - . and an extension.
+def at_most(limit: int) -> Length:
+    """A form field's length check, said in the page's language."""
+    return Length(max=limit, message=_l("Use at most %(max)s characters.", max=limit))
+
+
 PHONE = Regexp(
     r"^[0-9+() .\-]{0,24}(?: ?(?:x|ext\.?) ?[0-9]{1,6})?$",
     error="Enter a phone number: digits, spaces and + ( ) - only.",

@@ -14,7 +14,15 @@ from wtforms.validators import (
 )
 
 from recovery.auth.forms import email_field
-from recovery.validation import MAX_ID, PHONE, BoundedIntegerField, in_date_range
+from recovery.validation import (
+    MAX_ID,
+    NAME_MAX,
+    PHONE,
+    PHONE_MAX,
+    BoundedIntegerField,
+    at_most,
+    in_date_range,
+)
 from recovery.zones import is_timezone
 
 
@@ -25,7 +33,7 @@ class StaffForm(FlaskForm):
         _l("Full name"),
         validators=[
             DataRequired(_l("Enter the person's name.")),
-            Length(max=200, message=_l("Use at most 200 characters.")),
+            at_most(NAME_MAX),
         ],
     )
     email = email_field()
@@ -45,7 +53,7 @@ class StaffForm(FlaskForm):
     care_team_phone = StringField(
         _l("Care team phone"),
         validators=[
-            Length(max=32, message=_l("Use at most 32 characters.")),
+            at_most(PHONE_MAX),
             Regexp(PHONE.regex, message=PHONE.error),
         ],
     )

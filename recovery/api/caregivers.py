@@ -22,13 +22,14 @@ from recovery.caregivers.services import (
 from recovery.extensions import db
 from recovery.orm import utcnow
 from recovery.patients.access import get_patient_for
+from recovery.validation import EMAIL_MAX, NAME_MAX
 
 
 class CaregiverIn(Schema):
     """Whom to invite."""
 
-    email = Email(required=True, validate=Length(max=254))
-    name = String(required=True, validate=Length(min=1, max=200))
+    email = Email(required=True, validate=Length(max=EMAIL_MAX))
+    name = String(required=True, validate=Length(min=1, max=NAME_MAX))
 
 
 class CaregiverOut(Schema):

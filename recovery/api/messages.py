@@ -14,10 +14,11 @@ from recovery.api import auth, bp
 from recovery.api.schemas import AdviceOut
 from recovery.extensions import db
 from recovery.messages.models import Message, MessageAttachment
-from recovery.messages.photos import PhotoError, clean_photo, remove_photo, store_photo
+from recovery.messages.photos import PhotoError, clean_photo, remove_photo
 from recovery.messages.services import (
     BODY_MAX,
     MessageError,
+    add_photo,
     attachment_path,
     patient_messages,
     send_message,
@@ -169,32 +170,12 @@ def attach_photo(patient_id: int, message_id: int, files: dict[str, Any]) -> Any
     except PhotoError as error:
         db.session.commit()  # nothing was written but the audit row
         abort(422, str(error), detail={"photo": [str(error)]})
-    name = store_photo(upload_dir(), photo)
-    item = MessageAttachment(
-        message_id=message.id,
-        patient_id=patient.id,
-        stored_name=name,
-        content_type=photo.content_type,
-        size_bytes=len(photo.data),
-        width=photo.width,
-        height=photo.height,
-        created_at=utcnow(),
-    )
-    db.session.add(item)
+    item = add_photo(message, photo, utcnow())
+    document = attachment_document(item, patient.id)
     try:
-        db.session.flush()
-        from recovery.audit.services import record
-
-        record(
-            "attach_photo",
-            patient_id=patient.id,
-            target=f"message:{message.id}",
-            details={"attachment": item.id},
-        )
-        document = attachment_document(item, patient.id)
         db.session.commit()
-    except Exception:
-        remove_photo(upload_dir(), name)
+    except Exception:  # the row is not kept: nor is its file
+        remove_photo(upload_dir(), item.stored_name)
         raise
     return document
 

@@ -24,6 +24,7 @@ from recovery.auth.services import MAX_PASSWORD_LENGTH
 from recovery.domain.cohort import PHASES
 from recovery.domain.protocol import EVENT_KINDS
 from recovery.domain.reminders import CHANNELS
+from recovery.domain.scoring import ODI_MAX_ANSWER, ODI_SECTIONS
 from recovery.domain.symptoms import (
     ALERT_STATUSES,
     NOTES_MAX,
@@ -37,7 +38,12 @@ from recovery.domain.symptoms import (
 from recovery.domain.timeline import EVENT_STATUSES
 from recovery.reminders.models import REMINDER_STATUSES
 from recovery.validation import (
+    EMAIL_MAX,
     ID_RANGE,
+    INSTRUCTIONS_MAX,
+    LABEL_MAX,
+    NAME_MAX,
+    NOTE_MAX,
     StoredDate,
     StoredInstant,
     one_of,
@@ -66,9 +72,9 @@ class Error(Schema):
 class TokenRequest(Schema):
     """Credentials exchanged for a bearer token."""
 
-    email = Email(required=True, validate=Length(max=254))
+    email = Email(required=True, validate=Length(max=EMAIL_MAX))
     password = String(required=True, validate=Length(min=1, max=MAX_PASSWORD_LENGTH))
-    label = String(load_default="", validate=Length(max=100))
+    label = String(load_default="", validate=Length(max=LABEL_MAX))
     code = String(
         load_default="",
         validate=Length(max=40),
@@ -190,8 +196,8 @@ class EventPatch(Schema):
 
     start_date = StoredDate()
     end_date = StoredDate()
-    title = String(validate=Length(min=1, max=200))
-    instructions = String(validate=Length(max=5000))
+    title = String(validate=Length(min=1, max=NAME_MAX))
+    instructions = String(validate=Length(max=INSTRUCTIONS_MAX))
 
     @validates_schema
     def _dates_in_order(self, data: dict[str, Any], **_: Any) -> None:
@@ -265,9 +271,17 @@ class OdiIn(Schema):
     """The ten ODI answers, each 0-5 or null for a skipped section (8 at least)."""
 
     answers = List(
-        Integer(allow_none=True, validate=Range(0, 5, error="Each answer is 0 to 5.")),
+        Integer(
+            allow_none=True,
+            validate=Range(
+                0, ODI_MAX_ANSWER, error=f"Each answer is 0 to {ODI_MAX_ANSWER}."
+            ),
+        ),
         required=True,
-        validate=Length(equal=10, error="Give exactly 10 answers (null to skip one)."),
+        validate=Length(
+            equal=ODI_SECTIONS,
+            error=f"Give exactly {ODI_SECTIONS} answers (null to skip one).",
+        ),
     )
 
 
@@ -291,7 +305,7 @@ class AlertQuery(Schema):
 class AckIn(Schema):
     """An acknowledgement note (an urgent alert needs one: what was done)."""
 
-    note = String(load_default="", validate=Length(max=1000))
+    note = String(load_default="", validate=Length(max=NOTE_MAX))
 
 
 class ReminderOut(Schema):

@@ -21,6 +21,7 @@ from wtforms.validators import (
 )
 
 from recovery.auth.services import MAX_PASSWORD_LENGTH, password_problem
+from recovery.validation import EMAIL_MAX, LABEL_MAX, at_most
 
 
 def email_field(label: str = _l("Email")) -> EmailField:
@@ -29,7 +30,7 @@ def email_field(label: str = _l("Email")) -> EmailField:
         label,
         validators=[
             DataRequired(_l("Enter an email address.")),
-            Length(max=254, message=_l("That email address is too long.")),
+            Length(max=EMAIL_MAX, message=_l("That email address is too long.")),
             Email(_l("Enter a valid email address.")),
         ],
     )
@@ -96,7 +97,7 @@ class ApiTokenForm(FlaskForm):
         _l("What it is for"),
         validators=[
             DataRequired(_l("Say what the token is for, e.g. 'EHR sync script'.")),
-            Length(max=100, message=_l("Use at most 100 characters.")),
+            at_most(LABEL_MAX),
         ],
     )
     days = IntegerField(

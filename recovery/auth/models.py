@@ -18,6 +18,7 @@ from sqlalchemy.orm import (
 
 from recovery.extensions import db
 from recovery.orm import TimestampMixin, one_of, utcnow
+from recovery.validation import EMAIL_MAX, LABEL_MAX, NAME_MAX, PHONE_MAX
 
 if TYPE_CHECKING:
     from recovery.patients.models import Patient
@@ -43,15 +44,15 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored lower-cased, so the unique constraint is case-insensitive.
-    email: Mapped[str] = mapped_column(String(254), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
     role: Mapped[str] = mapped_column(String(20))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     # Staff: the number this person's patients call (a team line, not a mobile);
     # a patient's care team is reached on their coordinator's, else their
     # clinician's, else the clinic's CLINIC_PHONE (patients.contact).
     care_team_phone: Mapped[str] = mapped_column(
-        String(32), default="", server_default=""
+        String(PHONE_MAX), default="", server_default=""
     )
     # The language of this person's pages, emails and reminders (config LANGUAGES).
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
@@ -135,7 +136,7 @@ class ApiToken(db.Model):
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    label: Mapped[str] = mapped_column(String(100), default="")
+    label: Mapped[str] = mapped_column(String(LABEL_MAX), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]

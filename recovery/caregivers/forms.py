@@ -3,9 +3,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
 from recovery.auth.forms import email_field
+from recovery.validation import NAME_MAX, at_most
 
 
 class InviteForm(FlaskForm):
@@ -15,7 +16,7 @@ class InviteForm(FlaskForm):
         _l("Their name"),
         validators=[
             DataRequired(_l("Enter their name.")),
-            Length(max=200, message=_l("Use at most 200 characters.")),
+            at_most(NAME_MAX),
         ],
     )
     email = email_field("Their email")

@@ -22,11 +22,11 @@ from recovery.domain.languages import (
     translated,
     translated_list,
 )
-from recovery.domain.scoring import ODI_SECTIONS
+from recovery.domain.scoring import ODI_MAX_ANSWER, ODI_SECTIONS
 
 ODI_FILE = Path(__file__).parent / "questionnaires" / "odi.toml"
 # Answers run 0..5: six choices per section.
-ODI_CHOICES = 6
+ODI_CHOICES = ODI_MAX_ANSWER + 1  # 0 to 5
 
 
 class QuestionnaireFileError(ValueError):

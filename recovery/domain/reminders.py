@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from recovery.domain.checkins import asked_dates
 from recovery.domain.protocol import CheckInCadence
+from recovery.domain.timeline import FINAL_STATUSES
 
 CHANNELS = ("in_app", "email")
 
@@ -31,7 +32,9 @@ RULE_TIMES: dict[str, tuple[int, time]] = {
 # The symptom check-in reminder goes out at this local time on each day it is asked
 # (recovery.domain.checkins, from the protocol's [check_in] cadence).
 CHECK_IN_TIME = time(8, 0)
-FINISHED = frozenset({"done", "cancelled"})
+# How far a reminder's instant can stray from its local day: timezones and quiet
+# hours move it by under a day; two days of slack either side cover both.
+SLACK = timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -178,8 +181,8 @@ def plan_reminders(
     planned: list[PlannedReminder] = []
     # Days that cannot fall in (now, until] in any timezone or quiet-hours shift are
     # skipped before the costlier local-time arithmetic.
-    first_day = (now - timedelta(days=2)).date()
-    last_day = (until + timedelta(days=2)).date()
+    first_day = (now - SLACK).date()
+    last_day = (until + SLACK).date()
 
     def add(
         event_key: str | None,
@@ -199,7 +202,7 @@ def plan_reminders(
                 planned.append(PlannedReminder(key, event_key, rule, channel, send_at))
 
     for event in events:
-        if event.status in FINISHED:
+        if event.status in FINAL_STATUSES:
             continue
         if not any(
             first_day <= event.start_date + timedelta(days=RULE_TIMES[r][0]) <= last_day
@@ -219,9 +222,8 @@ def plan_reminders(
 def event_window(now: datetime, horizon: timedelta) -> tuple[date, date]:
     """First days of the events that can have a reminder in (now, now + horizon]."""
     offsets = [offset for offset, _ in RULE_TIMES.values()]
-    # Two days of slack either side for timezones and quiet hours.
-    first = (now - timedelta(days=max(offsets) + 2)).date()
-    last = (now + horizon + timedelta(days=-min(offsets) + 2)).date()
+    first = (now - timedelta(days=max(offsets)) - SLACK).date()
+    last = (now + horizon + timedelta(days=-min(offsets)) + SLACK).date()
     return first, last
 
 

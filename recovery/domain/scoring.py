@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 ODI_SECTIONS = 10
+ODI_MAX_ANSWER = 5  # each section is answered 0 to 5
 ODI_MIN_ANSWERED = 8
 # Upper bound of each band, in percent (../shared/clinical.md).
 ODI_BANDS = (
@@ -44,9 +45,9 @@ def score_odi(
     if len(answers) != ODI_SECTIONS:
         raise ValueError(f"the ODI has {ODI_SECTIONS} sections, got {len(answers)}")
     given = [a for a in answers if a is not None]
-    if any(not 0 <= a <= 5 for a in given):
-        raise ValueError("each ODI answer is from 0 to 5")
+    if any(not 0 <= a <= ODI_MAX_ANSWER for a in given):
+        raise ValueError(f"each ODI answer is from 0 to {ODI_MAX_ANSWER}")
     if len(given) < min_answered:
         return OdiResult(None, None, len(given))
-    score = round(sum(given) / (5 * len(given)) * 100, 1)
+    score = round(sum(given) / (ODI_MAX_ANSWER * len(given)) * 100, 1)
     return OdiResult(score, odi_band(score), len(given))

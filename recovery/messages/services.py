@@ -125,26 +125,9 @@ def send_message(
         fever_c = red_flag_rules().fever_with_wound_c
         (alert,) = raise_alerts(patient, [urgent_finding(signs, fever_c)], now)
         message.alert_id = alert.id
-    stored = None
+    db.session.flush()
     if photo is not None:
-        stored = store_photo(upload_dir(), photo)
-        message.attachments.append(
-            MessageAttachment(
-                patient_id=patient.id,
-                stored_name=stored,
-                content_type=photo.content_type,
-                size_bytes=len(photo.data),
-                width=photo.width,
-                height=photo.height,
-                created_at=now,
-            )
-        )
-    try:
-        db.session.flush()
-    except Exception:
-        if stored:
-            remove_photo(upload_dir(), stored)
-        raise
+        _attach(message, photo, now)
     record(
         "send_message",
         patient_id=patient.id,
@@ -153,6 +136,42 @@ def send_message(
     )
     queue_notices(message, patient, now)
     return message
+
+
+def add_photo(
+    message: Message, photo: CleanPhoto, now: datetime
+) -> MessageAttachment:
+    """A photo added to a message already sent (by its author). Flushes."""
+    item = _attach(message, photo, now)
+    record(
+        "attach_photo",
+        patient_id=message.patient_id,
+        target=f"message:{message.id}",
+        details={"attachment": item.id},
+    )
+    return item
+
+
+def _attach(message: Message, photo: CleanPhoto, now: datetime) -> MessageAttachment:
+    """The photo stored on disk and its row written; the file is removed again if
+    the row cannot be."""
+    stored = store_photo(upload_dir(), photo)
+    item = MessageAttachment(
+        patient_id=message.patient_id,
+        stored_name=stored,
+        content_type=photo.content_type,
+        size_bytes=len(photo.data),
+        width=photo.width,
+        height=photo.height,
+        created_at=now,
+    )
+    message.attachments.append(item)
+    try:
+        db.session.flush()
+    except Exception:
+        remove_photo(upload_dir(), stored)
+        raise
+    return item
 
 
 def urgent_finding(signs: list[UrgentSign], fever_c: float) -> Finding:

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from flask import current_app
 from flask_mailman import EmailMultiAlternatives
 
+from recovery.domain.timeline import FINAL_STATUSES
 from recovery.i18n import N_, bound_gettext, format_day, language_of
 
 
@@ -132,8 +133,7 @@ def _render_message(
 ) -> Message:
     # Nothing to send for an event done or cancelled since, or a closed account.
     obsolete = not row.active or (
-        row.event_status in ("done", "cancelled")
-        and row.rule not in ("check_in", "digest")
+        row.event_status in FINAL_STATUSES and row.rule not in ("check_in", "digest")
     )
     # The event's title and instructions are the protocol's texts (recovery/domain
     # gives them in the recipient's language, issue 20).

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
-from wtforms.validators import Length, Regexp
+from wtforms.validators import Regexp
 
-from recovery.validation import PHONE
+from recovery.validation import PHONE, PHONE_MAX, at_most
 
 
 class PhoneForm(FlaskForm):
@@ -16,7 +16,7 @@ class PhoneForm(FlaskForm):
     phone = StringField(
         _l("Patient's phone"),
         validators=[
-            Length(max=32, message=_l("Use at most 32 characters.")),
+            at_most(PHONE_MAX),
             # The API's rule, so a number valid in one is valid in the other.
             Regexp(PHONE.regex, message=PHONE.error),
         ],

@@ -20,6 +20,7 @@ from recovery.domain.plan import (
 )
 from recovery.extensions import db
 from recovery.orm import TimestampMixin, one_of, utcnow
+from recovery.validation import NAME_MAX, PHONE_MAX
 
 if TYPE_CHECKING:
     from recovery.auth.models import User
@@ -45,11 +46,11 @@ class Patient(TimestampMixin, db.Model):
     surgery_date: Mapped[date] = mapped_column(index=True)
     procedure: Mapped[str] = mapped_column(String(40), index=True)
     tumor_location: Mapped[str] = mapped_column(String(40), index=True)
-    tumor_type: Mapped[str] = mapped_column(String(200), default="")
+    tumor_type: Mapped[str] = mapped_column(String(NAME_MAX), default="")
     malignancy: Mapped[str] = mapped_column(String(20), index=True)
     origin: Mapped[str] = mapped_column(String(20), default="unknown")
     # The patient's own number, so the care team can call back after a red flag.
-    phone: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    phone: Mapped[str] = mapped_column(String(PHONE_MAX), default="", server_default="")
     radiation_planned: Mapped[bool] = mapped_column(default=False)
     radiation_start_day: Mapped[int] = mapped_column(default=14)
     radiation_weeks: Mapped[int] = mapped_column(default=2)

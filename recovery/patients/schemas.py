@@ -21,7 +21,15 @@ from recovery.domain.plan import (
     surgery_date_problem,
 )
 from recovery.orm import utcnow
-from recovery.validation import ID_RANGE, PHONE, StoredDate, one_of, within
+from recovery.validation import (
+    EMAIL_MAX,
+    ID_RANGE,
+    NAME_MAX,
+    PHONE,
+    StoredDate,
+    one_of,
+    within,
+)
 from recovery.zones import is_timezone, local_today
 
 
@@ -78,15 +86,15 @@ class BracePatch(Brace):
 class PatientIn(Schema):
     """A new patient with their plan (POST /patients)."""
 
-    name = String(required=True, validate=Length(min=1, max=200))
-    email = Email(required=True, validate=Length(max=254))
+    name = String(required=True, validate=Length(min=1, max=NAME_MAX))
+    email = Email(required=True, validate=Length(max=EMAIL_MAX))
     mrn = String(required=True, validate=Length(min=1, max=64))
     date_of_birth = StoredDate(required=True)
     timezone = String(required=True, validate=Length(max=64))
     surgery_date = StoredDate(required=True)
     procedure = String(required=True, validate=one_of(PROCEDURES))
     tumor_location = String(required=True, validate=one_of(TUMOR_LOCATIONS))
-    tumor_type = String(load_default="", validate=Length(max=200))
+    tumor_type = String(load_default="", validate=Length(max=NAME_MAX))
     malignancy = String(required=True, validate=one_of(MALIGNANCIES))
     origin = String(load_default="unknown", validate=one_of(ORIGINS))
     radiation = Nested(Radiation, load_default=lambda: {"planned": False})

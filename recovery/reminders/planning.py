@@ -23,6 +23,7 @@ from sqlalchemy import (
 
 from recovery.auth.models import User
 from recovery.domain.reminders import (
+    SLACK,
     Preferences,
     ReminderEvent,
     event_window,
@@ -128,7 +129,7 @@ def replan_reminders(patients: Sequence[Patient], now: datetime) -> int:
                 Reminder.alert_id.is_(None),
                 # Quiet hours can move a reminder by under a day: rows from just
                 # before now may share a key with one planned just after it.
-                Reminder.send_at > now - timedelta(days=2),
+                Reminder.send_at > now - SLACK,
             )
         )
     }

@@ -23,7 +23,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from recovery.domain.scoring import ODI_SECTIONS
+from recovery.domain.scoring import ODI_MAX_ANSWER, ODI_SECTIONS
 from recovery.domain.symptoms import NOTES_MAX, SCALE, TEMPERATURE_C, WEIGHT_KG
 from recovery.domain.units import (
     temperature_range,
@@ -31,7 +31,7 @@ from recovery.domain.units import (
     to_kg,
     weight_range,
 )
-from recovery.validation import FiniteDecimalField
+from recovery.validation import NOTE_MAX, FiniteDecimalField, at_most
 
 ZERO_TO_TEN = [SelectChoice(n, str(n)) for n in range(SCALE[0], SCALE[1] + 1)]
 # The form's own fields that are not answers: the units the numbers were typed in.
@@ -211,10 +211,17 @@ for _n in range(ODI_SECTIONS):
         f"q{_n}",
         RadioField(
             _l("Section %(number)s", number=_n + 1),
-            choices=[SelectChoice(v, str(v)) for v in range(6)],
+            choices=[SelectChoice(v, str(v)) for v in range(ODI_MAX_ANSWER + 1)],
             coerce=int,
             validate_choice=False,
-            validators=[Optional(), NumberRange(0, 5, _l("Choose from 0 to 5."))],
+            validators=[
+                Optional(),
+                NumberRange(
+                    0,
+                    ODI_MAX_ANSWER,
+                    _l("Choose from 0 to %(most)s.", most=ODI_MAX_ANSWER),
+                ),
+            ],
         ),
     )
 
@@ -224,6 +231,6 @@ class AcknowledgeForm(FlaskForm):
 
     note = StringField(
         _l("Note"),
-        validators=[Length(max=1000, message=_l("Use at most 1000 characters."))],
+        validators=[at_most(NOTE_MAX)],
     )
     submit = SubmitField(_l("Acknowledge"))

@@ -19,7 +19,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
-    Length,
     NumberRange,
     Optional,
     ValidationError,
@@ -36,7 +35,15 @@ from recovery.domain.plan import (
     surgery_date_problem,
 )
 from recovery.i18n import labelled
-from recovery.validation import BoundedIntegerField, in_date_range
+from recovery.validation import (
+    INSTRUCTIONS_MAX,
+    NAME_MAX,
+    NOTE_MAX,
+    REASON_MAX,
+    BoundedIntegerField,
+    at_most,
+    in_date_range,
+)
 
 
 def _range(bounds: tuple[int, int], what: LazyString) -> NumberRange:
@@ -145,7 +152,7 @@ class ChangePlanForm(PlanForm):
     )
     tumor_type = StringField(
         _l("Tumor type"),
-        validators=[Length(max=200, message=_l("Use at most 200 characters."))],
+        validators=[at_most(NAME_MAX)],
     )
     malignancy = SelectField(
         _l("Malignancy"),
@@ -186,12 +193,12 @@ class EventForm(FlaskForm):
         _l("Title"),
         validators=[
             DataRequired(_l("Enter a title.")),
-            Length(max=200, message=_l("Use at most 200 characters.")),
+            at_most(NAME_MAX),
         ],
     )
     instructions = TextAreaField(
         _l("Instructions for the patient"),
-        validators=[Length(max=5000, message=_l("Use at most 5000 characters."))],
+        validators=[at_most(INSTRUCTIONS_MAX)],
     )
     submit = SubmitField(_l("Save this event"))
 
@@ -212,7 +219,7 @@ class ReviewForm(FlaskForm):
 
     note = StringField(
         _l("Review note"),
-        validators=[Length(max=1000, message=_l("Use at most 1000 characters."))],
+        validators=[at_most(NOTE_MAX)],
     )
     submit = SubmitField(_l("Mark reviewed"))
 
@@ -239,7 +246,7 @@ class RecurrenceForm(PlanForm):
         default="Tumor regrowth: repeat removal",
         validators=[
             DataRequired(_l("Say why a new episode starts.")),
-            Length(max=500, message=_l("Use at most 500 characters.")),
+            at_most(REASON_MAX),
         ],
     )
     procedure = SelectField(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from recovery.domain.timeline import OPEN_STATUSES, PERIOD_KINDS, status_on
 from recovery.extensions import db
 from recovery.orm import TimestampMixin
+from recovery.validation import NAME_MAX
 
 if TYPE_CHECKING:
     from recovery.auth.models import User
@@ -70,7 +71,7 @@ class TimelineEvent(TimestampMixin, db.Model):
     key: Mapped[str] = mapped_column(String(100))
     item_id: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(32))
-    title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(NAME_MAX))
     instructions: Mapped[str] = mapped_column(Text, default="")
     start_date: Mapped[date]
     end_date: Mapped[date]
