@@ -19,20 +19,20 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
-from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from recovery.audit.services import record, record_patients
 from recovery.auth.models import STAFF_ROLES, User
 from recovery.cohorts.filters import CohortFilter
-from recovery.cohorts.models import SavedCohort
 from recovery.cohorts.schemas import CohortQuery
 from recovery.cohorts.services import (
     cohort_page,
     cohort_summary,
     csv_export,
+    forget_cohort,
     record_view,
     save_cohort,
+    saved_cohorts,
 )
 from recovery.domain.cohort import weekly_chart
 from recovery.domain.plan import MALIGNANCIES, PROCEDURES, TUMOR_LOCATIONS
@@ -103,11 +103,7 @@ def dashboard() -> Response | tuple[str, int]:
     if page.page > page.pages:
         abort(404)
     record_view(page, view, "cohorts")
-    saved = db.session.scalars(
-        select(SavedCohort)
-        .where(SavedCohort.user_id == current_user.id)
-        .order_by(SavedCohort.name)
-    ).all()
+    saved = saved_cohorts(current_user)
     alerts = alert_queue(current_user)
     troubles = reminders_needing_attention(current_user, now - timedelta(days=7))
     record_patients(
@@ -226,11 +222,10 @@ def save_view() -> Response:
 @roles_required(*STAFF_ROLES)
 def delete_view(saved_id: int) -> Response:
     """Forget one of the user's own saved cohorts."""
-    saved = db.session.get(SavedCohort, saved_id)
-    if saved is None or saved.user_id != current_user.id:
+    saved = forget_cohort(current_user, saved_id)
+    if saved is None:
         flash(_("That saved cohort does not exist."), "error")
     else:
-        db.session.delete(saved)
         db.session.commit()
         flash(_("Removed “%(name)s”.", name=saved.name), "success")
     return redirect(url_for("cohorts.dashboard"))

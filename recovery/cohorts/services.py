@@ -568,6 +568,27 @@ def save_cohort(user: User, name: str, query: str) -> bool:
     return False
 
 
+def saved_cohorts(user: User) -> list[SavedCohort]:
+    """The user's own saved views of the cohort, by name."""
+    return list(
+        db.session.scalars(
+            select(SavedCohort)
+            .where(SavedCohort.user_id == user.id)
+            .order_by(SavedCohort.name)
+        )
+    )
+
+
+def forget_cohort(user: User, saved_id: int) -> SavedCohort | None:
+    """Deletes one of the user's own saved views; None if they have no such view
+    (another person's is not theirs to delete). The caller commits."""
+    saved = db.session.get(SavedCohort, saved_id)
+    if saved is None or saved.user_id != user.id:
+        return None
+    db.session.delete(saved)
+    return saved
+
+
 def _visit_days(protocols: dict[str, Any]) -> Select[tuple[int, str]]:
     """Per patient, the post-operative days of the visits and scans of the current
     episode that their protocol asks a check-in before (cancelled ones ask

@@ -138,9 +138,7 @@ def send_message(
     return message
 
 
-def add_photo(
-    message: Message, photo: CleanPhoto, now: datetime
-) -> MessageAttachment:
+def add_photo(message: Message, photo: CleanPhoto, now: datetime) -> MessageAttachment:
     """A photo added to a message already sent (by its author). Flushes."""
     item = _attach(message, photo, now)
     record(

@@ -232,16 +232,15 @@ def history() -> str:
 def odi() -> Response | tuple[str, int]:
     """The Oswestry Disability Index: ten sections, any may be skipped."""
     patient = _own_patient("view_symptoms")
-    today = local_today(patient.user.timezone, utcnow())
+    now = utcnow()
+    today = local_today(patient.user.timezone, now)
     form = OdiForm()
     texts = odi_texts().in_language(current_language())
     refused = ""
     if form.validate_on_submit():
         try:
             with db.session.begin_nested():  # undone alone: the audit row stays
-                outcome = submit_odi(
-                    patient, form.answers(), current_user, utcnow(), today
-                )
+                outcome = submit_odi(patient, form.answers(), current_user, now, today)
         except QuestionnaireError as error:
             refused = str(error)
         else:

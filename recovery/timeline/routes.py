@@ -238,16 +238,15 @@ def edit_event(patient_id: int, event_id: int) -> Response | str:
 def plan(patient_id: int) -> Response | tuple[str, int]:
     """Change surgery, tumor, care team, radiation or brace; the timeline follows."""
     patient = get_patient_for(current_user, patient_id, "view_patient")
-    form = ChangePlanForm(
-        obj=patient, today=local_today(patient.user.timezone, utcnow())
-    )
+    now = utcnow()
+    form = ChangePlanForm(obj=patient, today=local_today(patient.user.timezone, now))
     form.set_staff(*active_staff())
     for team_field in (form.clinician_id, form.coordinator_id):
         team_field.data = team_field.data or 0  # 0: "None yet"
     if form.validate_on_submit():
         try:
             with db.session.begin_nested():  # undone alone: the audit row stays
-                changes = change_patient(patient, form.changes(), utcnow())
+                changes = change_patient(patient, form.changes(), now)
         except PatientError as error:
             _show_refusal(form, error)
             page = render_template("timeline/plan.html", patient=patient, form=form)
@@ -339,8 +338,8 @@ def add_extra(patient_id: int) -> Response | tuple[str, int]:
 def recurrence(patient_id: int) -> Response | tuple[str, int]:
     """Start a new episode (tumor regrowth); the old timeline stays readable."""
     patient = get_patient_for(current_user, patient_id, "view_patient")
-    today = local_today(patient.user.timezone, utcnow())
-    form = RecurrenceForm(obj=patient, today=today)
+    now = utcnow()
+    form = RecurrenceForm(obj=patient, today=local_today(patient.user.timezone, now))
     if request.method == "GET":
         form.surgery_date.data = None  # the new surgery's date is asked for afresh
     if form.validate_on_submit():
@@ -348,7 +347,7 @@ def recurrence(patient_id: int) -> Response | tuple[str, int]:
         reason = changes.pop("reason")
         try:
             with db.session.begin_nested():  # undone alone: the audit row stays
-                start_episode(patient, changes, reason, current_user, utcnow())
+                start_episode(patient, changes, reason, current_user, now)
         except PatientError as error:
             _show_refusal(form, error)
             page = render_template(
