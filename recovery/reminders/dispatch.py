@@ -1,12 +1,12 @@
 """Reminder dispatch: due rows claimed and sent once, whatever the number of
 dispatchers.
 
-Dispatch owns its transactions: it claims a batch (the next one is claimed and
-loaded in a second thread while this one is sent), then journals each reminder right
-after sending it (one committed line in `reminder_deliveries`), so a dispatcher
-killed mid-batch repeats at most the one message it was sending. A batch's lines are
-folded into `reminders` when it ends; a dead dispatcher's, when its claims are taken
-over.
+Dispatch owns its transactions: it claims a batch (on PostgreSQL the next one is
+claimed and loaded in a second thread while this one is sent), then journals each
+reminder right after sending it (one committed line in `reminder_deliveries`), so a
+dispatcher killed mid-batch repeats at most the one message it was sending. A batch's
+lines are folded into `reminders` when it ends; a dead dispatcher's, when its claims
+are taken over.
 """
 
 from __future__ import annotations
@@ -184,9 +184,9 @@ class _SentMarker:
     one dispatcher: PostgreSQL 3,280-3,546 sent/s against 872-1,267, SQLite
     7,404-7,522 against 5,595-6,024 (50,000 and 100,000 due). The plain way
     falls to about APScheduler's own rate on PostgreSQL. With the batch work
-    trimmed since and done in a second thread (`_dispatch_loop`), this line is
-    most of what is left on PostgreSQL: 85-100 us a message, where a bare
-    SELECT 1 round trip takes 70-90 us on this machine.
+    trimmed since and done in a second thread there (`_dispatch_loop`), this
+    line is most of what is left on PostgreSQL: 85-100 us a message, where a
+    bare SELECT 1 round trip takes 70-90 us on this machine.
     """
 
     def __init__(self, token: str, now: datetime) -> None:
@@ -409,21 +409,27 @@ Claimed = tuple[str, list[Message]]
 def _dispatch_loop(
     channels: Mapping[str, Channel], now: datetime, batch: int, result: DispatchResult
 ) -> None:
-    """Sends each batch while a second thread claims and loads the next.
+    """Claims, loads and sends batch after batch until nothing is due.
 
-    Sending waits on the database once a message (its journal line), and the
-    batch work (claim, load, render) fills those waits. On PostgreSQL one thread
-    doing both sent 5,990-6,120 a second, 4.6-4.7x APScheduler, under issue
-    21's 5x floor; overlapped, 7,960-8,590, 6.5-7.0x (bench/reminders.py, 50,000
-    and 100,000 due). SQLite, whose journal waits are short, stays where it was
-    (6.3-7.3x). At most one batch is claimed ahead; if sending stops with an
-    error, it goes back to the queue at once rather than after its lease.
+    On PostgreSQL a second thread claims and loads the next batch while one is
+    sent: sending waits on the database once a message (its journal line), and
+    the batch work fills those waits. One thread doing both sent 5,990-6,120 a
+    second, 4.6-4.7x APScheduler, under issue 21's 5x floor; overlapped,
+    7,960-9,230, 6.5-7.0x (bench/reminders.py, 50,000 and 100,000 due). At most
+    one batch is claimed ahead; if sending stops with an error, it goes back to
+    the queue at once rather than after its lease. SQLite has one writer: a claim
+    beside the journal's writes only waits for them (13,300 against 16,000 sent/s
+    there), so it goes batch by batch.
     """
+    if db.engine.dialect.name != "postgresql":
+        while (claimed := _next_batch(now, batch)) is not None:
+            send_claimed(claimed[0], claimed[1], channels, now, result)
+        return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatch") as ahead:
-        upcoming = ahead.submit(_claim_batch, app, now, batch)
+        upcoming = ahead.submit(_next_batch_in, app, now, batch)
         while (claimed := upcoming.result()) is not None:
-            upcoming = ahead.submit(_claim_batch, app, now, batch)
+            upcoming = ahead.submit(_next_batch_in, app, now, batch)
             try:
                 send_claimed(claimed[0], claimed[1], channels, now, result)
             except BaseException:
@@ -431,12 +437,17 @@ def _dispatch_loop(
                 raise
 
 
-def _claim_batch(app: Flask, now: datetime, batch: int) -> Claimed | None:
-    """The next batch, claimed and ready to send; None when nothing is due.
-    Runs in the look-ahead thread, with an app context (and session) of its own."""
+def _next_batch(now: datetime, batch: int) -> Claimed | None:
+    """The next batch, claimed and ready to send; None when nothing is due."""
+    token, ids = claim(now, batch, lease())
+    return None if ids is None else (token, load_messages(ids))
+
+
+def _next_batch_in(app: Flask, now: datetime, batch: int) -> Claimed | None:
+    """The next batch, from the look-ahead thread: in an app context (and a
+    session) of its own."""
     with app.app_context():
-        token, ids = claim(now, batch, lease())
-        return None if ids is None else (token, load_messages(ids))
+        return _next_batch(now, batch)
 
 
 def _release(upcoming: Future[Claimed | None]) -> None:

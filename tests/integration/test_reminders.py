@@ -421,8 +421,9 @@ def test_a_dispatcher_killed_mid_batch_loses_nothing_and_repeats_only_the_in_fli
 def test_a_batch_claimed_ahead_goes_back_to_the_queue_when_sending_stops(
     app, make_user
 ):
-    """Dispatch claims the next batch while it sends one: when sending stops with
-    an error, that batch is not left to wait out a lease."""
+    """On PostgreSQL dispatch claims the next batch while it sends one: when
+    sending stops with an error, that batch is not left to wait out a lease (on
+    SQLite, which goes batch by batch, nothing was claimed ahead)."""
     user = make_user("clinician")
     now = datetime(2026, 11, 26, 12, tzinfo=UTC)
     add_due(app, user, 30, now)
