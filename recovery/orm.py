@@ -111,9 +111,10 @@ def among(column: Any, ids: Iterable[int]) -> ColumnElement[bool]:
     return column.in_(bindparam(None, values, expanding=True, literal_execute=True))
 
 
-def one_of(column: str, values: Iterable[str]) -> CheckConstraint:
+def allowed(column: str, values: Iterable[str]) -> CheckConstraint:
     """The database refuses any value of `column` not in `values`, the one list
-    the code knows them by (named after the column)."""
+    the code knows them by (named after the column). Alembic does not compare
+    check constraints: a value added to the list needs a migration of its own."""
     allowed = ", ".join(f"'{value}'" for value in values)
     return CheckConstraint(f"{column} IN ({allowed})", name=column)
 

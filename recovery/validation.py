@@ -145,12 +145,12 @@ def one_of(values: tuple[str, ...]) -> OneOf:
     return OneOf(values, error="Must be one of: " + ", ".join(values) + ".")
 
 
-# A phone number as people write it: digits, spaces, + ( ) - . and an extension.
 def at_most(limit: int) -> Length:
     """A form field's length check, said in the page's language."""
     return Length(max=limit, message=_l("Use at most %(max)s characters.", max=limit))
 
 
+# A phone number as people write it: digits, spaces, + ( ) - . and an extension.
 PHONE = Regexp(
     r"^[0-9+() .\-]{0,24}(?: ?(?:x|ext\.?) ?[0-9]{1,6})?$",
     error="Enter a phone number: digits, spaces and + ( ) - only.",

@@ -44,7 +44,13 @@ def claim(patient: Patient, current: str) -> None:
     The claim is one UPDATE ... WHERE version = <the client's version>, so of two
     requests holding the same tag exactly one gets through, on SQLite and
     PostgreSQL alike. Without If-Match the change goes ahead (older clients).
+
+    The read transaction ends here, whatever the headers: its audit row stands,
+    and a change refused after the claim is undone by a rollback, version and all.
     """
+    # SQLite cannot upgrade a stale snapshot to a write: the claim must be the
+    # first statement of its transaction.
+    db.session.commit()
     if "If-Match" not in request.headers:
         return
     if request.if_match.star_tag:
@@ -53,9 +59,6 @@ def claim(patient: Patient, current: str) -> None:
         _refuse()
     match = _TAG.match(current)
     assert match is not None
-    # End the read transaction first: SQLite cannot upgrade a stale snapshot to
-    # a write, so the claim must be the transaction's first statement.
-    db.session.commit()
     claimed = db.session.execute(
         update(Patient.__table__)
         .where(

@@ -171,8 +171,8 @@ def attach_photo(patient_id: int, message_id: int, files: dict[str, Any]) -> Any
         db.session.commit()  # nothing was written but the audit row
         abort(422, str(error), detail={"photo": [str(error)]})
     item = add_photo(message, photo, utcnow())
-    document = attachment_document(item, patient.id)
     try:
+        document = attachment_document(item, patient.id)
         db.session.commit()
     except Exception:  # the row is not kept: nor is its file
         remove_photo(upload_dir(), item.stored_name)

@@ -156,10 +156,9 @@ def update_patient(patient_id: int, body: dict[str, Any]) -> Any:
     patient = get_patient_for(current_user, patient_id, "api_view_patient")
     claim(patient, patient_etag(patient))
     try:
-        with db.session.begin_nested():  # undone alone: the audit row stays
-            change_patient(patient, body, utcnow())
+        change_patient(patient, body, utcnow())
     except PatientError as error:
-        db.session.commit()
+        db.session.rollback()  # the claimed version too: the client's tag holds
         _refuse(error)
     db.session.commit()
     return tagged(patient_document(patient), patient_etag(patient))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import (
 )
 
 from recovery.extensions import db
-from recovery.orm import TimestampMixin, one_of, utcnow
+from recovery.orm import TimestampMixin, allowed, utcnow
 from recovery.validation import EMAIL_MAX, LABEL_MAX, NAME_MAX, PHONE_MAX
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     """Anyone who logs in: a patient, a caregiver or a member of staff."""
 
     __tablename__ = "users"
-    __table_args__ = (one_of("role", ROLES),)
+    __table_args__ = (allowed("role", ROLES),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored lower-cased, so the unique constraint is case-insensitive.

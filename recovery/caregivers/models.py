@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from recovery.extensions import db
-from recovery.orm import TimestampMixin, one_of
+from recovery.orm import TimestampMixin, allowed
 
 if TYPE_CHECKING:
     from recovery.auth.models import User
@@ -24,7 +24,7 @@ class Caregiver(TimestampMixin, db.Model):
     __tablename__ = "caregivers"
     __table_args__ = (
         UniqueConstraint("patient_id", "user_id"),
-        one_of("status", CAREGIVER_STATUSES),
+        allowed("status", CAREGIVER_STATUSES),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from recovery.extensions import db
-from recovery.orm import one_of, utcnow
+from recovery.orm import allowed, utcnow
 
 if TYPE_CHECKING:
     from recovery.auth.models import User
@@ -34,7 +34,7 @@ class Conversation(db.Model):
 
     __tablename__ = "conversations"
     __table_args__ = (
-        one_of("status", CONVERSATION_STATUSES),
+        allowed("status", CONVERSATION_STATUSES),
         # The staff queue: open ones, unread first, then the longest waiting.
         Index("ix_conversations_queue", "status", "unread_by_staff", "last_message_at"),
     )

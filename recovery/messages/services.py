@@ -141,12 +141,16 @@ def send_message(
 def add_photo(message: Message, photo: CleanPhoto, now: datetime) -> MessageAttachment:
     """A photo added to a message already sent (by its author). Flushes."""
     item = _attach(message, photo, now)
-    record(
-        "attach_photo",
-        patient_id=message.patient_id,
-        target=f"message:{message.id}",
-        details={"attachment": item.id},
-    )
+    try:
+        record(
+            "attach_photo",
+            patient_id=message.patient_id,
+            target=f"message:{message.id}",
+            details={"attachment": item.id},
+        )
+    except Exception:
+        remove_photo(upload_dir(), item.stored_name)
+        raise
     return item
 
 

@@ -19,7 +19,7 @@ from recovery.domain.plan import (
     RadiationPlan,
 )
 from recovery.extensions import db
-from recovery.orm import TimestampMixin, one_of, utcnow
+from recovery.orm import TimestampMixin, allowed, utcnow
 from recovery.validation import NAME_MAX, PHONE_MAX
 
 if TYPE_CHECKING:
@@ -33,10 +33,10 @@ class Patient(TimestampMixin, db.Model):
 
     __tablename__ = "patients"
     __table_args__ = (
-        one_of("procedure", PROCEDURES),
-        one_of("tumor_location", TUMOR_LOCATIONS),
-        one_of("malignancy", MALIGNANCIES),
-        one_of("origin", ORIGINS),
+        allowed("procedure", PROCEDURES),
+        allowed("tumor_location", TUMOR_LOCATIONS),
+        allowed("malignancy", MALIGNANCIES),
+        allowed("origin", ORIGINS),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

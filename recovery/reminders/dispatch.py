@@ -11,7 +11,9 @@ are taken over.
 
 from __future__ import annotations
 
+import logging
 import secrets
+import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -49,6 +51,8 @@ from recovery.reminders.models import (
 )
 from recovery.symptoms.models import Alert
 from recovery.timeline.models import TimelineEvent
+
+log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 
@@ -421,17 +425,25 @@ def _dispatch_loop(
     beside the journal's writes only waits for them (13,300 against 16,000 sent/s
     there), so it goes batch by batch.
     """
+    started = time.monotonic()
+
+    def moment() -> datetime:
+        # The pass's clock moves on as it runs (in whole seconds): a long pass,
+        # behind a slow mail server, must not claim rows with a lease already
+        # spent, nor put a retry in the past.
+        return now + timedelta(seconds=int(time.monotonic() - started))
+
     if db.engine.dialect.name != "postgresql":
-        while (claimed := _next_batch(now, batch)) is not None:
-            send_claimed(claimed[0], claimed[1], channels, now, result)
+        while (claimed := _next_batch(moment(), batch)) is not None:
+            send_claimed(claimed[0], claimed[1], channels, moment(), result)
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatch") as ahead:
-        upcoming = ahead.submit(_next_batch_in, app, now, batch)
+        upcoming = ahead.submit(_next_batch_in, app, moment(), batch)
         while (claimed := upcoming.result()) is not None:
-            upcoming = ahead.submit(_next_batch_in, app, now, batch)
+            upcoming = ahead.submit(_next_batch_in, app, moment(), batch)
             try:
-                send_claimed(claimed[0], claimed[1], channels, now, result)
+                send_claimed(claimed[0], claimed[1], channels, moment(), result)
             except BaseException:
                 _release(upcoming)
                 raise
@@ -458,19 +470,22 @@ def _release(upcoming: Future[Claimed | None]) -> None:
         return
     if claimed is None:
         return
-    db.session.rollback()
-    db.session.execute(
-        update(Reminder)
-        .where(SENDING, Reminder.claim_token == claimed[0])
-        .values(
-            status="pending",
-            claim_token=None,
-            lease_until=None,
-            attempts=Reminder.attempts - 1,
-        ),
-        execution_options={"synchronize_session": False},
-    )
-    db.session.commit()
+    try:
+        db.session.rollback()
+        db.session.execute(
+            update(Reminder)
+            .where(SENDING, Reminder.claim_token == claimed[0])
+            .values(
+                status="pending",
+                claim_token=None,
+                lease_until=None,
+                attempts=Reminder.attempts - 1,
+            ),
+            execution_options={"synchronize_session": False},
+        )
+        db.session.commit()
+    except Exception:  # the database is gone too: the lease frees them later
+        log.warning("a batch claimed ahead waits out its lease", exc_info=True)
 
 
 def load_messages(ids: Sequence[int]) -> list[Message]:

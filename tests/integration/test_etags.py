@@ -7,7 +7,9 @@ from datetime import date
 
 import pytest
 import time_machine
+from sqlalchemy import select
 
+from recovery.audit.models import AuditEvent
 from recovery.extensions import db
 from recovery.patients.models import Patient
 from tests.conftest import bearer_headers
@@ -107,6 +109,35 @@ def test_the_second_patch_with_the_same_etag_gets_412_and_nothing_is_lost(
         headers={**headers, "If-Match": current.headers["ETag"]},
     )
     assert retry.status_code == 200 and retry.get_json()["tumor_type"] == "meningioma"
+
+
+def test_a_refused_patch_leaves_the_etag_good_and_its_read_audited(
+    app, client, make_user, make_patient
+):
+    pid, headers = setup(app, client, make_user, make_patient)
+    tag = client.get(f"/api/v1/patients/{pid}", headers=headers).headers["ETag"]
+    refused = client.patch(
+        f"/api/v1/patients/{pid}",
+        json={"tumor_type": "schwannoma", "clinician_id": 999_999},
+        headers={**headers, "If-Match": tag},
+    )
+    assert refused.status_code == 422
+    assert "clinician_id" in refused.get_json()["error"]["fields"]
+    with app.app_context():
+        assert db.session.get(Patient, pid).tumor_type != "schwannoma"
+        reads = db.session.scalars(
+            select(AuditEvent.id).where(
+                AuditEvent.patient_id == pid, AuditEvent.action == "api_view_patient"
+            )
+        ).all()
+    assert len(reads) == 2  # the GET and the refused PATCH
+    # Nothing changed, so the tag the client holds still works.
+    fixed = client.patch(
+        f"/api/v1/patients/{pid}",
+        json={"tumor_type": "schwannoma"},
+        headers={**headers, "If-Match": tag},
+    )
+    assert fixed.status_code == 200, fixed.get_json()
 
 
 def test_concurrent_patches_with_the_same_etag_one_wins_one_gets_412(

@@ -6,6 +6,7 @@ import threading
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from email import message_from_bytes
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -445,6 +446,41 @@ def test_a_batch_claimed_ahead_goes_back_to_the_queue_when_sending_stops(
         rescuer = Counting()
         assert dispatch_due(both(rescuer), now, batch=10).sent == 20
         assert not set(rescuer.sent) & set(dying.sent)
+
+
+def test_a_long_pass_leases_each_batch_from_its_own_moment(app, make_user, monkeypatch):
+    """Behind a slow mail server a pass outlasts a lease: a batch claimed late
+    must still hold its rows for a whole lease, or a second dispatcher takes
+    them over while they are being sent."""
+    user = make_user("clinician")
+    now = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    add_due(app, user, 3, now)
+    clock = {"seconds": 0.0}  # the pass's own stopwatch, 200 s a message
+    monkeypatch.setattr(
+        reminder_dispatch, "time", SimpleNamespace(monotonic=lambda: clock["seconds"])
+    )
+    leases: list[datetime] = []
+
+    class Slow(Counting):
+        def send(self, message):
+            super().send(message)
+            leases.append(
+                db.session.scalar(
+                    select(Reminder.lease_until).where(
+                        Reminder.id == message.reminder_id
+                    )
+                )
+            )
+            clock["seconds"] += 200
+
+    channel = Slow()
+    with app.app_context():
+        lease = reminder_dispatch.lease()
+        assert dispatch_due(both(channel), now, batch=1).sent == 3
+        assert Counter(db.session.scalars(select(Reminder.status))) == {"sent": 3}
+    assert leases[0] == now + lease
+    # The last batch was claimed at least one message in: its lease runs from then.
+    assert leases[-1] >= now + timedelta(seconds=200) + lease
 
 
 def test_a_journal_line_from_a_lapsed_claim_taken_over_does_not_count(
