@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
 from recovery.domain.notes import MAX_NOTE_LENGTH
+from recovery.validation import at_most
 
 
 class NoteForm(FlaskForm):
@@ -17,10 +18,7 @@ class NoteForm(FlaskForm):
         _l("Note"),
         validators=[
             DataRequired(_l("Write the note.")),
-            Length(
-                max=MAX_NOTE_LENGTH,
-                message=_l("Use at most %(max)s characters.", max=MAX_NOTE_LENGTH),
-            ),
+            at_most(MAX_NOTE_LENGTH),
         ],
     )
     submit = SubmitField(_l("Save note"))
